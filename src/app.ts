@@ -1,0 +1,93 @@
+import Fastify, { type FastifyInstance, LogController } from 'fastify';
+import type { Config } from './config.js';
+import { type Clock, systemClock } from './domain/clock.js';
+import { registerErrorHandling } from './http/error-handler.js';
+import { ProfileApiAccess } from './http/profile-api-access.js';
+import { registerClientRoutes } from './features/clients/clients-routes.js';
+import { ClientsService } from './features/clients/clients-service.js';
+import { registerHealthRoutes } from './features/health/health-routes.js';
+import { registerAdminProfileRoutes } from './features/profiles/admin-profile-routes.js';
+import { registerFetchRoutes } from './features/profiles/fetch-routes.js';
+import { ProfilesService } from './features/profiles/profiles-service.js';
+import { registerUpdateRoutes } from './features/profiles/update-routes.js';
+import { CredentialsService } from './features/tokens/credentials-service.js';
+import { registerTokenRoutes } from './features/tokens/token-routes.js';
+import { openStores, type Stores } from './store/open-stores.js';
+
+export interface AppOptions {
+  clock?: Clock;
+  /** Pino logger options; `false` silences the server (tests). */
+  logger?: boolean | object;
+}
+
+export interface Services {
+  clients: ClientsService;
+  credentials: CredentialsService;
+  profiles: ProfilesService;
+}
+
+export interface App {
+  http: FastifyInstance;
+  services: Services;
+  stores: Stores;
+  config: Config;
+  clock: Clock;
+  /** Stops the HTTP server (in-flight requests finish), then closes the stores. */
+  close(): Promise<void>;
+}
+
+/** The composition root: the only place that builds real stores, services and the HTTP app. */
+export async function buildApp(config: Config, options: AppOptions = {}): Promise<App> {
+  const clock = options.clock ?? systemClock;
+  const stores = await openStores(config);
+
+  const services: Services = {
+    clients: new ClientsService(stores.clients, clock),
+    credentials: new CredentialsService(stores.credentials, clock, {
+      profileTokenTtlSeconds: config.tokenTtlSeconds,
+      adminKeyTtlDays: config.adminKeyTtlDays,
+      configuredAdminKey: config.adminKey,
+    }),
+    profiles: new ProfilesService(stores.profiles, clock, config.limits),
+  };
+  const access = new ProfileApiAccess(services.clients, services.credentials);
+
+  const http = Fastify({
+    logger:
+      options.logger === false
+        ? false
+        : { level: config.logLevel, redact: ['req.headers.authorization'], ...(typeof options.logger === 'object' ? options.logger : {}) },
+    logController: new LogController({ disableRequestLogging: !config.accessLog }),
+    // Fastify 5 closes idle keep-alive sockets on close() and lets in-flight requests finish.
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+    requestIdHeader: false,
+  });
+  registerErrorHandling(http);
+
+  registerHealthRoutes(http, { ping: stores.ping });
+  registerUpdateRoutes(http, { access, profiles: services.profiles, limits: config.limits });
+  registerFetchRoutes(http, { access, profiles: services.profiles, limits: config.limits });
+
+  await http.register(async (admin) => {
+    admin.addHook('onRequest', async (request) => services.credentials.authorizeAdmin(request.headers.authorization));
+    registerClientRoutes(admin, { clients: services.clients });
+    registerTokenRoutes(admin, { clients: services.clients, credentials: services.credentials });
+    registerAdminProfileRoutes(admin, { clients: services.clients, profiles: services.profiles, limits: config.limits });
+  });
+
+  let closed = false;
+  return {
+    http,
+    services,
+    stores,
+    config,
+    clock,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await http.close();
+      await stores.close();
+    },
+  };
+}

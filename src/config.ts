@@ -1,0 +1,148 @@
+import path from 'node:path';
+
+/**
+ * One typed configuration, parsed once at start from PROFILE_EDGE_* variables and CLI flags
+ * (flags win). Invalid values fail fast with a message naming the variable.
+ */
+export interface Limits {
+  /** Longest attribute name, in characters. */
+  maxNameLength: number;
+  /** Longest value through the single/bulk profile APIs and the admin API. */
+  maxApiValueLength: number;
+  /** Longest value of a delivery `profileParameters` entry. */
+  maxDeliveryValueLength: number;
+  /** Most profile parameters per delivery mbox or pageLoad. */
+  maxDeliveryParameters: number;
+  /** Total attribute data of one profile (UTF-8 bytes of names and values). */
+  maxProfileBytes: number;
+  /** Single update: longest query string (GET or POST). */
+  maxUpdateQueryBytes: number;
+  /** Single update: largest POST body. */
+  maxUpdateBodyBytes: number;
+  /** Longest thirdPartyId on the m2 and fetch endpoints. */
+  maxThirdPartyIdLength: number;
+  /** Longest tntId / ECID. */
+  maxDeviceIdLength: number;
+}
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  /** Operator-provided admin key (never defaulted); undefined = generated at first start. */
+  adminKey: string | undefined;
+  publicUrl: string | undefined;
+  logLevel: string;
+  accessLog: boolean;
+  /** Lifetime of a profile token, in seconds. */
+  tokenTtlSeconds: number;
+  /** Lifetime of a generated admin key, in days. */
+  adminKeyTtlDays: number;
+  /** How often the lifetime sweep runs, in seconds. */
+  sweepIntervalSeconds: number;
+  /** SQLite `synchronous` pragma: NORMAL survives process kills, FULL also power loss. */
+  sqliteSynchronous: 'NORMAL' | 'FULL';
+  /** Grace period for in-flight requests on SIGTERM, in milliseconds. */
+  shutdownTimeoutMs: number;
+  limits: Limits;
+}
+
+export const DEFAULT_LIMITS: Limits = {
+  maxNameLength: 128,
+  maxApiValueLength: 5000,
+  maxDeliveryValueLength: 256,
+  maxDeliveryParameters: 50,
+  maxProfileBytes: 64 * 1024,
+  maxUpdateQueryBytes: 8 * 1024,
+  maxUpdateBodyBytes: 60 * 1024,
+  maxThirdPartyIdLength: 256,
+  maxDeviceIdLength: 128,
+};
+
+export class ConfigError extends Error {}
+
+export type ConfigOverrides = Partial<Omit<Config, 'limits'>> & { limits?: Partial<Limits> };
+
+type Env = Record<string, string | undefined>;
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, got '${raw}'`);
+  }
+  return value;
+}
+
+function boolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (/^(1|true|yes|on)$/i.test(raw)) return true;
+  if (/^(0|false|no|off)$/i.test(raw)) return false;
+  throw new ConfigError(`${name} must be true or false, got '${raw}'`);
+}
+
+function optional(env: Env, name: string): string | undefined {
+  const raw = env[name];
+  return raw === undefined || raw === '' ? undefined : raw;
+}
+
+export function parseConfig(env: Env = process.env, overrides: ConfigOverrides = {}): Config {
+  const synchronous = (optional(env, 'PROFILE_EDGE_SQLITE_SYNCHRONOUS') ?? 'NORMAL').toUpperCase();
+  if (synchronous !== 'NORMAL' && synchronous !== 'FULL') {
+    throw new ConfigError(`PROFILE_EDGE_SQLITE_SYNCHRONOUS must be NORMAL or FULL, got '${synchronous}'`);
+  }
+  const config: Config = {
+    port: integer(env, 'PROFILE_EDGE_PORT', 8080, 0, 65535),
+    host: optional(env, 'PROFILE_EDGE_HOST') ?? '127.0.0.1',
+    dataDir: optional(env, 'PROFILE_EDGE_DATA_DIR') ?? './data',
+    databaseUrl: optional(env, 'PROFILE_EDGE_DATABASE_URL'),
+    adminKey: optional(env, 'PROFILE_EDGE_ADMIN_KEY'),
+    publicUrl: optional(env, 'PROFILE_EDGE_PUBLIC_URL'),
+    logLevel: optional(env, 'PROFILE_EDGE_LOG_LEVEL') ?? 'info',
+    accessLog: boolean(env, 'PROFILE_EDGE_ACCESS_LOG', false),
+    tokenTtlSeconds: integer(env, 'PROFILE_EDGE_TOKEN_TTL_SECONDS', 90 * 86400, 60, 10 * 365 * 86400),
+    adminKeyTtlDays: integer(env, 'PROFILE_EDGE_ADMIN_KEY_TTL_DAYS', 365, 1, 10 * 365),
+    sweepIntervalSeconds: integer(env, 'PROFILE_EDGE_SWEEP_INTERVAL_SECONDS', 60, 1, 86400),
+    sqliteSynchronous: synchronous,
+    shutdownTimeoutMs: integer(env, 'PROFILE_EDGE_SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
+    limits: { ...DEFAULT_LIMITS },
+  };
+  const { limits, ...rest } = overrides;
+  for (const [key, value] of Object.entries(rest)) {
+    if (value !== undefined) (config as unknown as Record<string, unknown>)[key] = value;
+  }
+  config.limits = { ...config.limits, ...limits };
+  return validate(config);
+}
+
+function validate(config: Config): Config {
+  if (config.adminKey !== undefined && config.adminKey.length < 32) {
+    throw new ConfigError('PROFILE_EDGE_ADMIN_KEY must be at least 32 characters long');
+  }
+  if (config.databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(config.databaseUrl)) {
+    throw new ConfigError('PROFILE_EDGE_DATABASE_URL must be a postgres:// URL (unset = embedded SQLite)');
+  }
+  if (config.publicUrl !== undefined) {
+    let url: URL;
+    try {
+      url = new URL(config.publicUrl);
+    } catch {
+      throw new ConfigError(`PROFILE_EDGE_PUBLIC_URL is not a URL: '${config.publicUrl}'`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      throw new ConfigError('PROFILE_EDGE_PUBLIC_URL must be an http:// or https:// URL');
+    }
+    config.publicUrl = config.publicUrl.replace(/\/+$/, '');
+  }
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(config.logLevel)) {
+    throw new ConfigError(`PROFILE_EDGE_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent`);
+  }
+  if (!Number.isInteger(config.port) || config.port < 0 || config.port > 65535) {
+    throw new ConfigError(`port must be from 0 to 65535, got '${config.port}'`);
+  }
+  config.dataDir = path.resolve(config.dataDir);
+  return config;
+}

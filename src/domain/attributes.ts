@@ -1,0 +1,145 @@
+import { BadRequestError } from '../errors.js';
+
+/**
+ * The profile model (CONTRACT §3): attribute values are always strings, each with its own
+ * modifiedAt. A write sets values; empty values never clear anything; a write that would break a
+ * limit is rejected whole.
+ */
+export interface Attribute {
+  value: string;
+  modifiedAt: number;
+}
+
+/** A Map, never a plain object: attribute names such as `__proto__` are ordinary data here. */
+export type AttributeMap = Map<string, Attribute>;
+
+export interface AttributeWrite {
+  name: string;
+  value: string;
+}
+
+export interface WriteLimits {
+  maxNameLength: number;
+  maxValueLength: number;
+}
+
+/** Attributes the server maintains itself (§8); external writers may not set them. */
+export const SYSTEM_ATTRIBUTES: ReadonlySet<string> = new Set([
+  'firstSessionStart',
+  'lastSessionStart',
+  'sessionCount',
+]);
+
+/** Profile-script output lives under `user.`; only scripts write there. */
+export const SCRIPT_NAMESPACE = 'user.';
+
+// eslint-disable-next-line no-control-regex
+const NAME_FORBIDDEN = /[\u0000-\u001F\u007F]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+// Tab, LF and CR are allowed in values (addresses, notes); other C0 controls are not.
+// eslint-disable-next-line no-control-regex
+const VALUE_FORBIDDEN = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** Why a name cannot be written by an external caller, or null when it can. */
+export function attributeNameProblem(name: string, maxNameLength: number): string | null {
+  if (name.length === 0) return 'attribute name is empty';
+  if (name.length > maxNameLength) {
+    return `attribute name '${name.slice(0, 32)}…' is longer than the ${maxNameLength}-character limit`;
+  }
+  if (NAME_FORBIDDEN.test(name)) return 'attribute name contains control characters or invalid UTF-16';
+  if (SYSTEM_ATTRIBUTES.has(name)) return `attribute name '${name}' is reserved for the server`;
+  if (name.startsWith(SCRIPT_NAMESPACE)) {
+    return `attribute name '${name}' is in the '${SCRIPT_NAMESPACE}' namespace reserved for profile scripts`;
+  }
+  return null;
+}
+
+/** Why a value cannot be stored, or null when it can. */
+export function attributeValueProblem(name: string, value: string, maxValueLength: number): string | null {
+  if (value.length > maxValueLength) {
+    return `value of attribute '${name}' is longer than the ${maxValueLength}-character limit`;
+  }
+  if (VALUE_FORBIDDEN.test(value)) {
+    return `value of attribute '${name}' contains control characters or invalid UTF-16`;
+  }
+  return null;
+}
+
+/**
+ * Checks external writes against the name and value limits and drops empty values (they never
+ * clear anything). Throws on the first problem, so nothing is applied.
+ */
+export function validateWrites(writes: readonly AttributeWrite[], limits: WriteLimits): AttributeWrite[] {
+  const kept: AttributeWrite[] = [];
+  for (const write of writes) {
+    const nameProblem = attributeNameProblem(write.name, limits.maxNameLength);
+    if (nameProblem) throw new BadRequestError(nameProblem, 'invalid_attribute_name');
+    if (write.value === '') continue;
+    const valueProblem = attributeValueProblem(write.name, write.value, limits.maxValueLength);
+    if (valueProblem) throw new BadRequestError(valueProblem, 'invalid_attribute_value');
+    kept.push(write);
+  }
+  return kept;
+}
+
+/** Size of a profile's attribute data: UTF-8 bytes of every name and value. */
+export function profileBytes(attributes: AttributeMap): number {
+  let total = 0;
+  for (const [name, attribute] of attributes) {
+    total += Buffer.byteLength(name) + Buffer.byteLength(attribute.value);
+  }
+  return total;
+}
+
+export class ProfileTooLargeError extends BadRequestError {
+  constructor(readonly bytes: number, readonly maxBytes: number) {
+    super(
+      `profile would hold ${bytes} bytes of attribute data, over the ${maxBytes}-byte (64 KB) limit; nothing was written`,
+      'profile_too_large',
+    );
+  }
+}
+
+/**
+ * Applies writes in order (a later write of the same name wins) and returns a new map; the input
+ * is not modified. Values equal to the stored one keep their modifiedAt: nothing changed.
+ */
+export function applyWrites(
+  existing: AttributeMap,
+  writes: readonly AttributeWrite[],
+  now: number,
+  maxProfileBytes: number,
+): AttributeMap {
+  const next: AttributeMap = new Map(existing);
+  for (const { name, value } of writes) {
+    if (value === '') continue;
+    const current = next.get(name);
+    if (current && current.value === value) continue;
+    next.set(name, { value, modifiedAt: now });
+  }
+  const bytes = profileBytes(next);
+  if (bytes > maxProfileBytes && bytes > profileBytes(existing)) {
+    throw new ProfileTooLargeError(bytes, maxProfileBytes);
+  }
+  return next;
+}
+
+/** Stored form: a JSON array of `[name, value, modifiedAtMs]`, safe for any attribute name. */
+export function encodeAttributes(attributes: AttributeMap): string {
+  const rows: Array<[string, string, number]> = [];
+  for (const [name, { value, modifiedAt }] of attributes) rows.push([name, value, modifiedAt]);
+  return JSON.stringify(rows);
+}
+
+export function decodeAttributes(encoded: string): AttributeMap {
+  const rows = JSON.parse(encoded) as Array<[string, string, number]>;
+  const attributes: AttributeMap = new Map();
+  for (const [name, value, modifiedAt] of rows) attributes.set(name, { value, modifiedAt });
+  return attributes;
+}
+
+/** Latest modifiedAt of any attribute, or the fallback for an empty profile. */
+export function lastModified(attributes: AttributeMap, fallback: number): number {
+  let latest = 0;
+  for (const attribute of attributes.values()) latest = Math.max(latest, attribute.modifiedAt);
+  return latest || fallback;
+}

@@ -1,0 +1,64 @@
+/**
+ * The one error taxonomy of profile-edge. Services throw these; the central error handler
+ * (src/http/error-handler.ts) turns them into Target's JSON or XML error bodies. Anything else
+ * that escapes a handler is a real fault: logged in full, answered as a bare 500.
+ */
+export class AppError extends Error {
+  constructor(
+    readonly status: number,
+    /** Stable machine name, for logs, metrics and tests. */
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+export class BadRequestError extends AppError {
+  constructor(message: string, code = 'bad_request') {
+    super(400, code, message);
+  }
+}
+
+export class UnauthorizedError extends AppError {
+  constructor(message: string, code = 'unauthorized') {
+    super(401, code, message);
+  }
+}
+
+export class ForbiddenError extends AppError {
+  constructor(message: string, code = 'forbidden') {
+    super(403, code, message);
+  }
+}
+
+export class NotFoundError extends AppError {
+  constructor(message: string, code = 'not_found') {
+    super(404, code, message);
+  }
+}
+
+export class ConflictError extends AppError {
+  constructor(message: string, code = 'conflict') {
+    super(409, code, message);
+  }
+}
+
+export class PayloadTooLargeError extends AppError {
+  constructor(message: string, code = 'payload_too_large') {
+    super(413, code, message);
+  }
+}
+
+export class UriTooLongError extends AppError {
+  constructor(message: string, code = 'uri_too_long') {
+    super(414, code, message);
+  }
+}
+
+export class ServiceUnavailableError extends AppError {
+  constructor(message: string, code = 'unavailable') {
+    super(503, code, message);
+  }
+}

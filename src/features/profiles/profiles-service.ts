@@ -1,0 +1,111 @@
+import {
+  applyWrites,
+  type AttributeWrite,
+  validateWrites,
+} from '../../domain/attributes.js';
+import { type Clock, DAY_MS } from '../../domain/clock.js';
+import { ID_KIND_LABEL, mintTntId, type VisitorIdRef } from '../../domain/identity.js';
+import { NotFoundError } from '../../errors.js';
+import type { Limits } from '../../config.js';
+import type { ClientSettings } from '../clients/clients-store.js';
+import type { DeletedProfile, ProfilesStore, StoredProfile, WrittenProfile } from './profiles-store.js';
+
+/** Target's exact 404 text for the fetch API (CONTRACT §7), reused by every profile endpoint. */
+export function profileNotFound(client: string, ref: VisitorIdRef): NotFoundError {
+  const label = ref.kind === 'thirdPartyId' ? 'third party id' : ID_KIND_LABEL[ref.kind];
+  return new NotFoundError(`No profile found for client ${client} with ${label}=${ref.value}`, 'profile_not_found');
+}
+
+export class ProfilesService {
+  constructor(
+    private readonly store: ProfilesStore,
+    private readonly clock: Clock,
+    private readonly limits: Limits,
+  ) {}
+
+  private expiryFor(client: ClientSettings, now: number): number {
+    return now + client.profileLifetimeDays * DAY_MS;
+  }
+
+  /**
+   * Writes attributes through the profile APIs (single update, admin). Validates names and
+   * values first, then applies atomically in the store; the 64 KB check runs on the merged profile.
+   */
+  async writeAttributes(
+    client: ClientSettings,
+    refs: readonly VisitorIdRef[],
+    writes: readonly AttributeWrite[],
+    create: boolean,
+  ): Promise<WrittenProfile | null> {
+    const accepted = validateWrites(writes, {
+      maxNameLength: this.limits.maxNameLength,
+      maxValueLength: this.limits.maxApiValueLength,
+    });
+    const now = this.clock.now();
+    return this.store.write(client.code, refs, {
+      now,
+      expiresAt: this.expiryFor(client, now),
+      create,
+      apply: (existing) => applyWrites(existing, accepted, now, this.limits.maxProfileBytes),
+    });
+  }
+
+  /** Single profile update (§5): update-only, applied before the reply. */
+  async updateExisting(client: ClientSettings, ref: VisitorIdRef, writes: readonly AttributeWrite[]): Promise<WrittenProfile> {
+    const written = await this.writeAttributes(client, [ref], writes, false);
+    if (!written) throw profileNotFound(client.code, ref);
+    return written;
+  }
+
+  /** Admin create-or-update; with no id at all a tntId is minted. */
+  async upsert(client: ClientSettings, refs: readonly VisitorIdRef[], writes: readonly AttributeWrite[]): Promise<WrittenProfile> {
+    const ids = refs.length > 0 ? refs : [{ kind: 'tntId' as const, value: mintTntId() }];
+    return (await this.writeAttributes(client, ids, writes, true))!;
+  }
+
+  async fetch(client: ClientSettings, ref: VisitorIdRef): Promise<StoredProfile> {
+    const profile = await this.store.find(client.code, ref, this.clock.now());
+    if (!profile) throw profileNotFound(client.code, ref);
+    return profile;
+  }
+
+  async idsOf(client: ClientSettings, profile: StoredProfile): Promise<VisitorIdRef[]> {
+    return this.store.idsOf(client.code, profile.key);
+  }
+
+  /** Explicit removal of one attribute — the only way a value disappears. */
+  async removeAttribute(client: ClientSettings, ref: VisitorIdRef, name: string): Promise<{ removed: boolean; profile: StoredProfile }> {
+    const now = this.clock.now();
+    let removed = false;
+    const written = await this.store.write(client.code, [ref], {
+      now,
+      expiresAt: this.expiryFor(client, now),
+      create: false,
+      apply: (existing) => {
+        const next = new Map(existing);
+        removed = next.delete(name);
+        return next;
+      },
+    });
+    if (!written) throw profileNotFound(client.code, ref);
+    return { removed, profile: written.profile };
+  }
+
+  async delete(client: ClientSettings, ref: VisitorIdRef): Promise<DeletedProfile> {
+    const deleted = await this.store.delete(client.code, ref, this.clock.now());
+    if (!deleted) throw profileNotFound(client.code, ref);
+    return deleted;
+  }
+
+  /** Deletes expired profiles in small transactions so that traffic is never stalled for long. */
+  async sweepExpired(batchSize = 500, maxBatches = 200): Promise<number> {
+    let total = 0;
+    for (let i = 0; i < maxBatches; i++) {
+      const removed = await this.store.sweepExpired(this.clock.now(), batchSize);
+      total += removed;
+      if (removed < batchSize) break;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    return total;
+  }
+}

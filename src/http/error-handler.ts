@@ -1,0 +1,69 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AppError } from '../errors.js';
+import { FormDecodeError } from '../wire/form-params.js';
+import { m2Failure } from '../wire/xml.js';
+
+/** m2 endpoints answer XML; every other endpoint answers Target's JSON `{status, message}`. */
+export function isM2Path(url: string): boolean {
+  return url.startsWith('/m2/');
+}
+
+export function sendError(request: FastifyRequest, reply: FastifyReply, status: number, message: string): FastifyReply {
+  if (isM2Path(request.url)) {
+    return reply.code(status).type('application/xml').send(m2Failure(message));
+  }
+  return reply.code(status).type('application/json; charset=utf-8').send({ status, message });
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes >= 1024 * 1024 && bytes % (1024 * 1024) === 0) return `${bytes / (1024 * 1024)} MB`;
+  if (bytes >= 1024 && bytes % 1024 === 0) return `${bytes / 1024} KB`;
+  return `${bytes} bytes`;
+}
+
+/** Fastify's own client errors, reworded so that no internal names leak. */
+function frameworkMessage(error: FastifyError, request: FastifyRequest): string {
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return `Request body is larger than the ${formatBytes(request.routeOptions.bodyLimit)} limit of this endpoint`;
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return 'Unsupported Content-Type for this endpoint';
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return 'Request body is empty; a JSON object is required';
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return 'Request body is not valid';
+    case 'FST_ERR_BAD_URL':
+      return 'Request URL is malformed';
+    default:
+      if (error instanceof SyntaxError) return 'Request body is not valid JSON';
+      return 'Bad request';
+  }
+}
+
+/**
+ * The one place errors become responses. AppErrors carry their status and message; client errors
+ * raised by Fastify are reworded; anything else is a real fault: logged, answered as a bare 500
+ * with no stack, path or SQL.
+ */
+export function registerErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error instanceof AppError) {
+      if (error.status >= 500) request.log.error({ err: error }, 'service error');
+      return sendError(request, reply, error.status, error.message);
+    }
+    if (error instanceof FormDecodeError) {
+      return sendError(request, reply, 400, `Malformed request parameters: ${error.message}`);
+    }
+    const status = error.statusCode;
+    if (status !== undefined && status >= 400 && status < 500) {
+      return sendError(request, reply, status, frameworkMessage(error, request));
+    }
+    request.log.error({ err: error }, 'unexpected error');
+    return sendError(request, reply, 500, 'Internal server error');
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    sendError(request, reply, 404, `No endpoint ${request.method} ${request.url.split('?')[0]!.slice(0, 200)}`);
+  });
+}

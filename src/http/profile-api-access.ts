@@ -1,0 +1,25 @@
+import type { FastifyRequest } from 'fastify';
+import { BadRequestError } from '../errors.js';
+import type { ClientSettings } from '../features/clients/clients-store.js';
+import type { ClientsService } from '../features/clients/clients-service.js';
+import type { CredentialsService } from '../features/tokens/credentials-service.js';
+
+/**
+ * Every profile API call (single update, bulk, batch status, fetch) starts here: the client must
+ * exist (404 naming it), then the bearer token must be valid for that client when it requires auth.
+ */
+export class ProfileApiAccess {
+  constructor(
+    private readonly clients: ClientsService,
+    private readonly credentials: CredentialsService,
+  ) {}
+
+  async authorize(request: FastifyRequest, clientCode: string | undefined): Promise<ClientSettings> {
+    if (clientCode === undefined || clientCode === '') {
+      throw new BadRequestError('The client query parameter is required', 'client_missing');
+    }
+    const client = await this.clients.require(clientCode);
+    await this.credentials.authorizeProfileCall(client, request.headers.authorization);
+    return client;
+  }
+}

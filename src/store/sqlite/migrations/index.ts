@@ -1,0 +1,10 @@
+import { foundation } from './001-foundation.js';
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/** Every schema change, in order. Append; never edit a migration that has shipped. */
+export const MIGRATIONS: readonly Migration[] = [foundation];

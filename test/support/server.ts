@@ -1,0 +1,54 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseConfig, type ConfigOverrides } from '../../src/config.js';
+import { type Clock } from '../../src/domain/clock.js';
+import { secretFromDataDir } from '../../src/cli/remote.js';
+import { startServer, type RunningServer } from '../../src/server.js';
+
+/** A real server on a loopback port with its own temporary data directory. */
+export interface TestServer extends RunningServer {
+  dataDir: string;
+  adminKey: string;
+  demoToken: string;
+  /** Fetch relative to the server URL. */
+  fetch(pathAndQuery: string, init?: RequestInit): Promise<Response>;
+  /** Stops the server and deletes its data directory. */
+  dispose(): Promise<void>;
+}
+
+export function tempDir(prefix = 'profile-edge-test-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+export async function startTestServer(options: { clock?: Clock; config?: ConfigOverrides; dataDir?: string } = {}): Promise<TestServer> {
+  const dataDir = options.dataDir ?? tempDir();
+  const config = parseConfig({}, { port: 0, host: '127.0.0.1', dataDir, logLevel: 'silent', ...options.config });
+  const server = await startServer(config, { clock: options.clock, logger: false });
+  const adminKey = options.config?.adminKey ?? secretFromDataDir(dataDir, 'ADMIN_KEY')!;
+  const demoToken = secretFromDataDir(dataDir, 'DEMO_TOKEN')!;
+  return {
+    ...server,
+    dataDir,
+    adminKey,
+    demoToken,
+    fetch: (pathAndQuery, init) => fetch(server.url + pathAndQuery, init),
+    async dispose() {
+      await server.stop();
+      if (!options.dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function bearer(token: string): Record<string, string> {
+  return { authorization: `Bearer ${token}` };
+}
+
+/** JSON admin call with the admin key. */
+export async function admin(server: TestServer, method: string, pathAndQuery: string, body?: unknown): Promise<Response> {
+  return server.fetch(pathAndQuery, {
+    method,
+    headers: { ...bearer(server.adminKey), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+}
