@@ -1,7 +1,7 @@
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import type { Config } from './config.js';
 import { type Clock, systemClock } from './domain/clock.js';
-import { registerErrorHandling } from './http/error-handler.js';
+import { frameworkErrors, registerErrorHandling } from './http/error-handler.js';
 import { ProfileApiAccess } from './http/profile-api-access.js';
 import { registerClientRoutes } from './features/clients/clients-routes.js';
 import { ClientsService } from './features/clients/clients-service.js';
@@ -62,6 +62,9 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     forceCloseConnections: 'idle',
     return503OnClosing: true,
     requestIdHeader: false,
+    // Ids in paths may be 256 characters, URL-encoded up to three times that.
+    routerOptions: { maxParamLength: 2048 },
+    frameworkErrors,
   });
   registerErrorHandling(http);
 

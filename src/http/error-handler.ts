@@ -41,6 +41,13 @@ function frameworkMessage(error: FastifyError, request: FastifyRequest): string 
   }
 }
 
+/** Errors the router raises before any handler runs (bad URL encoding, over-long path segments). */
+export function frameworkErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const status = error.statusCode && error.statusCode < 500 ? error.statusCode : 400;
+  const message = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'A path segment of the URL is too long' : frameworkMessage(error, request);
+  sendError(request, reply, status, message);
+}
+
 /**
  * The one place errors become responses. AppErrors carry their status and message; client errors
  * raised by Fastify are reworded; anything else is a real fault: logged, answered as a bare 500
