@@ -2,6 +2,7 @@ import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import type { Config } from './config.js';
 import { type Clock, systemClock } from './domain/clock.js';
 import { frameworkErrors, registerErrorHandling } from './http/error-handler.js';
+import { registerMetrics } from './http/metrics.js';
 import { ProfileApiAccess } from './http/profile-api-access.js';
 import { registerClientRoutes } from './features/clients/clients-routes.js';
 import { ClientsService } from './features/clients/clients-service.js';
@@ -68,6 +69,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   });
   registerErrorHandling(http);
 
+  registerMetrics(http, (header) => services.credentials.authorizeAdmin(header));
   registerHealthRoutes(http, { ping: stores.ping });
   registerUpdateRoutes(http, { access, profiles: services.profiles, limits: config.limits });
   registerFetchRoutes(http, { access, profiles: services.profiles, limits: config.limits });

@@ -1,0 +1,31 @@
+import type { FastifyInstance } from 'fastify';
+import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+
+/**
+ * Prometheus metrics: request durations by route and status, plus Node's process metrics. Served
+ * at `GET /metrics` behind the admin key (Prometheus: `authorization: {credentials: <admin key>}`).
+ */
+export function registerMetrics(app: FastifyInstance, authorize: (header: string | undefined) => Promise<void>): Registry {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'profile_edge_' });
+  const duration = new Histogram({
+    name: 'profile_edge_http_request_duration_seconds',
+    help: 'HTTP request duration by route and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
+    registers: [registry],
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    // The route pattern, never the raw URL: ids in paths would explode the label set.
+    const route = request.routeOptions.url ?? 'unmatched';
+    duration.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+  });
+
+  app.get('/metrics', async (request, reply) => {
+    await authorize(request.headers.authorization);
+    reply.type(registry.contentType);
+    return registry.metrics();
+  });
+  return registry;
+}
