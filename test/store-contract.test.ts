@@ -1,15 +1,25 @@
 import fs from 'node:fs';
-import { after } from 'node:test';
+import { after, before } from 'node:test';
 import { parseConfig } from '../src/config.js';
 import { openStores } from '../src/store/open-stores.js';
 import { describeStoreContract } from './store-contract/stores-contract.js';
+import { startPostgres, type TestPostgres } from './support/postgres.js';
 import { tempDir } from './support/server.js';
 
 const dirs: string[] = [];
-after(() => dirs.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
+let postgres: TestPostgres;
+before(async () => {
+  postgres = await startPostgres();
+});
+after(async () => {
+  dirs.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true }));
+  await postgres.stop();
+});
 
 describeStoreContract('sqlite', async () => {
   const dataDir = tempDir();
   dirs.push(dataDir);
   return openStores(parseConfig({}, { dataDir }));
 });
+
+describeStoreContract('postgres', async () => openStores(parseConfig({}, { databaseUrl: await postgres.createDatabase() })));

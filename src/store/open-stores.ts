@@ -1,8 +1,11 @@
 import type { Config } from '../config.js';
-import { ConfigError } from '../config.js';
 import type { ClientsStore } from '../features/clients/clients-store.js';
 import type { ProfilesStore } from '../features/profiles/profiles-store.js';
 import type { CredentialsStore } from '../features/tokens/credentials-store.js';
+import { migratePostgres, openPool } from './postgres/database.js';
+import { PgClientsStore } from './postgres/pg-clients-store.js';
+import { PgCredentialsStore } from './postgres/pg-credentials-store.js';
+import { PgProfilesStore } from './postgres/pg-profiles-store.js';
 import { openSqlite } from './sqlite/database.js';
 import { SqliteClientsStore } from './sqlite/sqlite-clients-store.js';
 import { SqliteCredentialsStore } from './sqlite/sqlite-credentials-store.js';
@@ -19,9 +22,26 @@ export interface Stores {
 }
 
 export async function openStores(config: Config): Promise<Stores> {
-  if (config.databaseUrl) {
-    throw new ConfigError('PROFILE_EDGE_DATABASE_URL: the PostgreSQL store is not available in this version; unset it to use the embedded store');
-  }
+  return config.databaseUrl ? openPostgresStores(config.databaseUrl) : openSqliteStores(config);
+}
+
+async function openPostgresStores(databaseUrl: string): Promise<Stores> {
+  const pool = openPool(databaseUrl);
+  await migratePostgres(pool);
+  return {
+    clients: new PgClientsStore(pool),
+    credentials: new PgCredentialsStore(pool),
+    profiles: new PgProfilesStore(pool),
+    async ping() {
+      await pool.query('SELECT 1');
+    },
+    async close() {
+      await pool.end();
+    },
+  };
+}
+
+async function openSqliteStores(config: Config): Promise<Stores> {
   const db = openSqlite({ dataDir: config.dataDir, synchronous: config.sqliteSynchronous });
   const ping = db.prepare('SELECT 1');
   return {

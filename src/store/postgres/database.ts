@@ -1,0 +1,71 @@
+import pg from 'pg';
+import { PG_MIGRATIONS } from './migrations/index.js';
+
+export type PgPool = pg.Pool;
+export type PgClient = pg.PoolClient;
+
+// int8 (BIGINT) columns hold epoch milliseconds: parse them as numbers, not strings.
+pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
+
+export function openPool(connectionString: string, max = 20): PgPool {
+  const pool = new pg.Pool({ connectionString, max });
+  // An idle client's error (server restart) must not crash the process; the next query reconnects.
+  pool.on('error', () => {});
+  return pool;
+}
+
+/** Brings the schema up to date; an advisory lock lets several processes start at once. */
+export async function migratePostgres(pool: PgPool): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query('SELECT pg_advisory_lock(7261001)');
+    await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`);
+    const applied = new Set((await client.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version));
+    for (const migration of PG_MIGRATIONS) {
+      if (applied.has(migration.version)) continue;
+      await client.query('BEGIN');
+      try {
+        await client.query(migration.sql);
+        await client.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [
+          migration.version,
+          migration.name,
+          Date.now(),
+        ]);
+        await client.query('COMMIT');
+      } catch (error) {
+        await client.query('ROLLBACK');
+        throw error;
+      }
+    }
+  } finally {
+    await client.query('SELECT pg_advisory_unlock(7261001)').catch(() => {});
+    client.release();
+  }
+}
+
+/** SQLSTATEs after which the whole transaction may simply be run again. */
+const RETRYABLE = new Set(['40001', '40P01']);
+
+/** Thrown inside a transaction to start it again (a concurrent writer won a race). */
+export class RetryTransaction extends Error {}
+
+/** Runs `work` in a transaction, retrying on serialization failures, deadlocks and RetryTransaction. */
+export async function inTransaction<T>(pool: PgPool, work: (client: PgClient) => Promise<T>, attempts = 8): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {});
+      const code = (error as { code?: string }).code;
+      const retry = error instanceof RetryTransaction || (code !== undefined && RETRYABLE.has(code));
+      if (!retry || attempt >= attempts) throw error;
+    } finally {
+      client.release();
+    }
+  }
+}

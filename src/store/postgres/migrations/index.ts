@@ -1,0 +1,10 @@
+import { foundation } from './001-foundation.js';
+
+export interface PgMigration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/** Every PostgreSQL schema change, in order. Append; never edit a migration that has shipped. */
+export const PG_MIGRATIONS: readonly PgMigration[] = [foundation];

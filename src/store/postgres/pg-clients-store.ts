@@ -1,0 +1,66 @@
+import type { ClientSettings, ClientSettingsPatch, ClientsStore } from '../../features/clients/clients-store.js';
+import { DEFAULT_CLIENT_SETTINGS } from '../../features/clients/client-settings.js';
+import { inTransaction, type PgPool } from './database.js';
+
+interface ClientRow {
+  code: string;
+  require_auth: boolean;
+  profile_lifetime_days: number;
+  ims_org_id: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+function toClient(row: ClientRow): ClientSettings {
+  return {
+    code: row.code,
+    requireAuth: row.require_auth,
+    profileLifetimeDays: row.profile_lifetime_days,
+    imsOrgId: row.ims_org_id,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+export class PgClientsStore implements ClientsStore {
+  constructor(private readonly pool: PgPool) {}
+
+  async get(code: string): Promise<ClientSettings | null> {
+    const { rows } = await this.pool.query<ClientRow>('SELECT * FROM clients WHERE code = $1', [code]);
+    return rows[0] ? toClient(rows[0]) : null;
+  }
+
+  async list(): Promise<ClientSettings[]> {
+    return (await this.pool.query<ClientRow>('SELECT * FROM clients ORDER BY code')).rows.map(toClient);
+  }
+
+  async findByImsOrgId(imsOrgId: string): Promise<ClientSettings | null> {
+    const { rows } = await this.pool.query<ClientRow>('SELECT * FROM clients WHERE ims_org_id = $1', [imsOrgId]);
+    return rows[0] ? toClient(rows[0]) : null;
+  }
+
+  async upsert(code: string, patch: ClientSettingsPatch, now: number) {
+    return inTransaction(this.pool, async (db) => {
+      // Insert the defaults if missing (a no-op otherwise), then lock the row and apply the patch.
+      const inserted = await db.query(
+        `INSERT INTO clients (code, require_auth, profile_lifetime_days, ims_org_id, created_at, updated_at)
+         VALUES ($1, $2, $3, NULL, $4, $4) ON CONFLICT (code) DO NOTHING`,
+        [code, DEFAULT_CLIENT_SETTINGS.requireAuth, DEFAULT_CLIENT_SETTINGS.profileLifetimeDays, now],
+      );
+      const { rows } = await db.query<ClientRow>('SELECT * FROM clients WHERE code = $1 FOR UPDATE', [code]);
+      const base = toClient(rows[0]!);
+      const next: ClientSettings = {
+        ...base,
+        requireAuth: patch.requireAuth ?? base.requireAuth,
+        profileLifetimeDays: patch.profileLifetimeDays ?? base.profileLifetimeDays,
+        imsOrgId: patch.imsOrgId === undefined ? base.imsOrgId : patch.imsOrgId,
+        updatedAt: now,
+      };
+      await db.query(
+        'UPDATE clients SET require_auth = $2, profile_lifetime_days = $3, ims_org_id = $4, updated_at = $5 WHERE code = $1',
+        [code, next.requireAuth, next.profileLifetimeDays, next.imsOrgId, now],
+      );
+      return { client: next, created: inserted.rowCount === 1 };
+    });
+  }
+}
