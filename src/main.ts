@@ -31,8 +31,9 @@ program
       publicUrl: opts.publicUrl,
       logLevel: opts.logLevel,
     });
-    const server = await startServer(config, { announce: (text) => process.stdout.write(text + '\n') });
-    stopOnSignals(server, config.shutdownTimeoutMs);
+    const starting = startServer(config, { announce: (text) => process.stdout.write(text + '\n') });
+    stopOnSignals(starting, config.shutdownTimeoutMs);
+    await starting;
   });
 
 function remoteOf(): RemoteOptions {

@@ -48,23 +48,26 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   };
 }
 
-/** SIGTERM / SIGINT: finish in-flight work, close the database cleanly, exit 0. */
-export function stopOnSignals(server: RunningServer, timeoutMs: number): void {
+/**
+ * SIGTERM / SIGINT: finish in-flight work, close the database cleanly, exit 0. Installed before the
+ * server listens, so that a signal arriving during start-up also ends in a clean stop.
+ */
+export function stopOnSignals(starting: Promise<RunningServer>, timeoutMs: number): void {
   const onSignal = (signal: NodeJS.Signals) => {
-    server.app.http.log.info({ signal }, 'shutting down: finishing in-flight requests');
     const force = setTimeout(() => {
-      server.app.http.log.error('shutdown timed out; exiting');
+      process.stderr.write('profile-edge: shutdown timed out; exiting\n');
       process.exit(1);
     }, timeoutMs);
     force.unref();
-    server
-      .stop()
-      .then(() => {
+    starting
+      .then(async (server) => {
+        server.app.http.log.info({ signal }, 'shutting down: finishing in-flight requests');
+        await server.stop();
         server.app.http.log.info('stopped cleanly');
         process.exit(0);
       })
       .catch((err: unknown) => {
-        server.app.http.log.error({ err }, 'shutdown failed');
+        process.stderr.write(`profile-edge: shutdown failed: ${String(err)}\n`);
         process.exit(1);
       });
   };
