@@ -45,6 +45,8 @@ export interface Config {
   sqliteSynchronous: 'NORMAL' | 'FULL';
   /** Grace period for in-flight requests on SIGTERM, in milliseconds. */
   shutdownTimeoutMs: number;
+  /** Server processes sharing the listening port (node:cluster); 1 = no cluster. */
+  workers: number;
   limits: Limits;
 }
 
@@ -108,6 +110,7 @@ export function parseConfig(env: Env = process.env, overrides: ConfigOverrides =
     sweepIntervalSeconds: integer(env, 'PROFILE_EDGE_SWEEP_INTERVAL_SECONDS', 60, 1, 86400),
     sqliteSynchronous: synchronous,
     shutdownTimeoutMs: integer(env, 'PROFILE_EDGE_SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
+    workers: integer(env, 'PROFILE_EDGE_WORKERS', 1, 1, 64),
     limits: { ...DEFAULT_LIMITS },
   };
   const { limits, ...rest } = overrides;
@@ -139,6 +142,9 @@ function validate(config: Config): Config {
   }
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(config.logLevel)) {
     throw new ConfigError(`PROFILE_EDGE_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent`);
+  }
+  if (!Number.isInteger(config.workers) || config.workers < 1 || config.workers > 64) {
+    throw new ConfigError(`workers must be a whole number from 1 to 64, got '${config.workers}'`);
   }
   if (!Number.isInteger(config.port) || config.port < 0 || config.port > 65535) {
     throw new ConfigError(`port must be from 0 to 65535, got '${config.port}'`);

@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import { ConfigError, parseConfig } from './config.js';
 import { registerAdminCommands } from './cli/admin-commands.js';
 import { CliError, type RemoteOptions } from './cli/remote.js';
+import { isClusterWorker, runPrimary } from './cluster.js';
 import { startServer, stopOnSignals } from './server.js';
 
 const program = new Command()
@@ -21,7 +22,8 @@ program
   .option('--database-url <url>', 'postgres:// URL (PROFILE_EDGE_DATABASE_URL)')
   .option('--public-url <url>', 'base URL for absolute links (PROFILE_EDGE_PUBLIC_URL)')
   .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (PROFILE_EDGE_LOG_LEVEL)')
-  .action(async (opts: { port?: number; host?: string; databaseUrl?: string; publicUrl?: string; logLevel?: string }) => {
+  .option('-w, --workers <n>', 'server processes sharing the port (PROFILE_EDGE_WORKERS, default 1)', (v) => Number(v))
+  .action(async (opts: { port?: number; host?: string; databaseUrl?: string; publicUrl?: string; logLevel?: string; workers?: number }) => {
     const global = program.opts<{ dataDir?: string }>();
     const config = parseConfig(process.env, {
       port: opts.port,
@@ -30,8 +32,11 @@ program
       databaseUrl: opts.databaseUrl,
       publicUrl: opts.publicUrl,
       logLevel: opts.logLevel,
+      workers: opts.workers,
     });
-    const starting = startServer(config, { announce: (text) => process.stdout.write(text + '\n') });
+    const announce = (text: string) => process.stdout.write(text + '\n');
+    if (config.workers > 1 && !isClusterWorker()) return runPrimary(config, announce);
+    const starting = startServer(config, { announce, bootstrap: !isClusterWorker() });
     stopOnSignals(starting, config.shutdownTimeoutMs);
     await starting;
   });

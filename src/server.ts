@@ -13,13 +13,20 @@ export interface RunningServer {
 export interface StartOptions extends AppOptions {
   /** Print the first-start secrets banner (the CLI does; tests read the file instead). */
   announce?: (text: string) => void;
+  /** Run the first-start bootstrap (false in cluster workers: the primary has done it). */
+  bootstrap?: boolean;
+}
+
+/** First start: admin key, demo client and its token, printed once when `announce` is given. */
+export async function announceFirstStart(app: App, config: Config, announce?: (text: string) => void): Promise<void> {
+  const secrets = await bootstrapFirstStart(app.services, config.dataDir);
+  if (secrets && announce) announce(firstStartBanner(secrets));
 }
 
 /** Builds the app, runs first-start bootstrap, starts background jobs and listens. */
 export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
   const app = await buildApp(config, options);
-  const secrets = await bootstrapFirstStart(app.services, config.dataDir);
-  if (secrets && options.announce) options.announce(firstStartBanner(secrets));
+  if (options.bootstrap !== false) await announceFirstStart(app, config, options.announce);
 
   const sweeper = setInterval(() => {
     app.services.profiles
