@@ -44,14 +44,23 @@ export class PgProfilesStore implements ProfilesStore {
   constructor(private readonly pool: PgPool) {}
 
   async find(client: string, ref: VisitorIdRef, now: number): Promise<StoredProfile | null> {
-    const { rows } = await this.pool.query<ProfileRow>(
-      `SELECT p.profile_key, p.attributes, p.created_at, p.modified_at, p.expires_at
-         FROM profile_ids i JOIN profiles p ON p.client = i.client AND p.profile_key = i.profile_key
-        WHERE i.client = $1 AND i.id_kind = $2 AND i.id_value = $3`,
-      [client, ref.kind, ref.value],
-    );
+    // Two single-shard reads instead of a join: ids and profiles are distributed by different keys.
+    const key = await this.keyOf(this.pool, client, ref, false);
+    if (key === undefined) return null;
+    const { rows } = await this.pool.query<ProfileRow>(`SELECT ${PROFILE_COLUMNS} FROM profiles WHERE client = $1 AND profile_key = $2`, [
+      client,
+      key,
+    ]);
     const row = rows[0];
     return row && row.expires_at > now ? toProfile(row) : null;
+  }
+
+  private async keyOf(db: PgClient | PgPool, client: string, ref: VisitorIdRef, lock: boolean): Promise<string | undefined> {
+    const { rows } = await db.query<{ profile_key: string }>(
+      `SELECT profile_key FROM profile_ids WHERE client = $1 AND id_kind = $2 AND id_value = $3${lock ? ' FOR UPDATE' : ''}`,
+      [client, ref.kind, ref.value],
+    );
+    return rows[0]?.profile_key;
   }
 
   async write(client: string, refs: readonly VisitorIdRef[], write: ProfileWrite): Promise<WrittenProfile | null> {
@@ -62,12 +71,11 @@ export class PgProfilesStore implements ProfilesStore {
     let live: ProfileRow | undefined;
     const unlinked: VisitorIdRef[] = [];
     for (const ref of refs) {
-      const { rows } = await db.query<{ profile_key: string }>(
-        'SELECT profile_key FROM profile_ids WHERE client = $1 AND id_kind = $2 AND id_value = $3 FOR UPDATE',
-        [client, ref.kind, ref.value],
-      );
-      const row = rows[0] ? await this.liveProfile(db, client, rows[0].profile_key, write.now) : undefined;
+      const key = await this.keyOf(db, client, ref, true);
+      const row = key === undefined ? undefined : await this.liveProfile(db, client, key, write.now);
       if (!row) {
+        // An id whose profile has expired was purged with it; a dangling one is dropped here.
+        if (key !== undefined) await this.unlinkId(db, client, ref);
         unlinked.push(ref);
       } else if (!live) {
         live = row;
@@ -83,8 +91,7 @@ export class PgProfilesStore implements ProfilesStore {
       // A concurrent writer may have linked this id a moment ago: then start over and use its profile.
       const linked = await db.query(
         `INSERT INTO profile_ids (client, id_kind, id_value, profile_key) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (client, id_kind, id_value) DO UPDATE SET profile_key = excluded.profile_key
-         WHERE NOT EXISTS (SELECT 1 FROM profiles p WHERE p.client = $1 AND p.profile_key = profile_ids.profile_key)`,
+         ON CONFLICT (client, id_kind, id_value) DO NOTHING`,
         [client, ref.kind, ref.value, key],
       );
       if (linked.rowCount !== 1) throw new RetryTransaction();
@@ -120,6 +127,10 @@ export class PgProfilesStore implements ProfilesStore {
     return row;
   }
 
+  private async unlinkId(db: PgClient, client: string, ref: VisitorIdRef): Promise<void> {
+    await db.query('DELETE FROM profile_ids WHERE client = $1 AND id_kind = $2 AND id_value = $3', [client, ref.kind, ref.value]);
+  }
+
   private async purge(db: PgClient, client: string, key: string): Promise<void> {
     await db.query('DELETE FROM profile_ids WHERE client = $1 AND profile_key = $2', [client, key]);
     await db.query('DELETE FROM profiles WHERE client = $1 AND profile_key = $2', [client, key]);
@@ -139,12 +150,8 @@ export class PgProfilesStore implements ProfilesStore {
 
   async delete(client: string, ref: VisitorIdRef): Promise<DeletedProfile | null> {
     return inTransaction(this.pool, async (db) => {
-      const { rows } = await db.query<{ profile_key: string }>(
-        'SELECT profile_key FROM profile_ids WHERE client = $1 AND id_kind = $2 AND id_value = $3 FOR UPDATE',
-        [client, ref.kind, ref.value],
-      );
-      if (!rows[0]) return null;
-      const key = rows[0].profile_key;
+      const key = await this.keyOf(db, client, ref, true);
+      if (key === undefined) return null;
       const profile = await db.query<ProfileRow>(`SELECT ${PROFILE_COLUMNS} FROM profiles WHERE client = $1 AND profile_key = $2 FOR UPDATE`, [
         client,
         key,
