@@ -1,9 +1,11 @@
 import type { Config } from '../config.js';
 import { ConfigError } from '../config.js';
+import type { BatchesStore } from '../features/batches/batches-store.js';
 import type { ClientsStore } from '../features/clients/clients-store.js';
 import type { ProfilesStore } from '../features/profiles/profiles-store.js';
 import type { CredentialsStore } from '../features/tokens/credentials-store.js';
 import { openSqlite } from './sqlite/database.js';
+import { SqliteBatchesStore } from './sqlite/sqlite-batches-store.js';
 import { SqliteClientsStore } from './sqlite/sqlite-clients-store.js';
 import { SqliteCredentialsStore } from './sqlite/sqlite-credentials-store.js';
 import { SqliteProfilesStore } from './sqlite/sqlite-profiles-store.js';
@@ -13,6 +15,7 @@ export interface Stores {
   clients: ClientsStore;
   credentials: CredentialsStore;
   profiles: ProfilesStore;
+  batches: BatchesStore;
   /** Cheap round trip, for /healthz. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -24,10 +27,12 @@ export async function openStores(config: Config): Promise<Stores> {
   }
   const db = openSqlite({ dataDir: config.dataDir, synchronous: config.sqliteSynchronous });
   const ping = db.prepare('SELECT 1');
+  const profiles = new SqliteProfilesStore(db);
   return {
     clients: new SqliteClientsStore(db),
     credentials: new SqliteCredentialsStore(db),
-    profiles: new SqliteProfilesStore(db),
+    profiles,
+    batches: new SqliteBatchesStore(db, profiles),
     async ping() {
       ping.get();
     },

@@ -152,6 +152,9 @@ export interface SplitLine {
  * bytes, take lines with `next()` until it answers null, `end()` when the input is finished.
  */
 export class LineSplitter {
+  /** Earlier pieces of a line whose end has not arrived yet (none holds a `\n`). */
+  private parts: Buffer[] = [];
+  private partsLength = 0;
   private buffer: Buffer = Buffer.alloc(0);
   private pos = 0;
   private ended = false;
@@ -163,6 +166,8 @@ export class LineSplitter {
   ) {}
 
   push(chunk: Buffer): void {
+    // Normally `next()` has answered null, so the buffer is consumed; copying is only needed when
+    // a caller pushes before draining.
     this.buffer = this.pos < this.buffer.length ? Buffer.concat([this.buffer.subarray(this.pos), chunk]) : chunk;
     this.pos = 0;
   }
@@ -173,26 +178,38 @@ export class LineSplitter {
 
   /** Bytes pushed but not yet handed out as a line (a line still waiting for its end). */
   get pendingBytes(): number {
-    return this.buffer.length - this.pos;
+    return this.partsLength + this.buffer.length - this.pos;
   }
 
   next(): SplitLine | null {
     const newline = this.buffer.indexOf(10, this.pos);
-    let end: number;
-    let consumed: number;
-    if (newline !== -1) {
-      end = newline;
-      consumed = newline + 1 - this.pos;
-    } else if (this.ended && this.pos < this.buffer.length) {
-      end = this.buffer.length;
-      consumed = end - this.pos;
-    } else {
-      return null;
+    if (newline === -1) {
+      if (this.pos < this.buffer.length) {
+        // Keep the unfinished line's piece aside instead of re-copying it on every push.
+        this.parts.push(this.buffer.subarray(this.pos));
+        this.partsLength += this.buffer.length - this.pos;
+        this.buffer = Buffer.alloc(0);
+        this.pos = 0;
+      }
+      if (!this.ended || this.partsLength === 0) return null;
+      return this.emit(this.takeParts(), false);
     }
-    const contentEnd = newline !== -1 && end > this.pos && this.buffer[end - 1] === 13 ? end - 1 : end;
-    const bytes = this.buffer.subarray(this.pos, contentEnd);
-    this.pos += consumed;
-    this.offset += consumed;
+    let bytes = this.buffer.subarray(this.pos, newline);
+    this.pos = newline + 1;
+    if (this.partsLength > 0) bytes = Buffer.concat([this.takeParts(), bytes]);
+    return this.emit(bytes, true);
+  }
+
+  private takeParts(): Buffer {
+    const joined = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.partsLength);
+    this.parts = [];
+    this.partsLength = 0;
+    return joined;
+  }
+
+  private emit(content: Buffer, endsWithNewline: boolean): SplitLine {
+    this.offset += content.length + (endsWithNewline ? 1 : 0);
+    const bytes = endsWithNewline && content.length > 0 && content[content.length - 1] === 13 ? content.subarray(0, -1) : content;
     return { bytes, number: this.lineNumber++, nextOffset: this.offset };
   }
 }
