@@ -4,6 +4,11 @@ import { type Clock, systemClock } from './domain/clock.js';
 import { frameworkErrors, registerErrorHandling } from './http/error-handler.js';
 import { registerMetrics } from './http/metrics.js';
 import { ProfileApiAccess } from './http/profile-api-access.js';
+import { BatchFiles } from './features/batches/batch-files.js';
+import { BatchIntake } from './features/batches/batch-intake.js';
+import { BatchProcessor } from './features/batches/batch-processor.js';
+import { registerBatchRoutes } from './features/batches/batch-routes.js';
+import { BatchesService } from './features/batches/batches-service.js';
 import { registerClientRoutes } from './features/clients/clients-routes.js';
 import { ClientsService } from './features/clients/clients-service.js';
 import { registerHealthRoutes } from './features/health/health-routes.js';
@@ -25,6 +30,7 @@ export interface Services {
   clients: ClientsService;
   credentials: CredentialsService;
   profiles: ProfilesService;
+  batches: BatchesService;
 }
 
 export interface App {
@@ -33,6 +39,8 @@ export interface App {
   stores: Stores;
   config: Config;
   clock: Clock;
+  /** Applies accepted batches in the background; the server starts and stops it. */
+  batchProcessor: BatchProcessor;
   /** Stops the HTTP server (in-flight requests finish), then closes the stores. */
   close(): Promise<void>;
 }
@@ -50,6 +58,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       configuredAdminKey: config.adminKey,
     }),
     profiles: new ProfilesService(stores.profiles, clock, config.limits),
+    batches: new BatchesService(stores.batches),
   };
   const access = new ProfileApiAccess(services.clients, services.credentials);
 
@@ -74,6 +83,11 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   registerUpdateRoutes(http, { access, profiles: services.profiles, limits: config.limits });
   registerFetchRoutes(http, { access, profiles: services.profiles, limits: config.limits });
 
+  const batchFiles = new BatchFiles(config.dataDir);
+  const batchProcessor = new BatchProcessor(stores.batches, batchFiles, services.clients, services.profiles, clock, config.limits, http.log);
+  const intake = new BatchIntake(stores.batches, batchFiles, clock, config.limits, () => batchProcessor.wake());
+  registerBatchRoutes(http, { access, intake, batches: services.batches, config });
+
   await http.register(async (admin) => {
     admin.addHook('onRequest', async (request) => services.credentials.authorizeAdmin(request.headers.authorization));
     registerClientRoutes(admin, { clients: services.clients });
@@ -88,6 +102,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     stores,
     config,
     clock,
+    batchProcessor,
     async close() {
       if (closed) return;
       closed = true;

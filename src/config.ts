@@ -23,6 +23,10 @@ export interface Limits {
   maxThirdPartyIdLength: number;
   /** Longest tntId / ECID. */
   maxDeviceIdLength: number;
+  /** Bulk update: a request body must be smaller than this (CONTRACT §6: < 50 MB). */
+  maxBatchBodyBytes: number;
+  /** Bulk update: most data rows in one batch. */
+  maxBatchRows: number;
 }
 
 export interface Config {
@@ -60,6 +64,8 @@ export const DEFAULT_LIMITS: Limits = {
   maxUpdateBodyBytes: 60 * 1024,
   maxThirdPartyIdLength: 256,
   maxDeviceIdLength: 128,
+  maxBatchBodyBytes: 50 * 1024 * 1024,
+  maxBatchRows: 500_000,
 };
 
 export class ConfigError extends Error {}

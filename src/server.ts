@@ -36,6 +36,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   }, config.sweepIntervalSeconds * 1000);
   sweeper.unref();
 
+  // Resumes batches left unfinished by an earlier run (crash or restart) before uploads arrive.
+  await app.batchProcessor.start();
   await app.http.listen({ port: config.port, host: config.host });
   const address = app.http.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
@@ -48,6 +50,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     stop() {
       stopping ??= (async () => {
         clearInterval(sweeper);
+        await app.batchProcessor.stop();
         await app.close();
       })();
       return stopping;

@@ -1,12 +1,15 @@
 import type { Config } from '../config.js';
+import type { BatchesStore } from '../features/batches/batches-store.js';
 import type { ClientsStore } from '../features/clients/clients-store.js';
 import type { ProfilesStore } from '../features/profiles/profiles-store.js';
 import type { CredentialsStore } from '../features/tokens/credentials-store.js';
 import { migratePostgres, openPool } from './postgres/database.js';
 import { PgClientsStore } from './postgres/pg-clients-store.js';
 import { PgCredentialsStore } from './postgres/pg-credentials-store.js';
+import { UnavailableBatchesStore } from './postgres/pg-batches-unavailable.js';
 import { PgProfilesStore } from './postgres/pg-profiles-store.js';
 import { openSqlite } from './sqlite/database.js';
+import { SqliteBatchesStore } from './sqlite/sqlite-batches-store.js';
 import { SqliteClientsStore } from './sqlite/sqlite-clients-store.js';
 import { SqliteCredentialsStore } from './sqlite/sqlite-credentials-store.js';
 import { SqliteProfilesStore } from './sqlite/sqlite-profiles-store.js';
@@ -16,6 +19,7 @@ export interface Stores {
   clients: ClientsStore;
   credentials: CredentialsStore;
   profiles: ProfilesStore;
+  batches: BatchesStore;
   /** Cheap round trip, for /healthz. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -32,6 +36,7 @@ async function openPostgresStores(databaseUrl: string): Promise<Stores> {
     clients: new PgClientsStore(pool),
     credentials: new PgCredentialsStore(pool),
     profiles: new PgProfilesStore(pool),
+    batches: new UnavailableBatchesStore(),
     async ping() {
       await pool.query('SELECT 1');
     },
@@ -44,10 +49,12 @@ async function openPostgresStores(databaseUrl: string): Promise<Stores> {
 async function openSqliteStores(config: Config): Promise<Stores> {
   const db = openSqlite({ dataDir: config.dataDir, synchronous: config.sqliteSynchronous });
   const ping = db.prepare('SELECT 1');
+  const profiles = new SqliteProfilesStore(db);
   return {
     clients: new SqliteClientsStore(db),
     credentials: new SqliteCredentialsStore(db),
-    profiles: new SqliteProfilesStore(db),
+    profiles,
+    batches: new SqliteBatchesStore(db, profiles),
     async ping() {
       ping.get();
     },

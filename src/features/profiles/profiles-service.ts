@@ -8,7 +8,7 @@ import { ID_KIND_LABEL, mintTntId, type VisitorIdRef } from '../../domain/identi
 import { NotFoundError } from '../../errors.js';
 import type { Limits } from '../../config.js';
 import type { ClientSettings } from '../clients/clients-store.js';
-import type { DeletedProfile, ProfilesStore, StoredProfile, WrittenProfile } from './profiles-store.js';
+import type { DeletedProfile, ProfilesStore, ProfileWrite, StoredProfile, WrittenProfile } from './profiles-store.js';
 
 /** Target's exact 404 text for the fetch API (CONTRACT §7), reused by every profile endpoint. */
 export function profileNotFound(client: string, ref: VisitorIdRef): NotFoundError {
@@ -41,13 +41,20 @@ export class ProfilesService {
       maxNameLength: this.limits.maxNameLength,
       maxValueLength: this.limits.maxApiValueLength,
     });
-    const now = this.clock.now();
-    return this.store.write(client.code, refs, {
+    return this.store.write(client.code, refs, this.profileWrite(client, accepted, create, this.clock.now()));
+  }
+
+  /**
+   * The store write for attribute writes that already passed validation: expiry, empty values,
+   * modifiedAt and the 64 KB limit are decided here, for single updates and bulk rows alike.
+   */
+  profileWrite(client: ClientSettings, accepted: readonly AttributeWrite[], create: boolean, now: number): ProfileWrite {
+    return {
       now,
       expiresAt: this.expiryFor(client, now),
       create,
       apply: (existing) => applyWrites(existing, accepted, now, this.limits.maxProfileBytes),
-    });
+    };
   }
 
   /** Single profile update (§5): update-only, applied before the reply. */

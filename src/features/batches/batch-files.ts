@@ -1,0 +1,109 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+
+/** The body file is gone, shorter or longer than what was accepted: the batch cannot go on. */
+export class BatchBodyUnusableError extends Error {}
+
+const BODY_SUFFIX = '.batch';
+const UPLOAD_SUFFIX = '.upload';
+
+/**
+ * Batch bodies as files in `<dataDir>/batches/`. A body is written to a temporary `.upload` file,
+ * fsync'd, renamed to `<batchId>.batch` and the directory fsync'd: once `commit()` returns, the
+ * bytes survive a crash (and a power loss, on a disk that honours fsync).
+ */
+export class BatchFiles {
+  readonly dir: string;
+
+  constructor(dataDir: string) {
+    this.dir = path.join(dataDir, 'batches');
+  }
+
+  async ensureDir(): Promise<void> {
+    await fs.mkdir(this.dir, { recursive: true, mode: 0o700 });
+  }
+
+  async create(batchId: string): Promise<BatchBodyWriter> {
+    await this.ensureDir();
+    const temp = path.join(this.dir, `${batchId}${UPLOAD_SUFFIX}`);
+    const handle = await fs.open(temp, 'wx', 0o600);
+    return new BatchBodyWriter(handle, temp, this.dir, `${batchId}${BODY_SUFFIX}`);
+  }
+
+  /** Opens a stored body for reading from `offset`; its size must be the one accepted. */
+  async openBody(file: string, expectedBytes: number): Promise<fs.FileHandle> {
+    let handle: fs.FileHandle;
+    try {
+      handle = await fs.open(path.join(this.dir, file), 'r');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new BatchBodyUnusableError('the stored batch body is missing');
+      throw err;
+    }
+    const { size } = await handle.stat();
+    if (size !== expectedBytes) {
+      await handle.close();
+      throw new BatchBodyUnusableError(`the stored batch body has ${size} bytes instead of the ${expectedBytes} accepted`);
+    }
+    return handle;
+  }
+
+  async remove(file: string): Promise<void> {
+    await fs.rm(path.join(this.dir, file), { force: true });
+  }
+
+  /**
+   * Body files and interrupted uploads present in the folder, with the batch id each belongs to.
+   * Call before the server accepts uploads: every `.upload` file is then a leftover of a crash.
+   */
+  async list(): Promise<Array<{ file: string; batchId: string; partial: boolean }>> {
+    let names: string[];
+    try {
+      names = await fs.readdir(this.dir);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw err;
+    }
+    return names
+      .filter((name) => name.endsWith(BODY_SUFFIX) || name.endsWith(UPLOAD_SUFFIX))
+      .map((name) => {
+        const partial = name.endsWith(UPLOAD_SUFFIX);
+        return { file: name, batchId: name.slice(0, -(partial ? UPLOAD_SUFFIX : BODY_SUFFIX).length), partial };
+      });
+  }
+}
+
+export class BatchBodyWriter {
+  bytes = 0;
+
+  constructor(
+    private readonly handle: fs.FileHandle,
+    private readonly tempPath: string,
+    private readonly dir: string,
+    /** File name the body gets once committed. */
+    readonly file: string,
+  ) {}
+
+  async write(chunk: Buffer): Promise<void> {
+    await this.handle.write(chunk);
+    this.bytes += chunk.length;
+  }
+
+  /** Makes the body durable under its final name. */
+  async commit(): Promise<void> {
+    await this.handle.sync();
+    await this.handle.close();
+    await fs.rename(this.tempPath, path.join(this.dir, this.file));
+    const dir = await fs.open(this.dir, 'r');
+    try {
+      await dir.sync();
+    } finally {
+      await dir.close();
+    }
+  }
+
+  /** Drops an upload that was refused or interrupted. */
+  async discard(): Promise<void> {
+    await this.handle.close().catch(() => undefined);
+    await fs.rm(this.tempPath, { force: true });
+  }
+}

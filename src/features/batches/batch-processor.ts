@@ -1,0 +1,272 @@
+import type { FileHandle } from 'node:fs/promises';
+import { setImmediate as yieldToEventLoop, setTimeout as sleep } from 'node:timers/promises';
+import type { Limits } from '../../config.js';
+import type { Clock } from '../../domain/clock.js';
+import { LineSplitter, readDataLine, type SplitLine } from '../../wire/batch-reader.js';
+import type { ClientsService } from '../clients/clients-service.js';
+import type { ProfilesService } from '../profiles/profiles-service.js';
+import { BatchBodyUnusableError, type BatchFiles } from './batch-files.js';
+import { planRow } from './batch-rows.js';
+import { type BatchChunk, BatchCursorMovedError, type BatchesStore, type BatchRecord, type ChunkRow } from './batches-store.js';
+
+export interface BatchProcessorOptions {
+  /** Data rows per chunk (one transaction); small enough that a chunk blocks the event loop only a few ms. */
+  chunkRows: number;
+  /** Upper bound on the body bytes of one chunk (rows with long values). */
+  chunkBytes: number;
+  /** Bytes read from the body file at a time. */
+  readBytes: number;
+  /** Unexpected failures in a row at the same cursor before the batch is marked stuck. */
+  maxAttempts: number;
+}
+
+export const DEFAULT_PROCESSOR_OPTIONS: BatchProcessorOptions = {
+  chunkRows: 1000,
+  chunkBytes: 1024 * 1024,
+  readBytes: 1024 * 1024,
+  maxAttempts: 3,
+};
+
+interface Logger {
+  info(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+/** A body file open at the batch's cursor. Kept between chunks so the file is read once. */
+class BodyReader {
+  private readonly splitter: LineSplitter;
+  private position: number;
+  private eof = false;
+
+  constructor(
+    private readonly handle: FileHandle,
+    offset: number,
+    line: number,
+    private readonly readBytes: number,
+  ) {
+    this.splitter = new LineSplitter(offset, line);
+    this.position = offset;
+  }
+
+  /** Where the next line starts (the stored cursor once the last chunk committed). */
+  cursor = 0;
+
+  /** The next complete line, or null: then `atEnd`, or `fill()` must run first. */
+  next(): SplitLine | null {
+    return this.splitter.next();
+  }
+
+  get atEnd(): boolean {
+    return this.eof && this.splitter.pendingBytes === 0;
+  }
+
+  async fill(): Promise<void> {
+    const buffer = Buffer.allocUnsafe(this.readBytes);
+    const { bytesRead } = await this.handle.read(buffer, 0, buffer.length, this.position);
+    if (bytesRead === 0) {
+      this.eof = true;
+      this.splitter.end();
+      return;
+    }
+    this.position += bytesRead;
+    this.splitter.push(buffer.subarray(0, bytesRead));
+  }
+
+  async close(): Promise<void> {
+    await this.handle.close().catch(() => undefined);
+  }
+}
+
+/**
+ * Applies accepted batches in the background, one chunk (one transaction) at a time, yielding to
+ * the event loop between chunks so that delivery, update and fetch traffic keeps flowing. The
+ * batches of one client run in submission order; different clients take turns chunk by chunk.
+ * All progress lives in the store, so a restart simply continues from the stored cursors.
+ */
+export class BatchProcessor {
+  private readonly readers = new Map<string, BodyReader>();
+  private readonly attempts = new Map<string, number>();
+  private running: Promise<void> | null = null;
+  private stopping = false;
+  private wakeRequested = false;
+  private wakeUp: (() => void) | null = null;
+
+  constructor(
+    private readonly store: BatchesStore,
+    private readonly files: BatchFiles,
+    private readonly clients: ClientsService,
+    private readonly profiles: ProfilesService,
+    private readonly clock: Clock,
+    private readonly limits: Limits,
+    private readonly log: Logger,
+    private readonly options: BatchProcessorOptions = DEFAULT_PROCESSOR_OPTIONS,
+  ) {}
+
+  /** Removes leftovers of earlier runs, then resumes unfinished batches in the background. */
+  async start(): Promise<void> {
+    if (this.running) return;
+    await this.removeLeftoverFiles();
+    this.running = this.loop().catch((err: unknown) => this.log.error({ err }, 'batch processor stopped on an unexpected error'));
+  }
+
+  /** A batch was accepted: look for work now. */
+  wake(): void {
+    this.wakeRequested = true;
+    this.wakeUp?.();
+  }
+
+  /** Finishes the chunk in progress and stops; unfinished batches resume at the next start. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.wake();
+    await this.running;
+    for (const reader of this.readers.values()) await reader.close();
+    this.readers.clear();
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopping) {
+      this.wakeRequested = false;
+      const heads = oldestPerClient(await this.store.unfinished());
+      if (heads.length === 0) {
+        if (!this.wakeRequested) await new Promise<void>((resolve) => (this.wakeUp = resolve));
+        this.wakeUp = null;
+        continue;
+      }
+      for (const batch of heads) {
+        if (this.stopping) break;
+        await this.step(batch);
+        await yieldToEventLoop();
+      }
+    }
+  }
+
+  /** Applies the next chunk of one batch. Never throws: problems end up in the log or as `stuck`. */
+  private async step(batch: BatchRecord): Promise<void> {
+    try {
+      const reader = await this.readerFor(batch);
+      const chunk = await this.readChunk(batch, reader);
+      const after = await this.store.applyChunk(chunk);
+      reader.cursor = chunk.nextOffset;
+      this.attempts.delete(batch.batchId);
+      if (after.status === 'complete') await this.finish(after);
+    } catch (err) {
+      await this.dropReader(batch.batchId);
+      if (err instanceof BatchBodyUnusableError) {
+        await this.markStuck(batch, err.message);
+      } else if (err instanceof BatchCursorMovedError) {
+        // Another process advanced this batch: re-read the stored cursor on the next round.
+      } else {
+        const attempts = (this.attempts.get(batch.batchId) ?? 0) + 1;
+        this.attempts.set(batch.batchId, attempts);
+        this.log.error({ err, batchId: batch.batchId, attempts }, 'batch chunk failed');
+        if (attempts >= this.options.maxAttempts) {
+          await this.markStuck(batch, 'the batch could not be applied after repeated internal errors (see the server log)');
+        } else {
+          await sleep(100 * 2 ** attempts);
+        }
+      }
+    }
+  }
+
+  private async readerFor(batch: BatchRecord): Promise<BodyReader> {
+    const open = this.readers.get(batch.batchId);
+    if (open && open.cursor === batch.nextOffset) return open;
+    if (open) await this.dropReader(batch.batchId);
+    const handle = await this.files.openBody(batch.bodyFile, batch.bodyBytes);
+    const reader = new BodyReader(handle, batch.nextOffset, batch.nextLine, this.options.readBytes);
+    reader.cursor = batch.nextOffset;
+    this.readers.set(batch.batchId, reader);
+    return reader;
+  }
+
+  private async readChunk(batch: BatchRecord, reader: BodyReader): Promise<BatchChunk> {
+    const client = await this.clients.find(batch.client);
+    if (!client) throw new BatchBodyUnusableError(`client ${batch.client} no longer exists`);
+    const now = this.clock.now();
+    const create = batch.apiVersion === 2;
+    const context = {
+      header: { keyColumn: batch.keyColumn, attributes: batch.attributes },
+      limits: this.limits,
+      profileWrite: (writes: Parameters<ProfilesService['profileWrite']>[1]) => this.profiles.profileWrite(client, writes, create, now),
+    };
+    const rows: ChunkRow[] = [];
+    let nextOffset = batch.nextOffset;
+    let nextLine = batch.nextLine;
+    let bytes = 0;
+    while (rows.length < this.options.chunkRows && bytes < this.options.chunkBytes) {
+      const line = reader.next();
+      if (!line) {
+        if (reader.atEnd) break;
+        await reader.fill();
+        continue;
+      }
+      nextOffset = line.nextOffset;
+      nextLine = line.number + 1;
+      bytes += line.bytes.length;
+      const row = readDataLine(line.bytes, batch.attributes.length);
+      if (row.kind !== 'blank') rows.push(planRow(row, line.number, context));
+    }
+    if (nextOffset > batch.bodyBytes) throw new BatchBodyUnusableError('the stored batch body changed while it was read');
+    return {
+      batchId: batch.batchId,
+      client: batch.client,
+      fromOffset: batch.nextOffset,
+      rows,
+      nextOffset,
+      nextLine,
+      last: reader.atEnd,
+      now,
+    };
+  }
+
+  private async finish(batch: BatchRecord): Promise<void> {
+    await this.dropReader(batch.batchId);
+    await this.files.remove(batch.bodyFile);
+    this.log.info(
+      {
+        batchId: batch.batchId,
+        batchSize: batch.batchSize,
+        successfulUpdates: batch.successfulUpdates,
+        profilesNotFound: batch.profilesNotFound,
+        failedUpdates: batch.failedUpdates,
+        seconds: (this.clock.now() - batch.submittedAt) / 1000,
+      },
+      'batch complete',
+    );
+  }
+
+  private async markStuck(batch: BatchRecord, reason: string): Promise<void> {
+    this.attempts.delete(batch.batchId);
+    this.log.error({ batchId: batch.batchId, reason }, 'batch is stuck');
+    await this.store.markStuck(batch.batchId, reason, this.clock.now()).catch((err: unknown) =>
+      this.log.error({ err, batchId: batch.batchId }, 'could not mark batch stuck'),
+    );
+  }
+
+  private async dropReader(batchId: string): Promise<void> {
+    const reader = this.readers.get(batchId);
+    this.readers.delete(batchId);
+    await reader?.close();
+  }
+
+  /** Interrupted uploads (never acknowledged) and bodies of finished batches. Stuck bodies stay for inspection. */
+  private async removeLeftoverFiles(): Promise<void> {
+    for (const { file, batchId, partial } of await this.files.list()) {
+      const status = partial ? null : await this.store.statusOf(batchId);
+      if (status === null || status === 'complete') await this.files.remove(file);
+    }
+  }
+}
+
+/** The batches to work on now: for each client, its oldest unfinished one. */
+function oldestPerClient(unfinished: readonly BatchRecord[]): BatchRecord[] {
+  const seen = new Set<string>();
+  const heads: BatchRecord[] = [];
+  for (const batch of unfinished) {
+    if (seen.has(batch.client)) continue;
+    seen.add(batch.client);
+    heads.push(batch);
+  }
+  return heads;
+}

@@ -1,0 +1,49 @@
+import type { Limits } from '../../config.js';
+import { attributeValueProblem, type AttributeWrite } from '../../domain/attributes.js';
+import { parseThirdPartyId, parseTntId, type VisitorIdRef } from '../../domain/identity.js';
+import { BadRequestError } from '../../errors.js';
+import type { BatchHeader, BatchRow } from '../../wire/batch-reader.js';
+import type { ProfileWrite } from '../profiles/profiles-store.js';
+import type { ChunkRow } from './batches-store.js';
+
+export interface RowContext {
+  header: BatchHeader;
+  limits: Limits;
+  /** Builds the profile write of a row: the profile rules (expiry, 64 KB, modifiedAt) live in ProfilesService. */
+  profileWrite: (writes: AttributeWrite[]) => ProfileWrite;
+}
+
+function keyOf(header: BatchHeader, key: string, limits: Limits): VisitorIdRef {
+  if (header.keyColumn === 'pcId') {
+    return { kind: 'tntId', value: parseTntId(key, 'pcId', limits.maxDeviceIdLength) };
+  }
+  return { kind: 'thirdPartyId', value: parseThirdPartyId(key, 'thirdPartyId', limits.maxThirdPartyIdLength) };
+}
+
+/**
+ * What one data row means (CONTRACT §6): a failure with its reason, nothing to do (every value
+ * empty), or a profile write. Attribute names were checked once, on the header.
+ */
+export function planRow(row: Exclude<BatchRow, { kind: 'blank' }>, line: number, context: RowContext): ChunkRow {
+  if (row.kind === 'malformed') return { kind: 'failed', failure: { line, key: row.key, reason: row.reason } };
+  const fail = (reason: string): ChunkRow => ({ kind: 'failed', failure: { line, key: row.key, reason } });
+  if (row.key === '') return fail('key is empty');
+  let ref: VisitorIdRef;
+  try {
+    ref = keyOf(context.header, row.key, context.limits);
+  } catch (err) {
+    if (err instanceof BadRequestError) return fail(err.message);
+    throw err;
+  }
+  const writes: AttributeWrite[] = [];
+  const { attributes } = context.header;
+  for (let i = 0; i < row.values.length; i++) {
+    const value = row.values[i]!;
+    if (value === '') continue;
+    const problem = attributeValueProblem(attributes[i]!, value, context.limits.maxApiValueLength);
+    if (problem) return fail(problem);
+    writes.push({ name: attributes[i]!, value });
+  }
+  if (writes.length === 0) return { kind: 'unchanged' };
+  return { kind: 'write', line, key: row.key, ref, write: context.profileWrite(writes) };
+}

@@ -1,0 +1,89 @@
+import type { VisitorIdRef } from '../../domain/identity.js';
+import type { BatchKeyColumn } from '../../wire/batch-reader.js';
+import type { ProfileWrite } from '../profiles/profiles-store.js';
+
+export type BatchStatus = 'incomplete' | 'complete' | 'stuck';
+export type BatchApiVersion = 1 | 2;
+
+/** What the upload stored: everything needed to process the body file from any point. */
+export interface NewBatch {
+  batchId: string;
+  client: string;
+  apiVersion: BatchApiVersion;
+  keyColumn: BatchKeyColumn;
+  attributes: string[];
+  /** File name inside the data directory's batch folder. */
+  bodyFile: string;
+  bodyBytes: number;
+  /** Data rows in the body (non-blank lines after the header). */
+  batchSize: number;
+  /** Byte offset and line number of the first data line. */
+  firstOffset: number;
+  firstLine: number;
+  submittedAt: number;
+}
+
+export interface BatchCounters {
+  consumedCount: number;
+  successfulUpdates: number;
+  profilesNotFound: number;
+  failedUpdates: number;
+}
+
+export interface BatchRecord extends Omit<NewBatch, 'firstOffset' | 'firstLine'>, BatchCounters {
+  status: BatchStatus;
+  nextOffset: number;
+  nextLine: number;
+  stuckReason: string | null;
+  finishedAt: number | null;
+}
+
+export interface FailedRow {
+  line: number;
+  /** The row's key as sent (decoded when it could be). */
+  key: string;
+  reason: string;
+}
+
+/** One data row of a chunk: either already failed on reading, nothing to write, or a profile write. */
+export type ChunkRow =
+  | { kind: 'failed'; failure: FailedRow }
+  | { kind: 'unchanged' }
+  | { kind: 'write'; line: number; key: string; ref: VisitorIdRef; write: ProfileWrite };
+
+/** A slice of a batch's body, applied as one atomic unit. */
+export interface BatchChunk {
+  batchId: string;
+  client: string;
+  /** Where this chunk starts: the store refuses a chunk that does not continue the stored cursor. */
+  fromOffset: number;
+  rows: ChunkRow[];
+  /** The cursor after this chunk. */
+  nextOffset: number;
+  nextLine: number;
+  /** True when this chunk ends the body: the batch becomes complete in the same unit. */
+  last: boolean;
+  now: number;
+}
+
+/** The chunk did not continue where the stored cursor is (another process moved it): nothing was applied. */
+export class BatchCursorMovedError extends Error {}
+
+export interface BatchesStore {
+  create(batch: NewBatch): Promise<void>;
+  /** A client's batch; another client's id answers null (batches never cross clients). */
+  get(client: string, batchId: string): Promise<BatchRecord | null>;
+  /** Every incomplete batch, oldest submission first. */
+  unfinished(): Promise<BatchRecord[]>;
+  /**
+   * Applies every `write` row (a profile whose `apply` throws a BadRequestError fails that row
+   * only, and is left unchanged), records failed rows, adds to the counters and moves the
+   * cursor — all or nothing. Returns the batch as stored afterwards.
+   */
+  applyChunk(chunk: BatchChunk): Promise<BatchRecord>;
+  markStuck(batchId: string, reason: string, now: number): Promise<void>;
+  /** Failed rows with a line number after `afterLine`, in line order. */
+  failures(batchId: string, afterLine: number, limit: number): Promise<FailedRow[]>;
+  /** The status of any client's batch, null when unknown (clean-up of body files no batch needs). */
+  statusOf(batchId: string): Promise<BatchStatus | null>;
+}

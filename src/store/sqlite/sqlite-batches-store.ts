@@ -1,0 +1,176 @@
+import { BadRequestError } from '../../errors.js';
+import {
+  type BatchChunk,
+  BatchCursorMovedError,
+  type BatchesStore,
+  type BatchRecord,
+  type BatchStatus,
+  type FailedRow,
+  type NewBatch,
+} from '../../features/batches/batches-store.js';
+import type { SqliteDatabase } from './database.js';
+import type { SqliteProfilesStore } from './sqlite-profiles-store.js';
+
+interface BatchRow {
+  batch_id: string;
+  client: string;
+  api_version: 1 | 2;
+  key_column: 'pcId' | 'thirdPartyId';
+  attributes: string;
+  body_file: string;
+  body_bytes: number;
+  batch_size: number;
+  status: BatchStatus;
+  next_offset: number;
+  next_line: number;
+  consumed_count: number;
+  successful_updates: number;
+  profiles_not_found: number;
+  failed_updates: number;
+  stuck_reason: string | null;
+  submitted_at: number;
+  finished_at: number | null;
+}
+
+const COLUMNS = `batch_id, client, api_version, key_column, attributes, body_file, body_bytes, batch_size, status,
+  next_offset, next_line, consumed_count, successful_updates, profiles_not_found, failed_updates,
+  stuck_reason, submitted_at, finished_at`;
+
+function toRecord(row: BatchRow): BatchRecord {
+  return {
+    batchId: row.batch_id,
+    client: row.client,
+    apiVersion: row.api_version,
+    keyColumn: row.key_column,
+    attributes: JSON.parse(row.attributes) as string[],
+    bodyFile: row.body_file,
+    bodyBytes: row.body_bytes,
+    batchSize: row.batch_size,
+    status: row.status,
+    nextOffset: row.next_offset,
+    nextLine: row.next_line,
+    consumedCount: row.consumed_count,
+    successfulUpdates: row.successful_updates,
+    profilesNotFound: row.profiles_not_found,
+    failedUpdates: row.failed_updates,
+    stuckReason: row.stuck_reason,
+    submittedAt: row.submitted_at,
+    finishedAt: row.finished_at,
+  };
+}
+
+/**
+ * Batches on the embedded store. `applyChunk` is one `BEGIN IMMEDIATE` transaction holding the
+ * profile writes of the chunk (through the profiles store, so bulk rows get exactly the semantics
+ * of a single update), the failed-row reports and the batch's cursor and counters: a crash leaves
+ * either all of a chunk or none of it.
+ */
+export class SqliteBatchesStore implements BatchesStore {
+  private readonly insert;
+  private readonly byClientAndId;
+  private readonly byId;
+  private readonly unfinishedRows;
+  private readonly advance;
+  private readonly insertFailure;
+  private readonly stuck;
+  private readonly failuresAfter;
+
+  constructor(
+    private readonly db: SqliteDatabase,
+    private readonly profiles: SqliteProfilesStore,
+  ) {
+    this.insert = db.prepare(
+      `INSERT INTO batches (batch_id, client, api_version, key_column, attributes, body_file, body_bytes, batch_size,
+         status, next_offset, next_line, submitted_at)
+       VALUES (@batchId, @client, @apiVersion, @keyColumn, @attributes, @bodyFile, @bodyBytes, @batchSize,
+         'incomplete', @firstOffset, @firstLine, @submittedAt)`,
+    );
+    this.byClientAndId = db.prepare<[string, string], BatchRow>(`SELECT ${COLUMNS} FROM batches WHERE client = ? AND batch_id = ?`);
+    this.byId = db.prepare<[string], BatchRow>(`SELECT ${COLUMNS} FROM batches WHERE batch_id = ?`);
+    this.unfinishedRows = db.prepare<[], BatchRow>(`SELECT ${COLUMNS} FROM batches WHERE status = 'incomplete' ORDER BY seq`);
+    this.advance = db.prepare(
+      `UPDATE batches SET next_offset = @nextOffset, next_line = @nextLine,
+         consumed_count = consumed_count + @consumed, successful_updates = successful_updates + @successful,
+         profiles_not_found = profiles_not_found + @notFound, failed_updates = failed_updates + @failed,
+         status = @status, finished_at = @finishedAt
+       WHERE batch_id = @batchId`,
+    );
+    this.insertFailure = db.prepare('INSERT INTO batch_failures (batch_id, line, profile_key, reason) VALUES (?, ?, ?, ?)');
+    this.stuck = db.prepare(
+      `UPDATE batches SET status = 'stuck', stuck_reason = ?, finished_at = ? WHERE batch_id = ? AND status = 'incomplete'`,
+    );
+    this.failuresAfter = db.prepare<[string, number, number], { line: number; profile_key: string; reason: string }>(
+      'SELECT line, profile_key, reason FROM batch_failures WHERE batch_id = ? AND line > ? ORDER BY line LIMIT ?',
+    );
+  }
+
+  async create(batch: NewBatch): Promise<void> {
+    this.insert.run({ ...batch, attributes: JSON.stringify(batch.attributes) });
+  }
+
+  async get(client: string, batchId: string): Promise<BatchRecord | null> {
+    const row = this.byClientAndId.get(client, batchId);
+    return row ? toRecord(row) : null;
+  }
+
+  async unfinished(): Promise<BatchRecord[]> {
+    return this.unfinishedRows.all().map(toRecord);
+  }
+
+  async statusOf(batchId: string): Promise<BatchStatus | null> {
+    return this.byId.get(batchId)?.status ?? null;
+  }
+
+  async applyChunk(chunk: BatchChunk): Promise<BatchRecord> {
+    return this.db.transaction(() => this.applyChunkLocked(chunk)).immediate();
+  }
+
+  private applyChunkLocked(chunk: BatchChunk): BatchRecord {
+    const current = this.byId.get(chunk.batchId);
+    if (!current || current.status !== 'incomplete' || current.next_offset !== chunk.fromOffset) {
+      throw new BatchCursorMovedError(`batch ${chunk.batchId} is not at offset ${chunk.fromOffset}`);
+    }
+    let successful = 0;
+    let notFound = 0;
+    const failures: FailedRow[] = [];
+    for (const row of chunk.rows) {
+      if (row.kind === 'failed') {
+        failures.push(row.failure);
+      } else if (row.kind === 'unchanged') {
+        successful++;
+      } else {
+        try {
+          const written = this.profiles.writeInOpenTransaction(chunk.client, [row.ref], row.write);
+          if (written) successful++;
+          else notFound++;
+        } catch (err) {
+          // A domain rejection (e.g. the profile would pass 64 KB) fails this row only: `apply`
+          // throws before the store writes anything for it.
+          if (!(err instanceof BadRequestError)) throw err;
+          failures.push({ line: row.line, key: row.key, reason: err.message });
+        }
+      }
+    }
+    for (const failure of failures) this.insertFailure.run(chunk.batchId, failure.line, failure.key, failure.reason);
+    this.advance.run({
+      batchId: chunk.batchId,
+      nextOffset: chunk.nextOffset,
+      nextLine: chunk.nextLine,
+      consumed: chunk.rows.length,
+      successful,
+      notFound,
+      failed: failures.length,
+      status: chunk.last ? 'complete' : 'incomplete',
+      finishedAt: chunk.last ? chunk.now : null,
+    });
+    return toRecord(this.byId.get(chunk.batchId)!);
+  }
+
+  async markStuck(batchId: string, reason: string, now: number): Promise<void> {
+    this.stuck.run(reason, now, batchId);
+  }
+
+  async failures(batchId: string, afterLine: number, limit: number): Promise<FailedRow[]> {
+    return this.failuresAfter.all(batchId, afterLine, limit).map((row) => ({ line: row.line, key: row.profile_key, reason: row.reason }));
+  }
+}
