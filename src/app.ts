@@ -5,6 +5,8 @@ import { registerErrorHandling } from './http/error-handler.js';
 import { ProfileApiAccess } from './http/profile-api-access.js';
 import { registerClientRoutes } from './features/clients/clients-routes.js';
 import { ClientsService } from './features/clients/clients-service.js';
+import { registerDeliveryRoutes } from './features/delivery/delivery-routes.js';
+import { DeliveryService } from './features/delivery/delivery-service.js';
 import { registerHealthRoutes } from './features/health/health-routes.js';
 import { registerAdminProfileRoutes } from './features/profiles/admin-profile-routes.js';
 import { registerFetchRoutes } from './features/profiles/fetch-routes.js';
@@ -24,6 +26,7 @@ export interface Services {
   clients: ClientsService;
   credentials: CredentialsService;
   profiles: ProfilesService;
+  delivery: DeliveryService;
 }
 
 export interface App {
@@ -41,14 +44,16 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const clock = options.clock ?? systemClock;
   const stores = await openStores(config);
 
+  const clients = new ClientsService(stores.clients, clock);
   const services: Services = {
-    clients: new ClientsService(stores.clients, clock),
+    clients,
     credentials: new CredentialsService(stores.credentials, clock, {
       profileTokenTtlSeconds: config.tokenTtlSeconds,
       adminKeyTtlDays: config.adminKeyTtlDays,
       configuredAdminKey: config.adminKey,
     }),
     profiles: new ProfilesService(stores.profiles, clock, config.limits),
+    delivery: new DeliveryService(clients, stores.visits, clock, config.limits),
   };
   const access = new ProfileApiAccess(services.clients, services.credentials);
 
@@ -68,6 +73,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   registerHealthRoutes(http, { ping: stores.ping });
   registerUpdateRoutes(http, { access, profiles: services.profiles, limits: config.limits });
   registerFetchRoutes(http, { access, profiles: services.profiles, limits: config.limits });
+  registerDeliveryRoutes(http, { delivery: services.delivery, limits: config.limits });
 
   await http.register(async (admin) => {
     admin.addHook('onRequest', async (request) => services.credentials.authorizeAdmin(request.headers.authorization));

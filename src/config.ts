@@ -23,6 +23,12 @@ export interface Limits {
   maxThirdPartyIdLength: number;
   /** Longest tntId / ECID. */
   maxDeviceIdLength: number;
+  /** Longest thirdPartyId on delivery calls (Target's Delivery API schema: 128). */
+  maxDeliveryThirdPartyIdLength: number;
+  /** Most mboxes in `execute.mboxes` / `prefetch.mboxes` of one delivery call. */
+  maxDeliveryMboxes: number;
+  /** Largest delivery request body. */
+  maxDeliveryBodyBytes: number;
 }
 
 export interface Config {
@@ -58,6 +64,9 @@ export const DEFAULT_LIMITS: Limits = {
   maxUpdateBodyBytes: 60 * 1024,
   maxThirdPartyIdLength: 256,
   maxDeviceIdLength: 128,
+  maxDeliveryThirdPartyIdLength: 128,
+  maxDeliveryMboxes: 50,
+  maxDeliveryBodyBytes: 60 * 1024 * 1024,
 };
 
 export class ConfigError extends Error {}

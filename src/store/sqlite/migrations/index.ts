@@ -1,4 +1,5 @@
 import { foundation } from './001-foundation.js';
+import { delivery } from './003-delivery.js';
 
 export interface Migration {
   version: number;
@@ -7,4 +8,4 @@ export interface Migration {
 }
 
 /** Every schema change, in order. Append; never edit a migration that has shipped. */
-export const MIGRATIONS: readonly Migration[] = [foundation];
+export const MIGRATIONS: readonly Migration[] = [foundation, delivery];
