@@ -68,7 +68,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     return503OnClosing: true,
     requestIdHeader: false,
     // Ids travel in paths (`/rest/v1/profiles/{tntId}`): room for 128-char tntIds and 256-char thirdPartyIds, encoded.
-    maxParamLength: 1024,
+    routerOptions: { maxParamLength: 1024 },
   });
   registerErrorHandling(http);
 

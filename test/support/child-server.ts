@@ -38,22 +38,12 @@ async function waitForHealth(url: string, child: ChildProcess, timeoutMs: number
   throw new Error(`server at ${url} not healthy after ${timeoutMs} ms`);
 }
 
-/**
- * `node --import tsx src/main.ts serve` in its own process — a second writer on the same data
- * directory, or the server under benchmark.
- */
-export async function startChildServer(dataDir: string, env: Record<string, string> = {}): Promise<ChildServer> {
+/** Runs `node --import tsx <args>` on a free port (given as PROFILE_EDGE_PORT) and waits for /healthz. */
+export async function startHttpChild(args: readonly string[], env: Record<string, string> = {}): Promise<ChildServer> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'serve'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
     cwd: ROOT,
-    env: {
-      ...process.env,
-      PROFILE_EDGE_PORT: String(port),
-      PROFILE_EDGE_HOST: '127.0.0.1',
-      PROFILE_EDGE_DATA_DIR: dataDir,
-      PROFILE_EDGE_LOG_LEVEL: 'warn',
-      ...env,
-    },
+    env: { ...process.env, PROFILE_EDGE_PORT: String(port), PROFILE_EDGE_HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;
@@ -72,4 +62,12 @@ export async function startChildServer(dataDir: string, env: Record<string, stri
       await exited;
     },
   };
+}
+
+/**
+ * `profile-edge serve` in its own process — a second writer on the same data directory, or the
+ * server under benchmark.
+ */
+export function startChildServer(dataDir: string, env: Record<string, string> = {}): Promise<ChildServer> {
+  return startHttpChild(['src/main.ts', 'serve'], { PROFILE_EDGE_DATA_DIR: dataDir, PROFILE_EDGE_LOG_LEVEL: 'warn', ...env });
 }
