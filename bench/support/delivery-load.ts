@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import autocannon from 'autocannon';
 
 /**
@@ -32,7 +33,23 @@ function deliveryBody(visitor: number, serial: number): string {
   });
 }
 
+/**
+ * CPU time (user + system, ms) a process has used, from /proc/<pid>/stat (Linux; null elsewhere).
+ * CPU per request stays meaningful on a shared machine, where requests/s depends on the neighbours.
+ */
+export function processCpuMs(pid: number): number | null {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10; // utime + stime, in 100 Hz ticks
+  } catch {
+    return null;
+  }
+}
+
 export interface LoadFigures {
+  /** Server CPU per request, in µs; null when /proc is not available. */
+  serverCpuMicros: number | null;
   requestsPerSecond: number;
   p50: number;
   p99: number;
@@ -47,9 +64,10 @@ export interface LoadFigures {
  */
 export async function runDeliveryLoad(
   url: string,
-  options: { connections: number; duration?: number; amount?: number; pick: (serial: number) => number },
+  options: { connections: number; duration?: number; amount?: number; serverPid?: number; pick: (serial: number) => number },
 ): Promise<LoadFigures> {
   let serial = 0;
+  const cpuBefore = options.serverPid === undefined ? null : processCpuMs(options.serverPid);
   const result = await autocannon({
     url,
     connections: options.connections,
@@ -66,7 +84,12 @@ export async function runDeliveryLoad(
       },
     ],
   });
+  const cpuAfter = options.serverPid === undefined ? null : processCpuMs(options.serverPid);
   return {
+    serverCpuMicros:
+      cpuBefore === null || cpuAfter === null || result.requests.total === 0
+        ? null
+        : Math.round(((cpuAfter - cpuBefore) * 1000) / result.requests.total),
     requestsPerSecond: result.requests.average,
     p50: result.latency.p50,
     p99: result.latency.p99,
