@@ -344,6 +344,28 @@ describe('validation: the whole request is refused with {status, message}, nothi
     assert.equal(kept?.f0, undefined);
   });
 
+  test('a refused visit among concurrent ones leaves no trace and does not disturb the others', async () => {
+    const big = (prefix: string) => Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`${prefix}${i}`, 'v'.repeat(256)]));
+    const call = (tntId: string, profileParameters: Record<string, string>) =>
+      deliver(server, 'client=demo&sessionId=s', { context: CONTEXT, id: { tntId }, execute: { pageLoad: { profileParameters } } });
+    for (const prefix of ['a', 'b', 'c', 'd', 'e']) assert.equal((await call('crowded', big(prefix))).status, 200);
+    const before = await attributesOf(server, 'crowded');
+
+    const answers = await Promise.all([
+      call('neighbour-1', { ok: '1' }),
+      call('crowded', big('f')),
+      call('neighbour-2', { ok: '2' }),
+      call('crowded', { small: 'fits' }),
+    ]);
+    assert.deepEqual(answers.map((a) => a.status), [200, 400, 200, 200]);
+    assert.equal((await attributesOf(server, 'neighbour-1'))?.ok, '1');
+    assert.equal((await attributesOf(server, 'neighbour-2'))?.ok, '2');
+    const after = await attributesOf(server, 'crowded');
+    assert.equal(after?.f0, undefined);
+    assert.equal(after?.small, 'fits');
+    assert.equal(after?.a0, before?.a0);
+  });
+
   test('bodies that are not JSON or empty are 400s', async () => {
     const broken = await deliver(server, 'client=demo&sessionId=s', '{"context":', { 'content-type': 'application/json' });
     assert.deepEqual(broken.body, { status: 400, message: 'Request body is not valid JSON' });

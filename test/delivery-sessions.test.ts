@@ -92,3 +92,12 @@ test('every visit extends the profile\'s lifetime; an unvisited profile expires 
   await pageView('regular', 'back');
   assert.equal((await attributesOf(server, 'regular'))?.sessionCount, '1');
 });
+
+test('a visit keeps the profile at least profileLifetimeDays, to the next full hour', async () => {
+  clock.set(START + 20 * MINUTE); // 09:20
+  await pageView('hourly', 's');
+  clock.set(START + 14 * DAY_MS + 59 * MINUTE); // 14 days later, 09:59
+  assert.notEqual(await attributesOf(server, 'hourly'), null, 'never shorter than the lifetime');
+  clock.set(START + 14 * DAY_MS + 60 * MINUTE); // 10:00
+  assert.equal(await attributesOf(server, 'hourly'), null);
+});

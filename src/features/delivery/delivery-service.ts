@@ -10,6 +10,17 @@ import type { DeliveryRequest } from './delivery-request.js';
 import { deliveryResponse, type DeliveryResponse } from './delivery-response.js';
 import type { VisitsStore } from './visits-store.js';
 
+const HOUR_MS = 3_600_000;
+
+/**
+ * A visit keeps the profile for the client's lifetime from now, rounded up to the next full hour:
+ * never shorter than the contract's lifetime, and the many visits of one hour leave the stored
+ * expiry (and its index entry) untouched.
+ */
+export function visitExpiry(now: number, lifetimeDays: number): number {
+  return Math.ceil((now + lifetimeDays * DAY_MS) / HOUR_MS) * HOUR_MS;
+}
+
 export interface ClientQuery {
   client?: string;
   imsOrgId?: string;
@@ -71,7 +82,7 @@ export class DeliveryService {
     let facts: VisitFacts | undefined;
     const visit = await this.visits.recordVisit(client.code, {
       now,
-      expiresAt: now + client.profileLifetimeDays * DAY_MS,
+      expiresAt: visitExpiry(now, client.profileLifetimeDays),
       maxProfileBytes: this.limits.maxProfileBytes,
       refs,
       apply: (state) => {
