@@ -92,15 +92,12 @@ class RequestReader {
   readDetails(details: Json, path: string): void {
     const params = optionalObject(details, 'profileParameters', `${path}.profileParameters`);
     if (!params) return;
+    const where = `${path}.profileParameters`;
     const names = Object.keys(params);
     if (names.length > this.limits.maxDeliveryParameters) {
-      fail(
-        `${path}.profileParameters: size must be between 0 and ${this.limits.maxDeliveryParameters}`,
-        'too_many_profile_parameters',
-      );
+      fail(`${where}: size must be between 0 and ${this.limits.maxDeliveryParameters}`, 'too_many_profile_parameters');
     }
     for (const name of names) {
-      const where = `${path}.profileParameters`;
       const raw = params[name];
       if (raw === null || raw === undefined) fail(`${where}: value of attribute '${name.slice(0, 64)}' must not be null`);
       if (typeof raw !== 'string' && typeof raw !== 'number' && typeof raw !== 'boolean') {
