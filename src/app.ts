@@ -11,6 +11,8 @@ import { registerBatchRoutes } from './features/batches/batch-routes.js';
 import { BatchesService } from './features/batches/batches-service.js';
 import { registerClientRoutes } from './features/clients/clients-routes.js';
 import { ClientsService } from './features/clients/clients-service.js';
+import { registerDeliveryRoutes } from './features/delivery/delivery-routes.js';
+import { DeliveryService } from './features/delivery/delivery-service.js';
 import { registerHealthRoutes } from './features/health/health-routes.js';
 import { registerAdminProfileRoutes } from './features/profiles/admin-profile-routes.js';
 import { registerFetchRoutes } from './features/profiles/fetch-routes.js';
@@ -31,6 +33,7 @@ export interface Services {
   credentials: CredentialsService;
   profiles: ProfilesService;
   batches: BatchesService;
+  delivery: DeliveryService;
 }
 
 export interface App {
@@ -50,8 +53,9 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const clock = options.clock ?? systemClock;
   const stores = await openStores(config);
 
+  const clients = new ClientsService(stores.clients, clock);
   const services: Services = {
-    clients: new ClientsService(stores.clients, clock),
+    clients,
     credentials: new CredentialsService(stores.credentials, clock, {
       profileTokenTtlSeconds: config.tokenTtlSeconds,
       adminKeyTtlDays: config.adminKeyTtlDays,
@@ -59,6 +63,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     }),
     profiles: new ProfilesService(stores.profiles, clock, config.limits),
     batches: new BatchesService(stores.batches),
+    delivery: new DeliveryService(clients, stores.visits, clock, config.limits),
   };
   const access = new ProfileApiAccess(services.clients, services.credentials);
 
@@ -82,6 +87,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   registerHealthRoutes(http, { ping: stores.ping });
   registerUpdateRoutes(http, { access, profiles: services.profiles, limits: config.limits });
   registerFetchRoutes(http, { access, profiles: services.profiles, limits: config.limits });
+  registerDeliveryRoutes(http, { delivery: services.delivery, limits: config.limits });
 
   const batchFiles = new BatchFiles(config.dataDir);
   const batchProcessor = new BatchProcessor(stores.batches, batchFiles, services.clients, services.profiles, clock, config.limits, http.log);

@@ -27,6 +27,12 @@ export interface Limits {
   maxBatchBodyBytes: number;
   /** Bulk update: most data rows in one batch. */
   maxBatchRows: number;
+  /** Longest thirdPartyId on delivery calls (Target's Delivery API schema: 128). */
+  maxDeliveryThirdPartyIdLength: number;
+  /** Most mboxes in `execute.mboxes` / `prefetch.mboxes` of one delivery call. */
+  maxDeliveryMboxes: number;
+  /** Largest delivery request body. */
+  maxDeliveryBodyBytes: number;
 }
 
 export interface Config {
@@ -66,6 +72,9 @@ export const DEFAULT_LIMITS: Limits = {
   maxDeviceIdLength: 128,
   maxBatchBodyBytes: 50 * 1024 * 1024,
   maxBatchRows: 500_000,
+  maxDeliveryThirdPartyIdLength: 128,
+  maxDeliveryMboxes: 50,
+  maxDeliveryBodyBytes: 60 * 1024 * 1024,
 };
 
 export class ConfigError extends Error {}

@@ -2,17 +2,19 @@ import type { Config } from '../config.js';
 import type { BatchesStore } from '../features/batches/batches-store.js';
 import type { ClientsStore } from '../features/clients/clients-store.js';
 import type { ProfilesStore } from '../features/profiles/profiles-store.js';
+import type { VisitsStore } from '../features/delivery/visits-store.js';
 import type { CredentialsStore } from '../features/tokens/credentials-store.js';
 import { migratePostgres, openPool } from './postgres/database.js';
 import { PgClientsStore } from './postgres/pg-clients-store.js';
 import { PgCredentialsStore } from './postgres/pg-credentials-store.js';
-import { UnavailableBatchesStore } from './postgres/pg-batches-unavailable.js';
+import { UnavailableBatchesStore, UnavailableVisitsStore } from './postgres/pg-unavailable-stores.js';
 import { PgProfilesStore } from './postgres/pg-profiles-store.js';
 import { openSqlite } from './sqlite/database.js';
 import { SqliteBatchesStore } from './sqlite/sqlite-batches-store.js';
 import { SqliteClientsStore } from './sqlite/sqlite-clients-store.js';
 import { SqliteCredentialsStore } from './sqlite/sqlite-credentials-store.js';
 import { SqliteProfilesStore } from './sqlite/sqlite-profiles-store.js';
+import { SqliteVisitsStore } from './sqlite/sqlite-visits-store.js';
 
 /** Every store the services need, from one backend. */
 export interface Stores {
@@ -20,6 +22,7 @@ export interface Stores {
   credentials: CredentialsStore;
   profiles: ProfilesStore;
   batches: BatchesStore;
+  visits: VisitsStore;
   /** Cheap round trip, for /healthz. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -37,6 +40,7 @@ async function openPostgresStores(databaseUrl: string): Promise<Stores> {
     credentials: new PgCredentialsStore(pool),
     profiles: new PgProfilesStore(pool),
     batches: new UnavailableBatchesStore(),
+    visits: new UnavailableVisitsStore(),
     async ping() {
       await pool.query('SELECT 1');
     },
@@ -55,6 +59,7 @@ async function openSqliteStores(config: Config): Promise<Stores> {
     credentials: new SqliteCredentialsStore(db),
     profiles,
     batches: new SqliteBatchesStore(db, profiles),
+    visits: new SqliteVisitsStore(db),
     async ping() {
       ping.get();
     },

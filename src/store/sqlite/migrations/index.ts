@@ -1,5 +1,6 @@
 import { foundation } from './001-foundation.js';
 import { batches } from './002-batches.js';
+import { delivery } from './003-delivery.js';
 
 export interface Migration {
   version: number;
@@ -8,4 +9,4 @@ export interface Migration {
 }
 
 /** Every schema change, in order. Append; never edit a migration that has shipped. */
-export const MIGRATIONS: readonly Migration[] = [foundation, batches];
+export const MIGRATIONS: readonly Migration[] = [foundation, batches, delivery];

@@ -1,0 +1,71 @@
+import { createRequire } from 'node:module';
+
+/**
+ * Adobe's Node.js SDK behind the loopback guard of real-clients.md §7. The SDK captures
+ * `global.fetch` when it is loaded, so the guard is installed first and the SDK is required
+ * afterwards: any attempt to reach a host other than 127.0.0.1/localhost (e.g. the
+ * `mboxedgeNN.tt.omtrdc.net` reroute of gotcha G1) is recorded in `leaks` and refused, never sent.
+ */
+export const leaks: string[] = [];
+
+function urlOf(input: string | URL | Request): URL {
+  if (typeof input === 'string') return new URL(input);
+  return input instanceof URL ? input : new URL(input.url);
+}
+
+const unguarded = globalThis.fetch;
+globalThis.fetch = (async (input: string | URL | Request, init?: RequestInit) => {
+  const url = urlOf(input);
+  if (url.hostname !== '127.0.0.1' && url.hostname !== 'localhost') {
+    leaks.push(url.href);
+    throw new TypeError(`loopback guard: refused ${url.href}`);
+  }
+  return unguarded(input, init);
+}) as typeof fetch;
+
+// Loaded only now, after the guard: a static import would be hoisted above it.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const TargetClient: any = createRequire(import.meta.url)('@adobe/target-nodejs-sdk');
+
+/** The slice of the SDK's result the tests read. */
+export interface OffersResult {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  response: any;
+  targetCookie?: { name: string; value: string; maxAge: number };
+  targetLocationHintCookie?: unknown;
+  meta: { decisioningMethod: string };
+}
+
+export interface SdkClient {
+  getOffers(options: Record<string, unknown>): Promise<OffersResult>;
+  sendNotifications(options: Record<string, unknown>): Promise<OffersResult>;
+  getAttributes(mboxes: string[], options?: Record<string, unknown>): Promise<{
+    getValue(mbox: string, key: string): unknown;
+    asObject(mbox?: string): Record<string, unknown>;
+    getResponse(): OffersResult;
+  }>;
+}
+
+export const AuthState = TargetClient.AuthState as { AUTHENTICATED: number; UNKNOWN: number; LOGGED_OUT: number };
+
+/** A server-side SDK client pointed at our server, resolved once it reports `clientReady`. */
+export function createSdkClient(serverUrl: string, organizationId: string): Promise<SdkClient> {
+  const serverDomain = new URL(serverUrl).host;
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('SDK never reported clientReady')), 5000);
+    const client: SdkClient = TargetClient.create({
+      client: 'demo',
+      organizationId,
+      serverDomain,
+      secure: false,
+      timeout: 3000,
+      logger: { debug() {}, error() {} },
+      events: {
+        clientReady: () => {
+          clearTimeout(timer);
+          resolve(client);
+        },
+      },
+    });
+  });
+}
