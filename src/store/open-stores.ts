@@ -3,6 +3,7 @@ import { ConfigError } from '../config.js';
 import type { ClientsStore } from '../features/clients/clients-store.js';
 import type { ProfilesStore } from '../features/profiles/profiles-store.js';
 import type { CredentialsStore } from '../features/tokens/credentials-store.js';
+import { CachedClientsStore, CachedCredentialsStore } from './cached-stores.js';
 import { openSqlite } from './sqlite/database.js';
 import { SqliteClientsStore } from './sqlite/sqlite-clients-store.js';
 import { SqliteCredentialsStore } from './sqlite/sqlite-credentials-store.js';
@@ -25,8 +26,10 @@ export async function openStores(config: Config): Promise<Stores> {
   const db = openSqlite({ dataDir: config.dataDir, synchronous: config.sqliteSynchronous });
   const ping = db.prepare('SELECT 1');
   return {
-    clients: new SqliteClientsStore(db),
-    credentials: new SqliteCredentialsStore(db),
+    // This process is the only writer of the embedded database: clients and tokens, read by every
+    // profile API call, are served from memory and dropped on each write (src/store/cached-stores.ts).
+    clients: new CachedClientsStore(new SqliteClientsStore(db)),
+    credentials: new CachedCredentialsStore(new SqliteCredentialsStore(db)),
     profiles: new SqliteProfilesStore(db),
     async ping() {
       ping.get();
