@@ -3,9 +3,9 @@
  * next to a bare node:http server answering a constant, measured in the same run.
  *   npm run bench -- foundation        (BENCH_PROFILES, BENCH_DURATION_SECONDS, … to adjust)
  */
-import { type LoadResult, runLoad } from './support/load.js';
+import { type LoadResult, type RequestShape, runLoad } from './support/load.js';
 import { peakRssBytes, resetPeakRss } from './support/memory.js';
-import { startBareNode } from './support/processes.js';
+import { type ServerProcess, startBareNode } from './support/processes.js';
 import { seedProfiles, startProfileEdge, type ProfileEdgeProcess } from './support/profile-edge-server.js';
 import {
   formatCpu,
@@ -14,6 +14,7 @@ import {
   formatRate,
   formatRatio,
   judgeAim,
+  leastDisturbed,
   markdownTable,
   ratioTo,
   type Aim,
@@ -36,22 +37,12 @@ const idFor = (n: number) => tntIds[(n * STRIDE) % tntIds.length]!;
 interface Row {
   label: string;
   result: LoadResult;
+  /** Every round's result, in order, for the transparency line under the table. */
+  rounds: LoadResult[];
   peakRss: number | null;
 }
 
-const rows: Row[] = [];
 const log = (line: string) => process.stderr.write(`[foundation] ${line}\n`);
-
-async function measureBaseline(): Promise<Row> {
-  const bare = await startBareNode();
-  try {
-    log(`bare node:http on ${bare.url}`);
-    const result = await runLoad({ url: bare.url, ...settings, serverPid: bare.pid, request: () => ({ path: '/' }) });
-    return { label: 'bare node:http, constant reply', result, peakRss: peakRssBytes(bare.pid) };
-  } finally {
-    await bare.stop();
-  }
-}
 
 async function expectStatus(response: Response, status: number, what: string): Promise<string> {
   const text = await response.text();
@@ -81,58 +72,91 @@ async function checkRequestsWork(server: ProfileEdgeProcess): Promise<void> {
   if (value !== 'check') throw new Error(`fetch after update saw x=${value}, expected 'check'`);
 }
 
-async function measureProfileEdge(): Promise<Row[]> {
-  const server = await startProfileEdge();
-  try {
-    log(`profile-edge on ${server.url}; seeding ${profileCount} profiles through the admin API`);
-    const seedMs = await seedProfiles(server, CLIENT, tntIds, (_id, i) => ({
-      tier: i % 3 === 0 ? 'gold' : 'silver',
-      city: `city-${i % 97}`,
-      visits: String(i % 50),
-      x: '0',
-    }));
-    log(`seeded in ${(seedMs / 1000).toFixed(1)} s (${formatRate((profileCount * 1000) / seedMs)} profiles/s)`);
-    await checkRequestsWork(server);
-
-    const headers = { authorization: `Bearer ${server.demoToken}` };
-    const measured: Row[] = [];
-
-    resetPeakRss(server.pid);
-    log('single update');
-    const update = await runLoad({
-      url: server.url,
-      ...settings,
-      serverPid: server.pid,
-      headers,
-      request: (n) => ({ path: `/m2/${CLIENT}/profile/update?mboxPC=${idFor(n)}&profile.x=v${n}` }),
-    });
-    measured.push({ label: 'single update (GET /m2/…/profile/update)', result: update, peakRss: peakRssBytes(server.pid) });
-    // Request 0 of the warm-up and of the measured run both wrote idFor(0).
-    const written = await fetchAttribute(server, idFor(0), 'x');
-    if (written === '0') throw new Error(`updates under load did not land: ${idFor(0)} still has x=0`);
-
-    resetPeakRss(server.pid);
-    log('fetch');
-    const fetched = await runLoad({
-      url: server.url,
-      ...settings,
-      serverPid: server.pid,
-      headers,
-      request: (n) => ({ path: `/rest/v1/profiles/${idFor(n)}?client=${CLIENT}` }),
-    });
-    measured.push({ label: 'fetch (GET /rest/v1/profiles/…)', result: fetched, peakRss: peakRssBytes(server.pid) });
-    return measured;
-  } catch (err) {
-    process.stderr.write(`--- profile-edge output ---\n${server.output()}\n`);
-    throw err;
-  } finally {
-    await server.dispose();
-  }
+interface Scenario {
+  label: string;
+  server: ServerProcess;
+  headers?: Record<string, string>;
+  request: (n: number) => RequestShape;
+  /** Runs after each measured round. */
+  verify?: () => Promise<void>;
 }
 
-const baseline = await measureBaseline();
-rows.push(baseline, ...(await measureProfileEdge()));
+/** Measures every scenario `rounds` times, interleaved, keeping the least disturbed round of each. */
+async function measure(scenarios: readonly Scenario[]): Promise<Row[]> {
+  const rounds: LoadResult[][] = scenarios.map(() => []);
+  const peaks: Array<number | null> = scenarios.map(() => null);
+  for (let round = 0; round < settings.rounds; round++) {
+    for (const [index, scenario] of scenarios.entries()) {
+      log(`round ${round + 1}/${settings.rounds}: ${scenario.label}`);
+      resetPeakRss(scenario.server.pid);
+      const result = await runLoad({
+        url: scenario.server.url,
+        ...settings,
+        warmupSeconds: round === 0 ? settings.warmupSeconds : 0,
+        serverPid: scenario.server.pid,
+        headers: scenario.headers,
+        request: scenario.request,
+      });
+      await scenario.verify?.();
+      rounds[index]!.push(result);
+      const peak = peakRssBytes(scenario.server.pid);
+      if (peak !== null) peaks[index] = Math.max(peaks[index] ?? 0, peak);
+    }
+  }
+  return scenarios.map((scenario, index) => ({
+    label: scenario.label,
+    result: leastDisturbed(rounds[index]!),
+    rounds: rounds[index]!,
+    peakRss: peaks[index]!,
+  }));
+}
 
+const bare = await startBareNode();
+const server = await startProfileEdge();
+let rows: Row[];
+try {
+  log(`bare node:http on ${bare.url}, profile-edge on ${server.url}; seeding ${profileCount} profiles through the admin API`);
+  const seedMs = await seedProfiles(server, CLIENT, tntIds, (_id, i) => ({
+    tier: i % 3 === 0 ? 'gold' : 'silver',
+    city: `city-${i % 97}`,
+    visits: String(i % 50),
+    x: '0',
+  }));
+  log(`seeded in ${(seedMs / 1000).toFixed(1)} s (${formatRate((profileCount * 1000) / seedMs)} profiles/s)`);
+  await checkRequestsWork(server);
+
+  const headers = { authorization: `Bearer ${server.demoToken}` };
+  rows = await measure([
+    { label: 'bare node:http, constant reply', server: bare, request: () => ({ path: '/' }) },
+    {
+      label: 'single update (GET /m2/…/profile/update)',
+      server,
+      headers,
+      request: (n) => ({ path: `/m2/${CLIENT}/profile/update?mboxPC=${idFor(n)}&profile.x=v${n}` }),
+      // Requests 0, N, 2N, … write idFor(0) with x=v<n>; the seeded value was '0'.
+      verify: async () => {
+        const written = await fetchAttribute(server, idFor(0), 'x');
+        if (!/^v\d+$/.test(written ?? '') || Number(written!.slice(1)) % profileCount !== 0) {
+          throw new Error(`updates under load did not land: ${idFor(0)} has x=${written}`);
+        }
+      },
+    },
+    {
+      label: 'fetch (GET /rest/v1/profiles/…)',
+      server,
+      headers,
+      request: (n) => ({ path: `/rest/v1/profiles/${idFor(n)}?client=${CLIENT}` }),
+    },
+  ]);
+} catch (err) {
+  process.stderr.write(`--- profile-edge output ---\n${server.output()}\n`);
+  throw err;
+} finally {
+  await bare.stop();
+  await server.dispose();
+}
+
+const [baseline, update, fetched] = rows as [Row, Row, Row];
 const base = baseline.result.requestsPerSecond;
 const failuresOf = (result: LoadResult) => result.non2xx + result.errors;
 const table = markdownTable(
@@ -149,44 +173,54 @@ const table = markdownTable(
     formatCpu(result.cpu),
   ]),
 );
-const [, update, fetched] = rows as [Row, Row, Row];
-const verdicts = [
+const verdicts = ([
   [AIMS.update, update],
   [AIMS.fetch, fetched],
-].map(([aim, row]) => {
-  const { result } = row as Row;
-  const verdict = judgeAim(aim as Aim, {
-    ratio: ratioTo(base, result.requestsPerSecond),
-    p99Ms: result.p99Ms,
-    failures: failuresOf(result),
+] as const).map(([aim, row]) => {
+  const verdict = judgeAim(aim, {
+    ratio: ratioTo(base, row.result.requestsPerSecond),
+    p99Ms: row.result.p99Ms,
+    failures: row.rounds.reduce((sum, round) => sum + failuresOf(round), 0),
   });
-  return `- ${(aim as Aim).name} (aim ≥ ${formatRatio((aim as Aim).minRatio)}, p99 < ${formatMs((aim as Aim).maxP99Ms)}): ${verdict.text}`;
+  return `- ${aim.name} (aim ≥ ${formatRatio(aim.minRatio)} of bare node, p99 < ${formatMs(aim.maxP99Ms)}): ${verdict.text}`;
 });
-const otherCodes = rows.flatMap(({ label, result }) =>
-  Object.entries(result.statusCodes)
-    .filter(([code]) => !code.startsWith('2'))
-    .map(([code, count]) => `${label}: ${count} × ${code}`),
+const allRounds = rows.map(
+  ({ label, rounds }) =>
+    `- ${label}: ${rounds
+      .map((round) => `${formatRate(round.requestsPerSecond)} req/s, p99 ${formatMs(round.p99Ms)}, others ${round.cpu ? round.cpu.others.toFixed(2) : 'n/a'}`)
+      .join(' · ')}`,
+);
+const otherCodes = rows.flatMap(({ label, rounds }) =>
+  rounds.flatMap((round, index) =>
+    Object.entries(round.statusCodes)
+      .filter(([code]) => !code.startsWith('2'))
+      .map(([code, count]) => `${label}, round ${index + 1}: ${count} × ${code}`),
+  ),
 );
 
 process.stdout.write(
   [
     '## Foundation',
     '',
-    `${settings.connections} connections, ${settings.warmupSeconds} s warm-up then ${settings.durationSeconds} s per row; ` +
-      `${formatRate(profileCount)} seeded profiles of 4 attributes, requests spread over all of them; ` +
-      'every profile-edge request carries the demo Bearer token.',
-    'CPU is in cores (2 = the whole machine); "others" is everything else on the machine during the row: ' +
-      'when it is well above 0 the row was disturbed and should be measured again.',
+    `${settings.connections} connections; ${settings.warmupSeconds} s warm-up, then ${settings.durationSeconds} s measured; ` +
+      `${settings.rounds} rounds, interleaved (bare node, update, fetch, bare node, …), the least disturbed round of each row shown. ` +
+      `${formatRate(profileCount)} profiles of 4 attributes seeded through the admin API; requests spread over all of them; ` +
+      'every profile-edge request carries the demo Bearer token. Latency resolution is 1 ms.',
     '',
     table,
     '',
     ...verdicts,
+    '',
+    'CPU is in cores (the machine has 2): the server, the load generator, and everything else on the machine. ' +
+      'A round where "others" is well above 0 was disturbed by other work. All rounds:',
+    '',
+    ...allRounds,
     ...(otherCodes.length > 0 ? ['', `Non-2xx answers: ${otherCodes.join('; ')}`] : []),
     '',
   ].join('\n'),
 );
 
-if (rows.some(({ result }) => failuresOf(result) > 0)) {
+if (rows.some(({ rounds }) => rounds.some((round) => failuresOf(round) > 0))) {
   process.stderr.write('foundation: requests failed under load; these figures are not valid\n');
   process.exitCode = 1;
 }

@@ -34,7 +34,8 @@ process.stdout.write(
     '',
     `- Machine: ${machineSummary()}`,
     `- Command: \`${command}\``,
-    `- Load: autocannon, ${settings.connections} connections, ${settings.warmupSeconds} s warm-up then ${settings.durationSeconds} s measured per row`,
+    `- Load: autocannon, ${settings.connections} connections, ${settings.warmupSeconds} s warm-up then ${settings.durationSeconds} s measured; ` +
+      `each row measured ${settings.rounds}× interleaved, the least disturbed round reported`,
     '',
     '',
   ].join('\n'),

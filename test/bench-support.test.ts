@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { cpuUseBetween, machineBusyTicks, processTicks } from '../bench/support/cpu.js';
 import { procStatusBytes } from '../bench/support/memory.js';
-import { formatCpu, formatMs, formatRate, formatRatio, judgeAim, markdownTable, ratioTo } from '../bench/support/report.js';
+import { formatCpu, formatMs, formatRate, formatRatio, judgeAim, leastDisturbed, markdownTable, ratioTo } from '../bench/support/report.js';
 import { selectBenchFiles } from '../bench/support/select.js';
 import { benchSettingsFromEnv, DEFAULT_SETTINGS } from '../bench/support/settings.js';
 
@@ -45,6 +45,22 @@ describe('benchmark reports', () => {
     assert.equal(judgeAim(aim, { ratio: 0.29, p99Ms: 6, failures: 0 }).met, false);
     assert.equal(judgeAim(aim, { ratio: 0.42, p99Ms: 20, failures: 0 }).text, 'MISSED: 0.42× ≥ 0.30×, p99 20 ms ≥ 20 ms');
     assert.equal(judgeAim(aim, { ratio: 0.9, p99Ms: 2, failures: 17 }).text, 'MISSED: 0.90× ≥ 0.30×, p99 2 ms < 20 ms, 17 failed requests');
+  });
+});
+
+describe('several rounds of one row', () => {
+  const round = (requestsPerSecond: number, others: number | null) => ({
+    requestsPerSecond,
+    cpu: others === null ? null : { server: 1, loadGenerator: 1, others },
+  });
+
+  test('the round the rest of the machine disturbed least is the one reported, even if another was faster', () => {
+    assert.equal(leastDisturbed([round(5000, 0.9), round(6000, 0.02), round(6500, 0.3)]).requestsPerSecond, 6000);
+  });
+
+  test('without CPU figures the median round is reported', () => {
+    assert.equal(leastDisturbed([round(9000, null), round(3000, null), round(6000, null)]).requestsPerSecond, 6000);
+    assert.throws(() => leastDisturbed([]), /no rounds/);
   });
 });
 

@@ -90,3 +90,17 @@ export function judgeAim(aim: Aim, measured: Measured): AimVerdict {
   const met = rateOk && p99Ok && problems.length === 0;
   return { met, text: `${met ? 'met' : 'MISSED'}: ${[rate, p99, ...problems].join(', ')}` };
 }
+
+/**
+ * Of several measurements of the same row, the one least disturbed by the rest of the machine
+ * (lowest "others" CPU); without CPU figures, the median by rate. A shared machine can stall a
+ * run at any moment: the least disturbed round is the closest to what the server can do.
+ */
+export function leastDisturbed<T extends { requestsPerSecond: number; cpu: { others: number } | null }>(rounds: readonly T[]): T {
+  if (rounds.length === 0) throw new Error('no rounds measured');
+  if (rounds.every((round) => round.cpu !== null)) {
+    return rounds.reduce((best, round) => (round.cpu!.others < best.cpu!.others ? round : best));
+  }
+  const byRate = [...rounds].sort((a, b) => a.requestsPerSecond - b.requestsPerSecond);
+  return byRate[Math.floor((byRate.length - 1) / 2)]!;
+}

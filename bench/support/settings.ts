@@ -9,9 +9,11 @@ export interface BenchSettings {
   connections: number;
   durationSeconds: number;
   warmupSeconds: number;
+  /** Each row is measured this many times, interleaved; the least disturbed round is reported. */
+  rounds: number;
 }
 
-export const DEFAULT_SETTINGS: BenchSettings = { connections: 50, durationSeconds: 10, warmupSeconds: 3 };
+export const DEFAULT_SETTINGS: BenchSettings = { connections: 50, durationSeconds: 10, warmupSeconds: 3, rounds: 3 };
 
 export function positiveIntegerFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 1): number {
   const raw = env[name];
@@ -26,6 +28,7 @@ export function benchSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): Benc
     connections: positiveIntegerFromEnv(env, 'BENCH_CONNECTIONS', DEFAULT_SETTINGS.connections),
     durationSeconds: positiveIntegerFromEnv(env, 'BENCH_DURATION_SECONDS', DEFAULT_SETTINGS.durationSeconds),
     warmupSeconds: positiveIntegerFromEnv(env, 'BENCH_WARMUP_SECONDS', DEFAULT_SETTINGS.warmupSeconds, 0),
+    rounds: positiveIntegerFromEnv(env, 'BENCH_ROUNDS', DEFAULT_SETTINGS.rounds),
   };
 }
 

@@ -4,6 +4,7 @@ import type { ClientsStore } from '../features/clients/clients-store.js';
 import type { ProfilesStore } from '../features/profiles/profiles-store.js';
 import type { CredentialsStore } from '../features/tokens/credentials-store.js';
 import { CachedClientsStore, CachedCredentialsStore } from './cached-stores.js';
+import { startBackgroundCheckpointer } from './sqlite/background-checkpointer.js';
 import { openSqlite } from './sqlite/database.js';
 import { SqliteClientsStore } from './sqlite/sqlite-clients-store.js';
 import { SqliteCredentialsStore } from './sqlite/sqlite-credentials-store.js';
@@ -25,6 +26,7 @@ export async function openStores(config: Config): Promise<Stores> {
   }
   const db = openSqlite({ dataDir: config.dataDir, synchronous: config.sqliteSynchronous });
   const ping = db.prepare('SELECT 1');
+  const checkpointer = startBackgroundCheckpointer(db);
   return {
     // This process is the only writer of the embedded database: clients and tokens, read by every
     // profile API call, are served from memory and dropped on each write (src/store/cached-stores.ts).
@@ -35,6 +37,7 @@ export async function openStores(config: Config): Promise<Stores> {
       ping.get();
     },
     async close() {
+      await checkpointer.stop();
       if (db.open) db.close();
     },
   };
