@@ -40,11 +40,11 @@ describe('benchmark reports', () => {
     const aim = { name: 'single update', minRatio: 0.3, maxP99Ms: 20 };
     assert.deepEqual(judgeAim(aim, { ratio: 0.42, p99Ms: 6, failures: 0 }), {
       met: true,
-      text: 'met: 0.42× ≥ 0.30×, p99 6 ms < 20 ms',
+      text: 'met: 0.420× ≥ 0.30×, p99 6 ms < 20 ms',
     });
-    assert.equal(judgeAim(aim, { ratio: 0.29, p99Ms: 6, failures: 0 }).met, false);
-    assert.equal(judgeAim(aim, { ratio: 0.42, p99Ms: 20, failures: 0 }).text, 'MISSED: 0.42× ≥ 0.30×, p99 20 ms ≥ 20 ms');
-    assert.equal(judgeAim(aim, { ratio: 0.9, p99Ms: 2, failures: 17 }).text, 'MISSED: 0.90× ≥ 0.30×, p99 2 ms < 20 ms, 17 failed requests');
+    assert.equal(judgeAim(aim, { ratio: 0.29, p99Ms: 6, failures: 0 }).text, 'MISSED: 0.290× < 0.30×, p99 6 ms < 20 ms');
+    assert.equal(judgeAim(aim, { ratio: 0.42, p99Ms: 20, failures: 0 }).text, 'MISSED: 0.420× ≥ 0.30×, p99 20 ms ≥ 20 ms');
+    assert.equal(judgeAim(aim, { ratio: 0.9, p99Ms: 2, failures: 17 }).text, 'MISSED: 0.900× ≥ 0.30×, p99 2 ms < 20 ms, 17 failed requests');
   });
 });
 

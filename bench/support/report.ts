@@ -85,7 +85,8 @@ export function judgeAim(aim: Aim, measured: Measured): AimVerdict {
   if (measured.failures > 0) problems.push(`${measured.failures} failed requests`);
   const rateOk = measured.ratio >= aim.minRatio;
   const p99Ok = measured.p99Ms < aim.maxP99Ms;
-  const rate = `${formatRatio(measured.ratio)} ${rateOk ? '≥' : '<'} ${formatRatio(aim.minRatio)}`;
+  // Three decimals here, so that 0.2996 does not read as "0.30× < 0.30×".
+  const rate = `${measured.ratio.toFixed(3)}× ${rateOk ? '≥' : '<'} ${aim.minRatio.toFixed(2)}×`;
   const p99 = `p99 ${formatMs(measured.p99Ms)} ${p99Ok ? '<' : '≥'} ${formatMs(aim.maxP99Ms)}`;
   const met = rateOk && p99Ok && problems.length === 0;
   return { met, text: `${met ? 'met' : 'MISSED'}: ${[rate, p99, ...problems].join(', ')}` };
