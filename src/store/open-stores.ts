@@ -9,6 +9,8 @@ import { PgClientsStore } from './postgres/pg-clients-store.js';
 import { PgCredentialsStore } from './postgres/pg-credentials-store.js';
 import { UnavailableBatchesStore, UnavailableVisitsStore } from './postgres/pg-unavailable-stores.js';
 import { PgProfilesStore } from './postgres/pg-profiles-store.js';
+import { CachedClientsStore, CachedCredentialsStore } from './cached-stores.js';
+import { startBackgroundCheckpointer } from './sqlite/background-checkpointer.js';
 import { openSqlite } from './sqlite/database.js';
 import { SqliteBatchesStore } from './sqlite/sqlite-batches-store.js';
 import { SqliteClientsStore } from './sqlite/sqlite-clients-store.js';
@@ -54,9 +56,17 @@ async function openSqliteStores(config: Config): Promise<Stores> {
   const db = openSqlite({ dataDir: config.dataDir, synchronous: config.sqliteSynchronous });
   const ping = db.prepare('SELECT 1');
   const profiles = new SqliteProfilesStore(db);
+  const checkpointer = startBackgroundCheckpointer(db);
+  // With one server process, that process is the only writer of the embedded database: clients and
+  // tokens, read by every profile API call, are served from memory and dropped on each write
+  // (src/store/cached-stores.ts). Several workers share the file, so a revocation made by one must
+  // be seen by all: no cache then.
+  const single = config.workers === 1;
+  const clients = new SqliteClientsStore(db);
+  const credentials = new SqliteCredentialsStore(db);
   return {
-    clients: new SqliteClientsStore(db),
-    credentials: new SqliteCredentialsStore(db),
+    clients: single ? new CachedClientsStore(clients) : clients,
+    credentials: single ? new CachedCredentialsStore(credentials) : credentials,
     profiles,
     batches: new SqliteBatchesStore(db, profiles),
     visits: new SqliteVisitsStore(db),
@@ -64,6 +74,7 @@ async function openSqliteStores(config: Config): Promise<Stores> {
       ping.get();
     },
     async close() {
+      await checkpointer.stop();
       if (db.open) db.close();
     },
   };

@@ -9,6 +9,7 @@ import type {
   WrittenProfile,
 } from '../../features/profiles/profiles-store.js';
 import type { SqliteDatabase } from './database.js';
+import { GroupCommit } from './group-commit.js';
 
 interface ProfileRow {
   profile_key: string;
@@ -65,8 +66,10 @@ export class SqliteProfilesStore implements ProfilesStore {
   private readonly deleteIdsOfKey;
   private readonly deleteProfileByKey;
   private readonly expiredKeys;
+  private readonly writes: GroupCommit;
 
   constructor(private readonly db: SqliteDatabase) {
+    this.writes = new GroupCommit(db);
     this.keyOf = db
       .prepare<[string, IdKind, string], string>(
         'SELECT profile_key FROM profile_ids WHERE client = ? AND id_kind = ? AND id_value = ?',
@@ -107,7 +110,8 @@ export class SqliteProfilesStore implements ProfilesStore {
   }
 
   async write(client: string, refs: readonly VisitorIdRef[], write: ProfileWrite): Promise<WrittenProfile | null> {
-    return this.db.transaction(() => this.writeLocked(client, refs, write)).immediate();
+    // Concurrent writes share one BEGIN IMMEDIATE … COMMIT, each in its own savepoint (group-commit.ts).
+    return this.writes.run(() => this.writeLocked(client, refs, write));
   }
 
   /**

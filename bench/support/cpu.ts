@@ -1,0 +1,68 @@
+import fs from 'node:fs';
+
+/**
+ * CPU accounting from /proc, to tell a slow server from a busy machine: how many cores the server
+ * and the load generator used during a measurement, and how many everything else took.
+ * On a shared machine a row measured while "others" used a whole core is not comparable.
+ */
+
+/** Linux reports /proc times in USER_HZ ticks, 100 per second on every mainstream platform. */
+const TICKS_PER_SECOND = 100;
+
+/** Busy ticks of the whole machine from /proc/stat's aggregate `cpu` line (idle and iowait excluded). */
+export function machineBusyTicks(procStat: string): number {
+  const line = procStat.split('\n').find((l) => l.startsWith('cpu '));
+  if (!line) throw new Error('/proc/stat has no aggregate cpu line');
+  const [user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number);
+  return [user, nice, system, irq, softirq, steal].reduce<number>((sum, ticks) => sum + (ticks ?? 0), 0);
+}
+
+/**
+ * utime + stime of a process (all its threads, reaped children excluded) from /proc/<pid>/stat.
+ * The command name may hold spaces and parentheses, so fields are counted from the last ')'.
+ */
+export function processTicks(pidStat: string): number {
+  const fields = pidStat.slice(pidStat.lastIndexOf(')') + 2).trim().split(/\s+/);
+  // After the name: state(3) ppid(4) … utime(14) stime(15); fields[0] is field 3.
+  const utime = Number(fields[11]);
+  const stime = Number(fields[12]);
+  if (!Number.isFinite(utime) || !Number.isFinite(stime)) throw new Error('unreadable /proc/<pid>/stat');
+  return utime + stime;
+}
+
+export interface CpuUse {
+  /** Cores used on average over the measurement (1.0 = one core fully busy). */
+  server: number;
+  loadGenerator: number;
+  others: number;
+}
+
+export interface Snapshot {
+  at: number;
+  machine: number;
+  server: number;
+  self: number;
+}
+
+export function cpuSnapshot(serverPid: number): Snapshot | null {
+  try {
+    return {
+      at: performance.now(),
+      machine: machineBusyTicks(fs.readFileSync('/proc/stat', 'utf8')),
+      server: processTicks(fs.readFileSync(`/proc/${serverPid}/stat`, 'utf8')),
+      self: processTicks(fs.readFileSync('/proc/self/stat', 'utf8')),
+    };
+  } catch {
+    return null;
+  }
+}
+
+/** Average cores used between two snapshots; others = machine − server − load generator, never negative. */
+export function cpuUseBetween(before: Snapshot, after: Snapshot): CpuUse {
+  const seconds = (after.at - before.at) / 1000;
+  const cores = (ticks: number) => (seconds > 0 ? ticks / TICKS_PER_SECOND / seconds : 0);
+  const server = cores(after.server - before.server);
+  const loadGenerator = cores(after.self - before.self);
+  const machine = cores(after.machine - before.machine);
+  return { server, loadGenerator, others: Math.max(0, machine - server - loadGenerator) };
+}
