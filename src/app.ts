@@ -89,7 +89,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   registerFetchRoutes(http, { access, profiles: services.profiles, limits: config.limits });
   registerDeliveryRoutes(http, { delivery: services.delivery, limits: config.limits });
 
-  const batchFiles = new BatchFiles(config.dataDir);
+  const batchFiles = stores.batchBodies ?? new BatchFiles(config.dataDir);
   const batchProcessor = new BatchProcessor(stores.batches, batchFiles, services.clients, services.profiles, clock, config.limits, http.log);
   const intake = new BatchIntake(stores.batches, batchFiles, clock, config.limits, () => batchProcessor.wake());
   registerBatchRoutes(http, { access, intake, batches: services.batches, config });

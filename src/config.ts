@@ -57,6 +57,11 @@ export interface Config {
   shutdownTimeoutMs: number;
   /** Server processes sharing the listening port (node:cluster); 1 = no cluster. */
   workers: number;
+  /**
+   * PostgreSQL: how long a process's claim on a batch lasts without progress (each chunk renews
+   * it). A process that dies has its batch taken over by another this long after its last chunk.
+   */
+  batchLeaseSeconds: number;
   limits: Limits;
 }
 
@@ -126,6 +131,7 @@ export function parseConfig(env: Env = process.env, overrides: ConfigOverrides =
     sqliteSynchronous: synchronous,
     shutdownTimeoutMs: integer(env, 'PROFILE_EDGE_SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
     workers: integer(env, 'PROFILE_EDGE_WORKERS', 1, 1, 64),
+    batchLeaseSeconds: integer(env, 'PROFILE_EDGE_BATCH_LEASE_SECONDS', 30, 1, 3600),
     limits: { ...DEFAULT_LIMITS },
   };
   const { limits, ...rest } = overrides;

@@ -1,4 +1,5 @@
 import type { Config } from '../config.js';
+import type { BatchBodies } from '../features/batches/batch-bodies.js';
 import type { BatchesStore } from '../features/batches/batches-store.js';
 import type { ClientsStore } from '../features/clients/clients-store.js';
 import type { ProfilesStore } from '../features/profiles/profiles-store.js';
@@ -7,8 +8,10 @@ import type { CredentialsStore } from '../features/tokens/credentials-store.js';
 import { migratePostgres, openPool } from './postgres/database.js';
 import { PgClientsStore } from './postgres/pg-clients-store.js';
 import { PgCredentialsStore } from './postgres/pg-credentials-store.js';
-import { UnavailableBatchesStore, UnavailableVisitsStore } from './postgres/pg-unavailable-stores.js';
+import { PgBatchBodies } from './postgres/pg-batch-bodies.js';
+import { PgBatchesStore } from './postgres/pg-batches-store.js';
 import { PgProfilesStore } from './postgres/pg-profiles-store.js';
+import { PgVisitsStore } from './postgres/pg-visits-store.js';
 import { CachedClientsStore, CachedCredentialsStore } from './cached-stores.js';
 import { startBackgroundCheckpointer } from './sqlite/background-checkpointer.js';
 import { openSqlite } from './sqlite/database.js';
@@ -25,24 +28,27 @@ export interface Stores {
   profiles: ProfilesStore;
   batches: BatchesStore;
   visits: VisitsStore;
+  /** Where batch bodies live when not in files of the data directory (PostgreSQL: in the database, for every node). */
+  batchBodies?: BatchBodies;
   /** Cheap round trip, for /healthz. */
   ping(): Promise<void>;
   close(): Promise<void>;
 }
 
 export async function openStores(config: Config): Promise<Stores> {
-  return config.databaseUrl ? openPostgresStores(config.databaseUrl) : openSqliteStores(config);
+  return config.databaseUrl ? openPostgresStores(config) : openSqliteStores(config);
 }
 
-async function openPostgresStores(databaseUrl: string): Promise<Stores> {
-  const pool = openPool(databaseUrl);
+async function openPostgresStores(config: Config): Promise<Stores> {
+  const pool = openPool(config.databaseUrl!);
   await migratePostgres(pool);
   return {
     clients: new PgClientsStore(pool),
     credentials: new PgCredentialsStore(pool),
     profiles: new PgProfilesStore(pool),
-    batches: new UnavailableBatchesStore(),
-    visits: new UnavailableVisitsStore(),
+    batches: new PgBatchesStore(pool, { leaseMs: config.batchLeaseSeconds * 1000 }),
+    visits: new PgVisitsStore(pool),
+    batchBodies: new PgBatchBodies(pool),
     async ping() {
       await pool.query('SELECT 1');
     },

@@ -5,6 +5,7 @@ import type { VisitorIdRef } from '../../src/domain/identity.js';
 import { ConflictError } from '../../src/errors.js';
 import type { ProfileWrite } from '../../src/features/profiles/profiles-store.js';
 import type { Stores } from '../../src/store/open-stores.js';
+import { batchesAndVisitsContract } from './batches-visits-contract.js';
 
 /**
  * The behaviour every store backend must have. Run once per backend (store-contract.test.ts), so
@@ -123,5 +124,7 @@ export function describeStoreContract(backend: string, open: () => Promise<Store
       assert.equal(attributes.get('__proto__')?.value, 'p');
       assert.equal(attributes.get('ünï')?.value, '😀 <&>');
     });
+
+    batchesAndVisitsContract(() => stores);
   });
 }

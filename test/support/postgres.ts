@@ -11,6 +11,8 @@ import pg from 'pg';
  * PostgreSQL refuses to run, so the processes run as the `postgres` user.
  */
 export interface TestPostgres {
+  /** URL of the server's `postgres` database, for creating more databases (createDatabaseOn). */
+  adminUrl: string;
   /** Connection URL of a fresh, empty database. */
   createDatabase(): Promise<string>;
   stop(): Promise<void>;
@@ -87,20 +89,28 @@ export async function startPostgres(): Promise<TestPostgres> {
     }
   }
 
-  let databases = 0;
   return {
-    async createDatabase() {
-      const name = `pe_test_${++databases}`;
-      const client = new pg.Client({ connectionString: adminUrl });
-      await client.connect();
-      await client.query(`CREATE DATABASE ${name}`);
-      await client.end();
-      return `postgres://postgres@127.0.0.1:${port}/${name}`;
-    },
+    adminUrl,
+    createDatabase: () => createDatabaseOn(adminUrl),
     async stop() {
       server.kill('SIGINT');
       await exited;
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A fresh, empty database on a throwaway server (unique name: several test processes share one server). */
+export async function createDatabaseOn(adminUrl: string): Promise<string> {
+  const name = `pe_test_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    await client.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await client.end();
+  }
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
 }

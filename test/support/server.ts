@@ -5,6 +5,7 @@ import { parseConfig, type ConfigOverrides } from '../../src/config.js';
 import { type Clock } from '../../src/domain/clock.js';
 import { secretFromDataDir } from '../../src/cli/remote.js';
 import { startServer, type RunningServer } from '../../src/server.js';
+import { createDatabaseOn } from './postgres.js';
 
 /** A real server on a loopback port with its own temporary data directory. */
 export interface TestServer extends RunningServer {
@@ -21,9 +22,16 @@ export function tempDir(prefix = 'profile-edge-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
+/** One database per data directory: a server restarted on a data dir finds its data again. */
+const postgresDatabases = new Map<string, string>();
+
 export async function startTestServer(options: { clock?: Clock; config?: ConfigOverrides; dataDir?: string } = {}): Promise<TestServer> {
   const dataDir = options.dataDir ?? tempDir();
-  const config = parseConfig({}, { port: 0, host: '127.0.0.1', dataDir, logLevel: 'silent', ...options.config });
+  // Set by test/postgres-http.test.ts, which starts a throwaway PostgreSQL and runs HTTP test files on it.
+  const postgresAdminUrl = process.env.PROFILE_EDGE_TEST_POSTGRES_ADMIN_URL;
+  let databaseUrl = postgresAdminUrl ? postgresDatabases.get(dataDir) : undefined;
+  if (postgresAdminUrl && !databaseUrl) postgresDatabases.set(dataDir, (databaseUrl = await createDatabaseOn(postgresAdminUrl)));
+  const config = parseConfig({}, { port: 0, host: '127.0.0.1', dataDir, logLevel: 'silent', databaseUrl, ...options.config });
   const server = await startServer(config, { clock: options.clock, logger: false });
   const adminKey = options.config?.adminKey ?? secretFromDataDir(dataDir, 'ADMIN_KEY')!;
   const demoToken = secretFromDataDir(dataDir, 'DEMO_TOKEN')!;

@@ -1,5 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import type { BatchBodies, BodyWriter } from './batch-bodies.js';
 
 /** The body file is gone, shorter or longer than what was accepted: the batch cannot go on. */
 export class BatchBodyUnusableError extends Error {}
@@ -12,7 +13,7 @@ const UPLOAD_SUFFIX = '.upload';
  * fsync'd, renamed to `<batchId>.batch` and the directory fsync'd: once `commit()` returns, the
  * bytes survive a crash (and a power loss, on a disk that honours fsync).
  */
-export class BatchFiles {
+export class BatchFiles implements BatchBodies {
   readonly dir: string;
 
   constructor(dataDir: string) {
@@ -72,7 +73,7 @@ export class BatchFiles {
   }
 }
 
-export class BatchBodyWriter {
+export class BatchBodyWriter implements BodyWriter {
   bytes = 0;
 
   constructor(

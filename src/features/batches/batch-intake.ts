@@ -5,7 +5,7 @@ import type { Clock } from '../../domain/clock.js';
 import { BadRequestError, PayloadTooLargeError } from '../../errors.js';
 import { BATCH_PREFIX, BatchFormatError, type BatchHeader, LineSplitter, readHeaderLine } from '../../wire/batch-reader.js';
 import type { ClientSettings } from '../clients/clients-store.js';
-import type { BatchFiles } from './batch-files.js';
+import type { BatchBodies } from './batch-bodies.js';
 import type { BatchApiVersion, BatchesStore, NewBatch } from './batches-store.js';
 
 export interface IntakeOptions {
@@ -30,7 +30,7 @@ export function tooLargeMessage(limits: Limits): string {
 export class BatchIntake {
   constructor(
     private readonly store: BatchesStore,
-    private readonly files: BatchFiles,
+    private readonly files: BatchBodies,
     private readonly clock: Clock,
     private readonly limits: Limits,
     private readonly onAccepted: () => void,

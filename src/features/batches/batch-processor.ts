@@ -1,11 +1,11 @@
-import type { FileHandle } from 'node:fs/promises';
 import { setImmediate as yieldToEventLoop, setTimeout as sleep } from 'node:timers/promises';
 import type { Limits } from '../../config.js';
 import type { Clock } from '../../domain/clock.js';
 import { LineSplitter, readDataLine, type SplitLine } from '../../wire/batch-reader.js';
 import type { ClientsService } from '../clients/clients-service.js';
 import type { ProfilesService } from '../profiles/profiles-service.js';
-import { BatchBodyUnusableError, type BatchFiles } from './batch-files.js';
+import type { BatchBodies, BodyHandle } from './batch-bodies.js';
+import { BatchBodyUnusableError } from './batch-files.js';
 import { planRow } from './batch-rows.js';
 import { type BatchChunk, BatchCursorMovedError, type BatchesStore, type BatchRecord, type ChunkRow } from './batches-store.js';
 
@@ -18,6 +18,11 @@ export interface BatchProcessorOptions {
   readBytes: number;
   /** Unexpected failures in a row at the same cursor before the batch is marked stuck. */
   maxAttempts: number;
+  /**
+   * When idle, look for work this often even without a wake-up: with several processes on one
+   * database, a batch whose process died (its lease ran out) is only found by looking.
+   */
+  idlePollMs: number;
 }
 
 export const DEFAULT_PROCESSOR_OPTIONS: BatchProcessorOptions = {
@@ -25,6 +30,7 @@ export const DEFAULT_PROCESSOR_OPTIONS: BatchProcessorOptions = {
   chunkBytes: 1024 * 1024,
   readBytes: 1024 * 1024,
   maxAttempts: 3,
+  idlePollMs: 1000,
 };
 
 interface Logger {
@@ -39,7 +45,7 @@ class BodyReader {
   private eof = false;
 
   constructor(
-    private readonly handle: FileHandle,
+    private readonly handle: BodyHandle,
     offset: number,
     line: number,
     private readonly readBytes: number,
@@ -93,7 +99,7 @@ export class BatchProcessor {
 
   constructor(
     private readonly store: BatchesStore,
-    private readonly files: BatchFiles,
+    private readonly files: BatchBodies,
     private readonly clients: ClientsService,
     private readonly profiles: ProfilesService,
     private readonly clock: Clock,
@@ -129,7 +135,7 @@ export class BatchProcessor {
       this.wakeRequested = false;
       const heads = oldestPerClient(await this.store.unfinished());
       if (heads.length === 0) {
-        if (!this.wakeRequested) await new Promise<void>((resolve) => (this.wakeUp = resolve));
+        if (!this.wakeRequested) await this.idle();
         this.wakeUp = null;
         continue;
       }
@@ -139,6 +145,15 @@ export class BatchProcessor {
         await yieldToEventLoop();
       }
     }
+  }
+
+  private async idle(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await new Promise<void>((resolve) => {
+      this.wakeUp = resolve;
+      timer = setTimeout(resolve, this.options.idlePollMs);
+    });
+    clearTimeout(timer);
   }
 
   /** Applies the next chunk of one batch. Never throws: problems end up in the log or as `stuck`. */

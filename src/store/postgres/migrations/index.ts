@@ -1,4 +1,5 @@
 import { foundation } from './001-foundation.js';
+import { batchesAndVisits } from './002-batches-and-visits.js';
 
 export interface PgMigration {
   version: number;
@@ -7,4 +8,4 @@ export interface PgMigration {
 }
 
 /** Every PostgreSQL schema change, in order. Append; never edit a migration that has shipped. */
-export const PG_MIGRATIONS: readonly PgMigration[] = [foundation];
+export const PG_MIGRATIONS: readonly PgMigration[] = [foundation, batchesAndVisits];

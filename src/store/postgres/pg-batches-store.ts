@@ -1,0 +1,218 @@
+import { randomUUID } from 'node:crypto';
+import {
+  type BatchChunk,
+  BatchCursorMovedError,
+  type BatchesStore,
+  type BatchRecord,
+  type BatchStatus,
+  type FailedRow,
+  type NewBatch,
+} from '../../features/batches/batches-store.js';
+import { inTransaction, type PgClient, type PgPool } from './database.js';
+import { applyBulkWrites, type WriteRow } from './pg-bulk-writes.js';
+
+interface BatchRow {
+  batch_id: string;
+  client: string;
+  api_version: 1 | 2;
+  key_column: 'pcId' | 'thirdPartyId';
+  attributes: string;
+  body_file: string;
+  body_bytes: number;
+  batch_size: number;
+  status: BatchStatus;
+  next_offset: number;
+  next_line: number;
+  consumed_count: number;
+  successful_updates: number;
+  profiles_not_found: number;
+  failed_updates: number;
+  stuck_reason: string | null;
+  submitted_at: number;
+  finished_at: number | null;
+}
+
+const COLUMNS = `batch_id, client, api_version, key_column, attributes, body_file, body_bytes, batch_size, status,
+  next_offset, next_line, consumed_count, successful_updates, profiles_not_found, failed_updates,
+  stuck_reason, submitted_at, finished_at`;
+
+/** The database's clock in epoch ms: leases are compared on one clock, whatever the nodes' clocks say. */
+const DB_NOW_MS = '(extract(epoch FROM clock_timestamp()) * 1000)::bigint';
+
+function toRecord(row: BatchRow): BatchRecord {
+  return {
+    batchId: row.batch_id,
+    client: row.client,
+    apiVersion: row.api_version,
+    keyColumn: row.key_column,
+    attributes: JSON.parse(row.attributes) as string[],
+    bodyFile: row.body_file,
+    bodyBytes: row.body_bytes,
+    batchSize: row.batch_size,
+    status: row.status,
+    nextOffset: row.next_offset,
+    nextLine: row.next_line,
+    consumedCount: row.consumed_count,
+    successfulUpdates: row.successful_updates,
+    profilesNotFound: row.profiles_not_found,
+    failedUpdates: row.failed_updates,
+    stuckReason: row.stuck_reason,
+    submittedAt: row.submitted_at,
+    finishedAt: row.finished_at,
+  };
+}
+
+export interface BatchLeaseOptions {
+  /** Identifies this process in `lease_owner`; one per store instance. */
+  owner?: string;
+  /** How long a claim lasts without progress; each applied chunk renews it. */
+  leaseMs: number;
+}
+
+/**
+ * Batches on PostgreSQL, shared by every server process.
+ *
+ * Leases: `unfinished()` claims, for each client, its oldest incomplete batch when nobody else
+ * holds an unexpired lease on it (`FOR UPDATE SKIP LOCKED`, so concurrent claimers never wait on
+ * each other), and returns only the batches this process holds. `applyChunk` refuses a chunk
+ * when another process holds the lease, and renews the lease with each chunk. A process that dies
+ * stops renewing; once its lease has run out another process claims the batch and continues from
+ * the stored cursor — chunks are atomic, so the counters stay exact.
+ */
+export class PgBatchesStore implements BatchesStore {
+  readonly owner: string;
+  private readonly leaseMs: number;
+
+  constructor(
+    private readonly pool: PgPool,
+    lease: BatchLeaseOptions,
+  ) {
+    this.owner = lease.owner ?? randomUUID();
+    this.leaseMs = lease.leaseMs;
+  }
+
+  async create(batch: NewBatch): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO batches (batch_id, client, api_version, key_column, attributes, body_file, body_bytes, batch_size,
+         status, next_offset, next_line, submitted_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'incomplete', $9, $10, $11)`,
+      [
+        batch.batchId,
+        batch.client,
+        batch.apiVersion,
+        batch.keyColumn,
+        JSON.stringify(batch.attributes),
+        batch.bodyFile,
+        batch.bodyBytes,
+        batch.batchSize,
+        batch.firstOffset,
+        batch.firstLine,
+        batch.submittedAt,
+      ],
+    );
+  }
+
+  async get(client: string, batchId: string): Promise<BatchRecord | null> {
+    const { rows } = await this.pool.query<BatchRow>(`SELECT ${COLUMNS} FROM batches WHERE client = $1 AND batch_id = $2`, [client, batchId]);
+    return rows[0] ? toRecord(rows[0]) : null;
+  }
+
+  async statusOf(batchId: string): Promise<BatchStatus | null> {
+    const { rows } = await this.pool.query<{ status: BatchStatus }>('SELECT status FROM batches WHERE batch_id = $1', [batchId]);
+    return rows[0]?.status ?? null;
+  }
+
+  /** The batches this process may work on now (see the class comment): claimed or renewed heads, oldest first. */
+  async unfinished(): Promise<BatchRecord[]> {
+    const heads = await this.pool.query<{ batch_id: string }>(
+      `SELECT DISTINCT ON (client) batch_id FROM batches WHERE status = 'incomplete' ORDER BY client, seq`,
+    );
+    if (heads.rows.length === 0) return [];
+    const { rows } = await this.pool.query<BatchRow & { seq: number }>(
+      `UPDATE batches SET lease_owner = $1, lease_expires_at = ${DB_NOW_MS} + $2::bigint
+        WHERE batch_id IN (
+          SELECT batch_id FROM batches
+           WHERE batch_id = ANY($3::text[]) AND status = 'incomplete'
+             AND (lease_owner IS NULL OR lease_owner = $1 OR lease_expires_at < ${DB_NOW_MS})
+           FOR UPDATE SKIP LOCKED)
+        RETURNING seq, ${COLUMNS}`,
+      [this.owner, this.leaseMs, heads.rows.map((row) => row.batch_id)],
+    );
+    return rows.sort((a, b) => a.seq - b.seq).map(toRecord);
+  }
+
+  async applyChunk(chunk: BatchChunk): Promise<BatchRecord> {
+    return inTransaction(this.pool, (db) => this.applyChunkLocked(db, chunk));
+  }
+
+  private async applyChunkLocked(db: PgClient, chunk: BatchChunk): Promise<BatchRecord> {
+    const locked = await db.query<{ status: BatchStatus; next_offset: number; leased_elsewhere: boolean }>(
+      `SELECT status, next_offset,
+              (lease_owner IS NOT NULL AND lease_owner <> $2 AND lease_expires_at >= ${DB_NOW_MS}) AS leased_elsewhere
+         FROM batches WHERE batch_id = $1 FOR UPDATE`,
+      [chunk.batchId, this.owner],
+    );
+    const current = locked.rows[0];
+    if (!current || current.status !== 'incomplete' || current.next_offset !== chunk.fromOffset || current.leased_elsewhere) {
+      throw new BatchCursorMovedError(`batch ${chunk.batchId} is not at offset ${chunk.fromOffset} for this process`);
+    }
+    const failures: FailedRow[] = [];
+    let unchanged = 0;
+    const writes: WriteRow[] = [];
+    for (const row of chunk.rows) {
+      if (row.kind === 'failed') failures.push(row.failure);
+      else if (row.kind === 'unchanged') unchanged++;
+      else writes.push(row);
+    }
+    const outcome = await applyBulkWrites(db, chunk.client, writes);
+    failures.push(...outcome.failures);
+    if (failures.length > 0) {
+      await db.query(
+        `INSERT INTO batch_failures (batch_id, line, profile_key, reason)
+         SELECT $1, line, profile_key, reason FROM unnest($2::bigint[], $3::text[], $4::text[]) AS t(line, profile_key, reason)`,
+        [chunk.batchId, failures.map((f) => f.line), failures.map((f) => f.key), failures.map((f) => f.reason)],
+      );
+    }
+    const { rows } = await db.query<BatchRow>(
+      `UPDATE batches SET next_offset = $2, next_line = $3,
+         consumed_count = consumed_count + $4, successful_updates = successful_updates + $5,
+         profiles_not_found = profiles_not_found + $6, failed_updates = failed_updates + $7,
+         status = $8, finished_at = $9,
+         lease_owner = CASE WHEN $10::boolean THEN NULL ELSE $11::text END,
+         lease_expires_at = CASE WHEN $10::boolean THEN NULL ELSE ${DB_NOW_MS} + $12::bigint END
+       WHERE batch_id = $1
+       RETURNING ${COLUMNS}`,
+      [
+        chunk.batchId,
+        chunk.nextOffset,
+        chunk.nextLine,
+        chunk.rows.length,
+        unchanged + outcome.written,
+        outcome.notFound,
+        failures.length,
+        chunk.last ? 'complete' : 'incomplete',
+        chunk.last ? chunk.now : null,
+        chunk.last,
+        this.owner,
+        this.leaseMs,
+      ],
+    );
+    return toRecord(rows[0]!);
+  }
+
+  async markStuck(batchId: string, reason: string, now: number): Promise<void> {
+    await this.pool.query(
+      `UPDATE batches SET status = 'stuck', stuck_reason = $1, finished_at = $2, lease_owner = NULL, lease_expires_at = NULL
+        WHERE batch_id = $3 AND status = 'incomplete'`,
+      [reason, now, batchId],
+    );
+  }
+
+  async failures(batchId: string, afterLine: number, limit: number): Promise<FailedRow[]> {
+    const { rows } = await this.pool.query<{ line: number; profile_key: string; reason: string }>(
+      'SELECT line, profile_key, reason FROM batch_failures WHERE batch_id = $1 AND line > $2 ORDER BY line LIMIT $3',
+      [batchId, afterLine, limit],
+    );
+    return rows.map((row) => ({ line: row.line, key: row.profile_key, reason: row.reason }));
+  }
+}

@@ -1,0 +1,141 @@
+import { decodeAttributes, encodeAttributes, lastModified } from '../../domain/attributes.js';
+import type { SessionState } from '../../domain/sessions.js';
+import { mergeVisitorStates, planVisitorMerge, type ResolvedId, type VisitorState } from '../../domain/visitor-merge.js';
+import type { RecordedVisit, VisitsStore, VisitWrite } from '../../features/delivery/visits-store.js';
+import { inTransaction, type PgClient, type PgPool, RetryTransaction } from './database.js';
+
+interface ProfileRow {
+  profile_key: string;
+  attributes: string;
+  session_state: string | null;
+  created_at: number;
+  expires_at: number;
+}
+
+function decodeSession(encoded: string | null): SessionState | null {
+  if (encoded === null) return null;
+  const session = JSON.parse(encoded) as Partial<SessionState>;
+  if (typeof session.id !== 'string' || typeof session.lastSeenAt !== 'number' || typeof session.startedAt !== 'number') {
+    return null;
+  }
+  return { id: session.id, startedAt: session.startedAt, lastSeenAt: session.lastSeenAt, previousVisitAt: session.previousVisitAt ?? null };
+}
+
+const stateOf = (row: ProfileRow): VisitorState => ({ attributes: decodeAttributes(row.attributes), session: decodeSession(row.session_state) });
+const newProfileKey = () => crypto.randomUUID().replace(/-/g, '');
+
+/**
+ * Delivery visits on PostgreSQL, safe across processes (the plan in visits-store.ts).
+ *
+ * A visit first takes a transaction-scoped advisory lock on a hash of each of its ids, in sorted
+ * order: unknown ids have no row to lock, and two processes receiving the same first login must
+ * not both create a profile for it. Then it locks the id rows and the profile rows it reads
+ * (`FOR UPDATE`, which also serializes it with single updates and batch chunks), decides with
+ * `planVisitorMerge`, and writes. Ids are linked with `ON CONFLICT DO NOTHING`: a row that
+ * appeared meanwhile (a profile write, which takes no advisory lock) restarts the transaction.
+ */
+export class PgVisitsStore implements VisitsStore {
+  constructor(private readonly pool: PgPool) {}
+
+  recordVisit(client: string, visit: VisitWrite): Promise<RecordedVisit> {
+    return inTransaction(this.pool, (db) => this.recordLocked(db, client, visit));
+  }
+
+  private async recordLocked(db: PgClient, client: string, visit: VisitWrite): Promise<RecordedVisit> {
+    await db.query(
+      `SELECT pg_advisory_xact_lock(h) FROM (
+         SELECT DISTINCT hashtextextended(k, 0) AS h FROM unnest($1::text[]) AS k ORDER BY h) AS ordered`,
+      [visit.refs.map((ref) => JSON.stringify([client, ref.kind, ref.value]))],
+    );
+
+    // 1. Read: the live profile behind each id (expired or dangling ones are purged).
+    const rows = new Map<string, ProfileRow>();
+    const resolved: ResolvedId[] = [];
+    for (const ref of visit.refs) {
+      const id = await db.query<{ profile_key: string }>(
+        'SELECT profile_key FROM profile_ids WHERE client = $1 AND id_kind = $2 AND id_value = $3 FOR UPDATE',
+        [client, ref.kind, ref.value],
+      );
+      const key = id.rows[0]?.profile_key;
+      const row = key === undefined ? undefined : (rows.get(key) ?? (await this.liveProfile(db, client, key, visit.now)));
+      if (!row) {
+        resolved.push({ ref, profile: null });
+        continue;
+      }
+      rows.set(row.profile_key, row);
+      resolved.push({ ref, profile: { key: row.profile_key, identified: await this.isIdentified(db, client, row.profile_key) } });
+    }
+
+    // 2. Decide and compute, writing nothing: merges in memory, then the caller's changes.
+    const plan = planVisitorMerge(resolved);
+    const winnerRow = plan.winnerKey === null ? undefined : rows.get(plan.winnerKey);
+    let state: VisitorState = winnerRow ? stateOf(winnerRow) : { attributes: new Map(), session: null };
+    const absorbed: string[] = [];
+    for (const loserKey of plan.absorbKeys) {
+      const merged = mergeVisitorStates(state, stateOf(rows.get(loserKey)!), visit.maxProfileBytes);
+      if (!merged) continue; // too large together: the loser keeps its data; the plan re-points this request's ids
+      state = merged;
+      absorbed.push(loserKey);
+    }
+    state = visit.apply(state);
+
+    // 3. Write.
+    const key = plan.winnerKey ?? newProfileKey();
+    const createdAt = winnerRow?.created_at ?? visit.now;
+    await db.query(
+      `INSERT INTO profiles (client, profile_key, attributes, session_state, created_at, modified_at, expires_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)
+       ON CONFLICT (client, profile_key) DO UPDATE SET attributes = excluded.attributes, session_state = excluded.session_state,
+         modified_at = excluded.modified_at, expires_at = excluded.expires_at`,
+      [
+        client,
+        key,
+        encodeAttributes(state.attributes),
+        state.session ? JSON.stringify(state.session) : null,
+        createdAt,
+        lastModified(state.attributes, createdAt),
+        visit.expiresAt,
+      ],
+    );
+    for (const loserKey of absorbed) {
+      await db.query('UPDATE profile_ids SET profile_key = $1 WHERE client = $2 AND profile_key = $3', [key, client, loserKey]);
+      await db.query('DELETE FROM profiles WHERE client = $1 AND profile_key = $2', [client, loserKey]);
+    }
+    const known = new Set(resolved.filter((id) => id.profile).map((id) => id.ref));
+    for (const ref of plan.link) {
+      if (known.has(ref)) {
+        await db.query('UPDATE profile_ids SET profile_key = $1 WHERE client = $2 AND id_kind = $3 AND id_value = $4', [key, client, ref.kind, ref.value]);
+        continue;
+      }
+      const linked = await db.query(
+        `INSERT INTO profile_ids (client, id_kind, id_value, profile_key) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (client, id_kind, id_value) DO NOTHING`,
+        [client, ref.kind, ref.value, key],
+      );
+      if (linked.rowCount !== 1) throw new RetryTransaction();
+    }
+    return { key, created: !winnerRow, absorbed: absorbed.length, state };
+  }
+
+  /** The locked profile row, or undefined when missing or expired (an expired one is purged now). */
+  private async liveProfile(db: PgClient, client: string, key: string, now: number): Promise<ProfileRow | undefined> {
+    const { rows } = await db.query<ProfileRow>(
+      `SELECT profile_key, attributes, session_state, created_at, expires_at FROM profiles
+        WHERE client = $1 AND profile_key = $2 FOR UPDATE`,
+      [client, key],
+    );
+    const row = rows[0];
+    if (row && row.expires_at > now) return row;
+    await db.query('DELETE FROM profile_ids WHERE client = $1 AND profile_key = $2', [client, key]);
+    if (row) await db.query('DELETE FROM profiles WHERE client = $1 AND profile_key = $2', [client, key]);
+    return undefined;
+  }
+
+  private async isIdentified(db: PgClient, client: string, key: string): Promise<boolean> {
+    const { rows } = await db.query(
+      "SELECT 1 FROM profile_ids WHERE client = $1 AND profile_key = $2 AND id_kind = 'thirdPartyId' LIMIT 1",
+      [client, key],
+    );
+    return rows.length > 0;
+  }
+}
