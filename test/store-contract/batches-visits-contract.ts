@@ -67,8 +67,12 @@ export function batchesAndVisitsContract(storesOf: () => Stores): void {
     assert.equal(await batches.get('c2', 'c1-b1'), null);
     assert.equal(await batches.statusOf('c1-b1'), 'incomplete');
     assert.equal(await batches.statusOf('nope'), null);
-    const unfinished = (await batches.unfinished()).map((b) => b.batchId);
-    assert.deepEqual(unfinished.filter((id) => id === 'c1-b1' || id === 'c2-b1'), ['c1-b1', 'c2-b1']);
+    // A store shared by several processes may hand the heads out over successive calls.
+    const offered: string[] = [];
+    for (let call = 0; call < 4; call++) {
+      for (const { batchId } of await batches.unfinished()) if (!offered.includes(batchId)) offered.push(batchId);
+    }
+    assert.deepEqual(offered.filter((id) => id === 'c1-b1' || id === 'c2-b1'), ['c1-b1', 'c2-b1']);
   });
 
   test('batches: a chunk applies its rows in file order, reports failed ones and moves the cursor, all at once', async () => {

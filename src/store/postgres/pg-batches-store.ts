@@ -122,12 +122,22 @@ export class PgBatchesStore implements BatchesStore {
     return rows[0]?.status ?? null;
   }
 
-  /** The batches this process may work on now (see the class comment): claimed or renewed heads, oldest first. */
+  /**
+   * The batches this process may work on now (see the class comment): the heads it holds, renewed,
+   * plus at most one free head newly claimed per call — so that several processes share the
+   * waiting batches out instead of the first one to look taking them all.
+   */
   async unfinished(): Promise<BatchRecord[]> {
-    const heads = await this.pool.query<{ batch_id: string }>(
-      `SELECT DISTINCT ON (client) batch_id FROM batches WHERE status = 'incomplete' ORDER BY client, seq`,
+    const heads = await this.pool.query<{ batch_id: string; mine: boolean; free: boolean }>(
+      `SELECT DISTINCT ON (client) batch_id, lease_owner = $1 AS mine,
+              (lease_owner IS NULL OR lease_expires_at < ${DB_NOW_MS}) AS free
+         FROM batches WHERE status = 'incomplete' ORDER BY client, seq`,
+      [this.owner],
     );
-    if (heads.rows.length === 0) return [];
+    const wanted = heads.rows.filter((head) => head.mine).map((head) => head.batch_id);
+    const free = heads.rows.find((head) => head.free && !head.mine);
+    if (free) wanted.push(free.batch_id);
+    if (wanted.length === 0) return [];
     const { rows } = await this.pool.query<BatchRow & { seq: number }>(
       `UPDATE batches SET lease_owner = $1, lease_expires_at = ${DB_NOW_MS} + $2::bigint
         WHERE batch_id IN (
@@ -136,7 +146,7 @@ export class PgBatchesStore implements BatchesStore {
              AND (lease_owner IS NULL OR lease_owner = $1 OR lease_expires_at < ${DB_NOW_MS})
            FOR UPDATE SKIP LOCKED)
         RETURNING seq, ${COLUMNS}`,
-      [this.owner, this.leaseMs, heads.rows.map((row) => row.batch_id)],
+      [this.owner, this.leaseMs, wanted],
     );
     return rows.sort((a, b) => a.seq - b.seq).map(toRecord);
   }
