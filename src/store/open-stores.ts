@@ -13,6 +13,7 @@ import { SqliteBatchesStore } from './sqlite/sqlite-batches-store.js';
 import { SqliteClientsStore } from './sqlite/sqlite-clients-store.js';
 import { SqliteCredentialsStore } from './sqlite/sqlite-credentials-store.js';
 import { SqliteProfilesStore } from './sqlite/sqlite-profiles-store.js';
+import { WalCheckpointer } from './sqlite/wal-checkpointer.js';
 
 /** Every store the services need, from one backend. */
 export interface Stores {
@@ -50,15 +51,18 @@ async function openSqliteStores(config: Config): Promise<Stores> {
   const db = openSqlite({ dataDir: config.dataDir, synchronous: config.sqliteSynchronous });
   const ping = db.prepare('SELECT 1');
   const profiles = new SqliteProfilesStore(db);
+  // WAL checkpoints (page copies and fsyncs) run on a worker thread, not inside commits.
+  const checkpointer = WalCheckpointer.start(db);
   return {
     clients: new SqliteClientsStore(db),
     credentials: new SqliteCredentialsStore(db),
     profiles,
-    batches: new SqliteBatchesStore(db, profiles),
+    batches: new SqliteBatchesStore(db, profiles, checkpointer),
     async ping() {
       ping.get();
     },
     async close() {
+      await checkpointer.stop();
       if (db.open) db.close();
     },
   };
