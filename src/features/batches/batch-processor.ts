@@ -137,34 +137,50 @@ export class BatchProcessor {
   }
 
   private async loop(): Promise<void> {
+    // The batches being worked on, as stored after their last chunk. They are listed again from
+    // the store only when that can change the picture: a batch was accepted, one finished, got
+    // stuck or failed, or another process moved its cursor.
+    let heads: BatchRecord[] = [];
     while (!this.stopping) {
-      this.wakeRequested = false;
-      const heads = oldestPerClient(await this.store.unfinished());
-      if (heads.length === 0) {
-        if (!this.wakeRequested) await new Promise<void>((resolve) => (this.wakeUp = resolve));
-        this.wakeUp = null;
-        continue;
+      if (heads.length === 0 || this.wakeRequested) {
+        this.wakeRequested = false;
+        heads = oldestPerClient(await this.store.unfinished());
+        if (heads.length === 0) {
+          if (!this.wakeRequested) await new Promise<void>((resolve) => (this.wakeUp = resolve));
+          this.wakeUp = null;
+          continue;
+        }
       }
+      const next: BatchRecord[] = [];
+      let relist = false;
       for (const batch of heads) {
         if (this.stopping) break;
-        await this.step(batch);
+        const after = await this.step(batch);
+        if (after?.status === 'incomplete') next.push(after);
+        else relist = true;
         await yieldToEventLoop();
       }
+      heads = relist ? [] : next;
     }
   }
 
-  /** Applies the next chunk of one batch. Never throws: problems end up in the log or as `stuck`. */
-  private async step(batch: BatchRecord): Promise<void> {
+  /**
+   * Applies the next chunk of one batch and returns the batch as stored afterwards, or null when
+   * the chunk was not applied. Never throws: problems end up in the log or as `stuck`.
+   */
+  private async step(batch: BatchRecord): Promise<BatchRecord | null> {
     try {
-      await this.store.ready?.();
       const reader = await this.readerFor(batch);
       const { chunk, busyMs, lines } = await this.readChunk(batch, reader);
+      // Planned first, so that reading and planning overlap the store's housekeeping.
+      await this.store.ready?.();
       const started = performance.now();
       const after = await this.store.applyChunk(chunk);
       this.measured(busyMs + performance.now() - started, lines);
       reader.cursor = chunk.nextOffset;
       this.attempts.delete(batch.batchId);
       if (after.status === 'complete') await this.finish(after);
+      return after;
     } catch (err) {
       await this.dropReader(batch.batchId);
       if (err instanceof BatchBodyUnusableError) {
@@ -181,6 +197,7 @@ export class BatchProcessor {
           await sleep(100 * 2 ** attempts);
         }
       }
+      return null;
     }
   }
 

@@ -49,7 +49,9 @@ try {
 export interface WalCheckpointerOptions {
   /** Sleep between checks when nothing was written (writes wake the worker early). */
   idleMs: number;
-  /** After this much write time (`wrote()`), `caughtUp()` waits until the WAL is fully copied back. */
+  /** Wake the worker after this much bulk write time (`wrote()`). */
+  wakeEveryMs: number;
+  /** After this much bulk write time, `caughtUp()` waits until the WAL is fully copied back. */
   catchUpEveryMs: number;
   /**
    * The main connection's own autocheckpoint threshold: only a safety net for when the worker
@@ -62,8 +64,9 @@ export interface WalCheckpointerOptions {
 
 export const DEFAULT_CHECKPOINTER_OPTIONS: WalCheckpointerOptions = {
   idleMs: 100,
+  wakeEveryMs: 25,
   catchUpEveryMs: 100,
-  safetyNetFrames: 65536,
+  safetyNetFrames: 16384,
   maxWaitMs: 2000,
 };
 
@@ -79,6 +82,7 @@ export class WalCheckpointer {
   private readonly worker: Worker;
   private closed = false;
   private writeMs = 0;
+  private sinceWakeMs = 0;
 
   private constructor(
     private readonly db: SqliteDatabase,
@@ -115,10 +119,19 @@ export class WalCheckpointer {
     return wake;
   }
 
-  /** A bulk writer spent `ms` in a write transaction (a rough measure of WAL growth). */
+  /**
+   * A bulk writer spent `ms` in a write transaction (a rough measure of WAL growth). The worker is
+   * woken after every `wakeEveryMs` of writing, not after every transaction: each checkpoint
+   * syncs the WAL and the database file, and copies the pages every transaction rewrites (the
+   * right edges of the B-trees) once per checkpoint.
+   */
   wrote(ms: number): void {
     this.writeMs += ms;
-    this.wake();
+    this.sinceWakeMs += ms;
+    if (this.sinceWakeMs >= this.options.wakeEveryMs) {
+      this.sinceWakeMs = 0;
+      this.wake();
+    }
   }
 
   /**
