@@ -2,6 +2,7 @@ import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import type { Config } from './config.js';
 import { type Clock, systemClock } from './domain/clock.js';
 import { frameworkErrors, registerErrorHandling } from './http/error-handler.js';
+import { refuseOversizedBeforeContinue } from './http/expect-continue.js';
 import { registerMetrics } from './http/metrics.js';
 import { ProfileApiAccess } from './http/profile-api-access.js';
 import { BatchFiles } from './features/batches/batch-files.js';
@@ -82,6 +83,9 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     frameworkErrors,
   });
   registerErrorHandling(http);
+  refuseOversizedBeforeContinue(http, (url) =>
+    url.includes('/batchUpdate') ? config.limits.maxBatchBodyBytes : url.startsWith('/m2/') ? config.limits.maxUpdateBodyBytes : config.limits.maxDeliveryBodyBytes,
+  );
 
   registerMetrics(http, (header) => services.credentials.authorizeAdmin(header));
   registerHealthRoutes(http, { ping: stores.ping });

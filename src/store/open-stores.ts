@@ -10,13 +10,13 @@ import { PgCredentialsStore } from './postgres/pg-credentials-store.js';
 import { UnavailableBatchesStore, UnavailableVisitsStore } from './postgres/pg-unavailable-stores.js';
 import { PgProfilesStore } from './postgres/pg-profiles-store.js';
 import { CachedClientsStore, CachedCredentialsStore } from './cached-stores.js';
-import { startBackgroundCheckpointer } from './sqlite/background-checkpointer.js';
 import { openSqlite } from './sqlite/database.js';
 import { SqliteBatchesStore } from './sqlite/sqlite-batches-store.js';
 import { SqliteClientsStore } from './sqlite/sqlite-clients-store.js';
 import { SqliteCredentialsStore } from './sqlite/sqlite-credentials-store.js';
 import { SqliteProfilesStore } from './sqlite/sqlite-profiles-store.js';
 import { SqliteVisitsStore } from './sqlite/sqlite-visits-store.js';
+import { WalCheckpointer } from './sqlite/wal-checkpointer.js';
 
 /** Every store the services need, from one backend. */
 export interface Stores {
@@ -56,7 +56,8 @@ async function openSqliteStores(config: Config): Promise<Stores> {
   const db = openSqlite({ dataDir: config.dataDir, synchronous: config.sqliteSynchronous });
   const ping = db.prepare('SELECT 1');
   const profiles = new SqliteProfilesStore(db);
-  const checkpointer = startBackgroundCheckpointer(db);
+  // WAL checkpoints (page copies and fsyncs) run on a worker thread, not inside commits.
+  const checkpointer = WalCheckpointer.start(db);
   // With one server process, that process is the only writer of the embedded database: clients and
   // tokens, read by every profile API call, are served from memory and dropped on each write
   // (src/store/cached-stores.ts). Several workers share the file, so a revocation made by one must
@@ -68,7 +69,7 @@ async function openSqliteStores(config: Config): Promise<Stores> {
     clients: single ? new CachedClientsStore(clients) : clients,
     credentials: single ? new CachedCredentialsStore(credentials) : credentials,
     profiles,
-    batches: new SqliteBatchesStore(db, profiles),
+    batches: new SqliteBatchesStore(db, profiles, checkpointer),
     visits: new SqliteVisitsStore(db),
     async ping() {
       ping.get();

@@ -10,7 +10,15 @@ import { planRow } from './batch-rows.js';
 import { type BatchChunk, BatchCursorMovedError, type BatchesStore, type BatchRecord, type ChunkRow } from './batches-store.js';
 
 export interface BatchProcessorOptions {
-  /** Data rows per chunk (one transaction); small enough that a chunk blocks the event loop only a few ms. */
+  /**
+   * Time budget of one chunk: reading, planning and applying it (one transaction) blocks the
+   * event loop for about this long. The row count of the next chunk follows from the measured
+   * cost per row of the earlier ones.
+   */
+  chunkMs: number;
+  /** Rows of the first chunk of a run, and the least any chunk takes. */
+  minChunkRows: number;
+  /** The most data rows per chunk, whatever the budget allows. */
   chunkRows: number;
   /** Upper bound on the body bytes of one chunk (rows with long values). */
   chunkBytes: number;
@@ -21,7 +29,9 @@ export interface BatchProcessorOptions {
 }
 
 export const DEFAULT_PROCESSOR_OPTIONS: BatchProcessorOptions = {
-  chunkRows: 1000,
+  chunkMs: 5,
+  minChunkRows: 50,
+  chunkRows: 5000,
   chunkBytes: 1024 * 1024,
   readBytes: 1024 * 1024,
   maxAttempts: 3,
@@ -86,6 +96,8 @@ class BodyReader {
 export class BatchProcessor {
   private readonly readers = new Map<string, BodyReader>();
   private readonly attempts = new Map<string, number>();
+  /** Smoothed event-loop time per row of recent chunks, in ms (sizes the next chunk). */
+  private msPerRow = 0;
   private running: Promise<void> | null = null;
   private stopping = false;
   private wakeRequested = false;
@@ -125,31 +137,50 @@ export class BatchProcessor {
   }
 
   private async loop(): Promise<void> {
+    // The batches being worked on, as stored after their last chunk. They are listed again from
+    // the store only when that can change the picture: a batch was accepted, one finished, got
+    // stuck or failed, or another process moved its cursor.
+    let heads: BatchRecord[] = [];
     while (!this.stopping) {
-      this.wakeRequested = false;
-      const heads = oldestPerClient(await this.store.unfinished());
-      if (heads.length === 0) {
-        if (!this.wakeRequested) await new Promise<void>((resolve) => (this.wakeUp = resolve));
-        this.wakeUp = null;
-        continue;
+      if (heads.length === 0 || this.wakeRequested) {
+        this.wakeRequested = false;
+        heads = oldestPerClient(await this.store.unfinished());
+        if (heads.length === 0) {
+          if (!this.wakeRequested) await new Promise<void>((resolve) => (this.wakeUp = resolve));
+          this.wakeUp = null;
+          continue;
+        }
       }
+      const next: BatchRecord[] = [];
+      let relist = false;
       for (const batch of heads) {
         if (this.stopping) break;
-        await this.step(batch);
+        const after = await this.step(batch);
+        if (after?.status === 'incomplete') next.push(after);
+        else relist = true;
         await yieldToEventLoop();
       }
+      heads = relist ? [] : next;
     }
   }
 
-  /** Applies the next chunk of one batch. Never throws: problems end up in the log or as `stuck`. */
-  private async step(batch: BatchRecord): Promise<void> {
+  /**
+   * Applies the next chunk of one batch and returns the batch as stored afterwards, or null when
+   * the chunk was not applied. Never throws: problems end up in the log or as `stuck`.
+   */
+  private async step(batch: BatchRecord): Promise<BatchRecord | null> {
     try {
       const reader = await this.readerFor(batch);
-      const chunk = await this.readChunk(batch, reader);
+      const { chunk, busyMs, lines } = await this.readChunk(batch, reader);
+      // Planned first, so that reading and planning overlap the store's housekeeping.
+      await this.store.ready?.();
+      const started = performance.now();
       const after = await this.store.applyChunk(chunk);
+      this.measured(busyMs + performance.now() - started, lines);
       reader.cursor = chunk.nextOffset;
       this.attempts.delete(batch.batchId);
       if (after.status === 'complete') await this.finish(after);
+      return after;
     } catch (err) {
       await this.dropReader(batch.batchId);
       if (err instanceof BatchBodyUnusableError) {
@@ -166,6 +197,7 @@ export class BatchProcessor {
           await sleep(100 * 2 ** attempts);
         }
       }
+      return null;
     }
   }
 
@@ -180,7 +212,21 @@ export class BatchProcessor {
     return reader;
   }
 
-  private async readChunk(batch: BatchRecord, reader: BodyReader): Promise<BatchChunk> {
+  private measured(ms: number, lines: number): void {
+    if (lines === 0) return;
+    const perRow = ms / lines;
+    this.msPerRow = this.msPerRow === 0 ? perRow : this.msPerRow * 0.7 + perRow * 0.3;
+  }
+
+  /** Rows the next chunk may take to stay within the time budget. */
+  private chunkRows(): number {
+    const { chunkMs, minChunkRows, chunkRows } = this.options;
+    if (this.msPerRow === 0) return minChunkRows;
+    return Math.max(minChunkRows, Math.min(chunkRows, Math.floor(chunkMs / this.msPerRow)));
+  }
+
+  /** The next chunk, and the event-loop time spent reading and planning it (file reads excluded). */
+  private async readChunk(batch: BatchRecord, reader: BodyReader): Promise<{ chunk: BatchChunk; busyMs: number; lines: number }> {
     const client = await this.clients.find(batch.client);
     if (!client) throw new BatchBodyUnusableError(`client ${batch.client} no longer exists`);
     const now = this.clock.now();
@@ -194,13 +240,20 @@ export class BatchProcessor {
     let nextOffset = batch.nextOffset;
     let nextLine = batch.nextLine;
     let bytes = 0;
-    while (rows.length < this.options.chunkRows && bytes < this.options.chunkBytes) {
+    let lines = 0;
+    const maxRows = this.chunkRows();
+    let busyMs = 0;
+    let since = performance.now();
+    while (rows.length < maxRows && bytes < this.options.chunkBytes) {
       const line = reader.next();
       if (!line) {
         if (reader.atEnd) break;
+        busyMs += performance.now() - since;
         await reader.fill();
+        since = performance.now();
         continue;
       }
+      lines++;
       nextOffset = line.nextOffset;
       nextLine = line.number + 1;
       bytes += line.bytes.length;
@@ -208,7 +261,8 @@ export class BatchProcessor {
       if (row.kind !== 'blank') rows.push(planRow(row, line.number, context));
     }
     if (nextOffset > batch.bodyBytes) throw new BatchBodyUnusableError('the stored batch body changed while it was read');
-    return {
+    busyMs += performance.now() - since;
+    const chunk = {
       batchId: batch.batchId,
       client: batch.client,
       fromOffset: batch.nextOffset,
@@ -218,6 +272,7 @@ export class BatchProcessor {
       last: reader.atEnd,
       now,
     };
+    return { chunk, busyMs, lines };
   }
 
   private async finish(batch: BatchRecord): Promise<void> {

@@ -81,6 +81,11 @@ export interface BatchesStore {
    * cursor — all or nothing. Returns the batch as stored afterwards.
    */
   applyChunk(chunk: BatchChunk): Promise<BatchRecord>;
+  /**
+   * Back-pressure, awaited before each chunk: resolves when the store can take another one
+   * without falling behind on its own housekeeping (the embedded store's WAL checkpoints).
+   */
+  ready?(): Promise<void>;
   markStuck(batchId: string, reason: string, now: number): Promise<void>;
   /** Failed rows with a line number after `afterLine`, in line order. */
   failures(batchId: string, afterLine: number, limit: number): Promise<FailedRow[]>;

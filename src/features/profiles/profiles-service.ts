@@ -1,5 +1,6 @@
 import {
   applyWrites,
+  type AttributeMap,
   type AttributeWrite,
   validateWrites,
 } from '../../domain/attributes.js';
@@ -14,6 +15,21 @@ import type { DeletedProfile, ProfilesStore, ProfileWrite, StoredProfile, Writte
 export function profileNotFound(client: string, ref: VisitorIdRef): NotFoundError {
   const label = ref.kind === 'thirdPartyId' ? 'third party id' : ID_KIND_LABEL[ref.kind];
   return new NotFoundError(`No profile found for client ${client} with ${label}=${ref.value}`, 'profile_not_found');
+}
+
+/** A ProfileWrite of validated attribute writes (a class, not a closure: bulk builds one per row). */
+class AttributesWrite implements ProfileWrite {
+  constructor(
+    private readonly accepted: readonly AttributeWrite[],
+    readonly now: number,
+    readonly expiresAt: number,
+    readonly create: boolean,
+    private readonly maxProfileBytes: number,
+  ) {}
+
+  apply(existing: AttributeMap): AttributeMap {
+    return applyWrites(existing, this.accepted, this.now, this.maxProfileBytes);
+  }
 }
 
 export class ProfilesService {
@@ -49,12 +65,7 @@ export class ProfilesService {
    * modifiedAt and the 64 KB limit are decided here, for single updates and bulk rows alike.
    */
   profileWrite(client: ClientSettings, accepted: readonly AttributeWrite[], create: boolean, now: number): ProfileWrite {
-    return {
-      now,
-      expiresAt: this.expiryFor(client, now),
-      create,
-      apply: (existing) => applyWrites(existing, accepted, now, this.limits.maxProfileBytes),
-    };
+    return new AttributesWrite(accepted, now, this.expiryFor(client, now), create, this.limits.maxProfileBytes);
   }
 
   /** Single profile update (§5): update-only, applied before the reply. */

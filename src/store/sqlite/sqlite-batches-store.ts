@@ -10,6 +10,7 @@ import {
 } from '../../features/batches/batches-store.js';
 import type { SqliteDatabase } from './database.js';
 import type { SqliteProfilesStore } from './sqlite-profiles-store.js';
+import type { WalCheckpointer } from './wal-checkpointer.js';
 
 interface BatchRow {
   batch_id: string;
@@ -78,6 +79,8 @@ export class SqliteBatchesStore implements BatchesStore {
   constructor(
     private readonly db: SqliteDatabase,
     private readonly profiles: SqliteProfilesStore,
+    /** When given, bulk chunks pace themselves so its WAL checkpoints keep up. */
+    private readonly checkpointer?: WalCheckpointer,
   ) {
     this.insert = db.prepare(
       `INSERT INTO batches (batch_id, client, api_version, key_column, attributes, body_file, body_bytes, batch_size,
@@ -121,8 +124,18 @@ export class SqliteBatchesStore implements BatchesStore {
     return this.byId.get(batchId)?.status ?? null;
   }
 
+  async ready(): Promise<void> {
+    await this.checkpointer?.caughtUp();
+  }
+
   async applyChunk(chunk: BatchChunk): Promise<BatchRecord> {
-    return this.db.transaction(() => this.applyChunkLocked(chunk)).immediate();
+    if (!this.checkpointer) return this.db.transaction(() => this.applyChunkLocked(chunk)).immediate();
+    const started = performance.now();
+    try {
+      return this.db.transaction(() => this.applyChunkLocked(chunk)).immediate();
+    } finally {
+      this.checkpointer.wrote(performance.now() - started);
+    }
   }
 
   private applyChunkLocked(chunk: BatchChunk): BatchRecord {
