@@ -3,6 +3,7 @@ import type { Config } from './config.js';
 import { type Clock, systemClock } from './domain/clock.js';
 import { handleClientError } from './http/client-errors.js';
 import { frameworkErrors, registerErrorHandling } from './http/error-handler.js';
+import { registerStrictJsonBodies } from './http/json-body.js';
 import { registerMetrics } from './http/metrics.js';
 import { ProfileApiAccess } from './http/profile-api-access.js';
 import { BatchFiles } from './features/batches/batch-files.js';
@@ -134,6 +135,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
 
   await http.register(async (admin) => {
     admin.addHook('onRequest', async (request) => services.credentials.authorizeAdmin(request.headers.authorization));
+    registerStrictJsonBodies(admin);
     registerClientRoutes(admin, { clients: services.clients });
     registerTokenRoutes(admin, { clients: services.clients, credentials: services.credentials });
     registerAdminProfileRoutes(admin, { clients: services.clients, profiles: services.profiles, limits: config.limits });
