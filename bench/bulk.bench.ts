@@ -4,9 +4,10 @@
  *
  * Generates a v2 batch file, starts `profile-edge serve` in a child process on a temp data dir,
  * POSTs the file as the documented curl call would, polls batchStatus until `complete`, and
- * reports the time from the POST to `complete`, rows/s, the server's peak RSS, the worst latency
- * of profile fetches sent while the batch was processing, and raw better-sqlite3 doing the same
- * upserts in 10,000-row transactions. Prints a Markdown section.
+ * reports the time from the POST to `complete`, rows/s, the server's peak RSS, the worst and p99
+ * latency of profile fetches sent while the batch was processing, the server's event-loop delay
+ * over that time, and raw better-sqlite3 doing the same upserts in 10,000-row transactions.
+ * Prints a Markdown section.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -14,7 +15,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { bulkKey, writeBulkFile } from './support/bulk-file.js';
 import { rawUpsert } from './support/bulk-raw.js';
-import { peakRssMb, postFile, startServerProcess, xmlField } from './support/bulk-server.js';
+import { eventLoopDelay, peakRssMb, postFile, startServerProcess, xmlField } from './support/bulk-server.js';
 
 const { values: args } = parseArgs({
   options: { rows: { type: 'string', default: '500000' }, attributes: { type: 'string', default: '10' } },
@@ -29,8 +30,18 @@ try {
 
   const server = await startServerProcess(path.join(work, 'data'));
   const auth = { authorization: `Bearer ${server.demoToken}` };
-  let result: { seconds: number; uploadSeconds: number; peakMb: number; worstFetchMs: number; fetches: number; xml: string };
+  let result: {
+    seconds: number;
+    uploadSeconds: number;
+    peakMb: number;
+    worstFetchMs: number;
+    p99FetchMs: number;
+    fetches: number;
+    loop: { maxMs: number; p99Ms: number };
+    xml: string;
+  };
   try {
+    await eventLoopDelay(server); // resets the server's histogram
     const started = performance.now();
     const submitted = await postFile(`${server.url}/m2/demo/v2/profile/batchUpdate`, file, auth);
     const uploadSeconds = (performance.now() - started) / 1000;
@@ -39,14 +50,12 @@ try {
 
     // Interactive traffic during processing: one profile fetch at a time, each timed.
     let processing = true;
-    let worstFetchMs = 0;
-    let fetches = 0;
+    const fetchMs: number[] = [];
     const prober = (async () => {
       while (processing) {
         const t0 = performance.now();
-        await (await fetch(`${server.url}/rest/v1/profiles/${bulkKey(fetches % rows)}?client=demo`, { headers: auth })).text();
-        worstFetchMs = Math.max(worstFetchMs, performance.now() - t0);
-        fetches++;
+        await (await fetch(`${server.url}/rest/v1/profiles/${bulkKey(fetchMs.length % rows)}?client=demo`, { headers: auth })).text();
+        fetchMs.push(performance.now() - t0);
         await new Promise((resolve) => setTimeout(resolve, 5));
       }
     })();
@@ -57,9 +66,20 @@ try {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     const seconds = (performance.now() - started) / 1000;
+    const loop = await eventLoopDelay(server);
     processing = false;
     await prober;
-    result = { seconds, uploadSeconds, peakMb: peakRssMb(server.child.pid!), worstFetchMs, fetches, xml };
+    fetchMs.sort((a, b) => a - b);
+    result = {
+      seconds,
+      uploadSeconds,
+      peakMb: peakRssMb(server.child.pid!),
+      worstFetchMs: fetchMs.at(-1) ?? NaN,
+      p99FetchMs: fetchMs[Math.floor(fetchMs.length * 0.99)] ?? NaN,
+      fetches: fetchMs.length,
+      loop,
+      xml,
+    };
   } finally {
     await server.stop();
   }
@@ -72,7 +92,7 @@ try {
   const rate = rows / result.seconds;
   const rawRate = raw.rows / raw.seconds;
   const singleRate = single.rows / single.seconds;
-  const load = os.loadavg()[0]!.toFixed(1);
+  const load = os.loadavg().map((l) => l.toFixed(1)).join(' / ');
   const lines = [
     '## Bulk',
     '',
@@ -88,8 +108,9 @@ try {
     `| raw better-sqlite3 upserts into one (id, attributes) table | ${single.seconds.toFixed(2)} s, ${Math.round(singleRate).toLocaleString('en-US')} rows/s |`,
     `| ratio to raw (single table) | ${(rate / singleRate).toFixed(2)}× |`,
     `| server peak RSS (VmHWM) | ${result.peakMb.toFixed(0)} MB (aim < 300 MB) |`,
-    `| worst profile fetch latency during processing | ${result.worstFetchMs.toFixed(1)} ms over ${result.fetches} fetches |`,
-    `| machine load average (1 min) at the end | ${load} |`,
+    `| profile fetch latency during processing, worst / p99 | ${result.worstFetchMs.toFixed(1)} ms / ${result.p99FetchMs.toFixed(1)} ms over ${result.fetches} fetches |`,
+    `| server event-loop delay during processing, max / p99 (10 ms sampling) | ${result.loop.maxMs.toFixed(1)} ms / ${result.loop.p99Ms.toFixed(1)} ms |`,
+    `| machine load average (1 / 5 / 15 min) at the end | ${load} |`,
     '',
   ];
   process.stdout.write(lines.join('\n') + '\n');

@@ -160,7 +160,7 @@ const [baseline, update, fetched] = rows as [Row, Row, Row];
 const base = baseline.result.requestsPerSecond;
 const failuresOf = (result: LoadResult) => result.non2xx + result.errors;
 const table = markdownTable(
-  ['Server / request', 'req/s', 'p50', 'p99', '× bare node', 'non-2xx', 'errors', 'peak RSS', 'CPU server / load gen / others'],
+  ['Server / request', 'req/s', 'p50', 'p99', '× bare node', 'non-2xx', 'errors', 'peak RSS', 'server CPU per request', 'CPU server / load gen / others'],
   rows.map(({ label, result, peakRss }) => [
     label,
     formatRate(result.requestsPerSecond),
@@ -170,6 +170,7 @@ const table = markdownTable(
     String(result.non2xx),
     String(result.errors),
     formatMiB(peakRss),
+    result.cpu ? `${Math.round((result.cpu.server * 1e6) / result.requestsPerSecond)} µs` : 'n/a',
     formatCpu(result.cpu),
   ]),
 );
@@ -211,8 +212,9 @@ process.stdout.write(
     '',
     ...verdicts,
     '',
-    'CPU is in cores (the machine has 2): the server, the load generator, and everything else on the machine. ' +
-      'A round where "others" is well above 0 was disturbed by other work. All rounds:',
+    'CPU is in cores (the machine has 2): the server, the load generator, and everything else on the machine ' +
+      '(other programs, and kernel threads writing the database to disk). A round where "others" is well above 0 was ' +
+      'disturbed; "server CPU per request" is the figure least affected by that. All rounds:',
     '',
     ...allRounds,
     ...(otherCodes.length > 0 ? ['', `Non-2xx answers: ${otherCodes.join('; ')}`] : []),

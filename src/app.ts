@@ -1,7 +1,10 @@
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import type { Config } from './config.js';
 import { type Clock, systemClock } from './domain/clock.js';
+import { handleClientError } from './http/client-errors.js';
 import { frameworkErrors, registerErrorHandling } from './http/error-handler.js';
+import { refuseOversizedBeforeContinue } from './http/expect-continue.js';
+import { registerStrictJsonBodies } from './http/json-body.js';
 import { registerMetrics } from './http/metrics.js';
 import { ProfileApiAccess } from './http/profile-api-access.js';
 import { BatchFiles } from './features/batches/batch-files.js';
@@ -9,6 +12,7 @@ import { BatchIntake } from './features/batches/batch-intake.js';
 import { BatchProcessor } from './features/batches/batch-processor.js';
 import { registerBatchRoutes } from './features/batches/batch-routes.js';
 import { BatchesService } from './features/batches/batches-service.js';
+import { BulkRateLimiter } from './features/batches/bulk-rate-limit.js';
 import { registerClientRoutes } from './features/clients/clients-routes.js';
 import { ClientsService } from './features/clients/clients-service.js';
 import { registerDeliveryRoutes } from './features/delivery/delivery-routes.js';
@@ -18,6 +22,8 @@ import { registerAdminProfileRoutes } from './features/profiles/admin-profile-ro
 import { registerFetchRoutes } from './features/profiles/fetch-routes.js';
 import { ProfilesService } from './features/profiles/profiles-service.js';
 import { registerUpdateRoutes } from './features/profiles/update-routes.js';
+import { registerPrivacyRoutes } from './features/privacy/privacy-routes.js';
+import { PrivacyService } from './features/privacy/privacy-service.js';
 import { CredentialsService } from './features/tokens/credentials-service.js';
 import { registerTokenRoutes } from './features/tokens/token-routes.js';
 import { openStores, type Stores } from './store/open-stores.js';
@@ -34,10 +40,19 @@ export interface Services {
   profiles: ProfilesService;
   batches: BatchesService;
   delivery: DeliveryService;
+  privacy: PrivacyService;
+}
+
+/** One entry of the route table (every method + URL pattern the server answers). */
+export interface RouteEntry {
+  method: string;
+  url: string;
 }
 
 export interface App {
   http: FastifyInstance;
+  /** Every route registered, as Fastify saw it: tests walk it so that no route is forgotten. */
+  routes: readonly RouteEntry[];
   services: Services;
   stores: Stores;
   config: Config;
@@ -54,6 +69,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const stores = await openStores(config);
 
   const clients = new ClientsService(stores.clients, clock);
+  const batchFiles = new BatchFiles(config.dataDir);
   const services: Services = {
     clients,
     credentials: new CredentialsService(stores.credentials, clock, {
@@ -64,9 +80,11 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     profiles: new ProfilesService(stores.profiles, clock, config.limits),
     batches: new BatchesService(stores.batches),
     delivery: new DeliveryService(clients, stores.visits, clock, config.limits),
+    privacy: new PrivacyService(stores.profiles, stores.batches, batchFiles, () => stores.scrubDeleted(), clock),
   };
   const access = new ProfileApiAccess(services.clients, services.credentials);
 
+  const limitsOfServer = config.server;
   const http = Fastify({
     logger:
       options.logger === false
@@ -77,11 +95,30 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     forceCloseConnections: 'idle',
     return503OnClosing: true,
     requestIdHeader: false,
+    // Slow and oversized clients (docs/security.md): Node enforces these on the socket.
+    http: {
+      maxHeaderSize: limitsOfServer.maxHeaderBytes,
+      headersTimeout: limitsOfServer.headersTimeoutMs,
+      // How often Node looks for connections past their headers/request timeout.
+      connectionsCheckingInterval: Math.min(30_000, Math.max(50, Math.floor(limitsOfServer.headersTimeoutMs / 4))),
+    },
+    requestTimeout: limitsOfServer.requestTimeoutMs,
+    connectionTimeout: limitsOfServer.idleTimeoutMs,
+    keepAliveTimeout: limitsOfServer.keepAliveTimeoutMs,
+    maxRequestsPerSocket: limitsOfServer.maxRequestsPerSocket,
+    clientErrorHandler: handleClientError,
     // Ids in paths may be 256 characters, URL-encoded up to three times that.
     routerOptions: { maxParamLength: 2048 },
     frameworkErrors,
   });
   registerErrorHandling(http);
+  refuseOversizedBeforeContinue(http, (url) =>
+    url.includes('/batchUpdate') ? config.limits.maxBatchBodyBytes : url.startsWith('/m2/') ? config.limits.maxUpdateBodyBytes : config.limits.maxDeliveryBodyBytes,
+  );
+  const routes: RouteEntry[] = [];
+  http.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) routes.push({ method, url: route.url });
+  });
 
   registerMetrics(http, (header) => services.credentials.authorizeAdmin(header));
   registerHealthRoutes(http, { ping: stores.ping });
@@ -89,21 +126,32 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   registerFetchRoutes(http, { access, profiles: services.profiles, limits: config.limits });
   registerDeliveryRoutes(http, { delivery: services.delivery, limits: config.limits });
 
-  const batchFiles = stores.batchBodies ?? new BatchFiles(config.dataDir);
-  const batchProcessor = new BatchProcessor(stores.batches, batchFiles, services.clients, services.profiles, clock, config.limits, http.log);
-  const intake = new BatchIntake(stores.batches, batchFiles, clock, config.limits, () => batchProcessor.wake());
-  registerBatchRoutes(http, { access, intake, batches: services.batches, config });
+  // PostgreSQL keeps batch bodies in the database, where every node can read them.
+  const batchBodies = stores.batchBodies ?? batchFiles;
+  const batchProcessor = new BatchProcessor(stores.batches, batchBodies, services.clients, services.profiles, clock, config.limits, http.log);
+  const intake = new BatchIntake(stores.batches, batchBodies, clock, config.limits, () => batchProcessor.wake());
+  registerBatchRoutes(http, {
+    access,
+    intake,
+    batches: services.batches,
+    config,
+    rateLimiter: new BulkRateLimiter(config.bulkRateLimitPerMinute),
+    now: () => clock.now(),
+  });
 
   await http.register(async (admin) => {
     admin.addHook('onRequest', async (request) => services.credentials.authorizeAdmin(request.headers.authorization));
+    registerStrictJsonBodies(admin);
     registerClientRoutes(admin, { clients: services.clients });
     registerTokenRoutes(admin, { clients: services.clients, credentials: services.credentials });
     registerAdminProfileRoutes(admin, { clients: services.clients, profiles: services.profiles, limits: config.limits });
+    registerPrivacyRoutes(admin, { clients: services.clients, privacy: services.privacy, limits: config.limits });
   });
 
   let closed = false;
   return {
     http,
+    routes,
     services,
     stores,
     config,

@@ -62,8 +62,36 @@ export interface Config {
    * it). A process that dies has its batch taken over by another this long after its last chunk.
    */
   batchLeaseSeconds: number;
+  /** Connection-level limits against oversized and slow clients (docs/security.md). */
+  server: ServerLimits;
+  /** Bulk API calls (batch uploads) one client may make per minute; 0 = no limit. Target: 50. */
+  bulkRateLimitPerMinute: number;
   limits: Limits;
 }
+
+export interface ServerLimits {
+  /** Largest request line + headers, in bytes; above → 431. */
+  maxHeaderBytes: number;
+  /** Time a client has to send the complete request headers (slowloris); then 408 and close. */
+  headersTimeoutMs: number;
+  /** Time a client has to send the complete request, body included; then 408 and close. */
+  requestTimeoutMs: number;
+  /** A socket with no traffic in either direction for this long is closed. */
+  idleTimeoutMs: number;
+  /** How long an idle keep-alive connection stays open between requests. */
+  keepAliveTimeoutMs: number;
+  /** Requests served on one keep-alive connection before it is closed; 0 = unlimited. */
+  maxRequestsPerSocket: number;
+}
+
+export const DEFAULT_SERVER_LIMITS: ServerLimits = {
+  maxHeaderBytes: 16 * 1024,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 300_000,
+  idleTimeoutMs: 60_000,
+  keepAliveTimeoutMs: 5_000,
+  maxRequestsPerSocket: 10_000,
+};
 
 export const DEFAULT_LIMITS: Limits = {
   maxNameLength: 128,
@@ -84,7 +112,7 @@ export const DEFAULT_LIMITS: Limits = {
 
 export class ConfigError extends Error {}
 
-export type ConfigOverrides = Partial<Omit<Config, 'limits'>> & { limits?: Partial<Limits> };
+export type ConfigOverrides = Partial<Omit<Config, 'limits' | 'server'>> & { limits?: Partial<Limits>; server?: Partial<ServerLimits> };
 
 type Env = Record<string, string | undefined>;
 
@@ -132,13 +160,23 @@ export function parseConfig(env: Env = process.env, overrides: ConfigOverrides =
     shutdownTimeoutMs: integer(env, 'PROFILE_EDGE_SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
     workers: integer(env, 'PROFILE_EDGE_WORKERS', 1, 1, 64),
     batchLeaseSeconds: integer(env, 'PROFILE_EDGE_BATCH_LEASE_SECONDS', 30, 1, 3600),
+    server: {
+      maxHeaderBytes: integer(env, 'PROFILE_EDGE_MAX_HEADER_BYTES', DEFAULT_SERVER_LIMITS.maxHeaderBytes, 1024, 1024 * 1024),
+      headersTimeoutMs: integer(env, 'PROFILE_EDGE_HEADERS_TIMEOUT_MS', DEFAULT_SERVER_LIMITS.headersTimeoutMs, 100, 600_000),
+      requestTimeoutMs: integer(env, 'PROFILE_EDGE_REQUEST_TIMEOUT_MS', DEFAULT_SERVER_LIMITS.requestTimeoutMs, 100, 3_600_000),
+      idleTimeoutMs: integer(env, 'PROFILE_EDGE_IDLE_TIMEOUT_MS', DEFAULT_SERVER_LIMITS.idleTimeoutMs, 100, 3_600_000),
+      keepAliveTimeoutMs: integer(env, 'PROFILE_EDGE_KEEP_ALIVE_TIMEOUT_MS', DEFAULT_SERVER_LIMITS.keepAliveTimeoutMs, 100, 600_000),
+      maxRequestsPerSocket: integer(env, 'PROFILE_EDGE_MAX_REQUESTS_PER_SOCKET', DEFAULT_SERVER_LIMITS.maxRequestsPerSocket, 0, 10_000_000),
+    },
+    bulkRateLimitPerMinute: integer(env, 'PROFILE_EDGE_BULK_RATE_LIMIT_PER_MINUTE', 0, 0, 1_000_000),
     limits: { ...DEFAULT_LIMITS },
   };
-  const { limits, ...rest } = overrides;
+  const { limits, server, ...rest } = overrides;
   for (const [key, value] of Object.entries(rest)) {
     if (value !== undefined) (config as unknown as Record<string, unknown>)[key] = value;
   }
   config.limits = { ...config.limits, ...limits };
+  config.server = { ...config.server, ...server };
   return validate(config);
 }
 
@@ -169,6 +207,9 @@ function validate(config: Config): Config {
   }
   if (!Number.isInteger(config.port) || config.port < 0 || config.port > 65535) {
     throw new ConfigError(`port must be from 0 to 65535, got '${config.port}'`);
+  }
+  if (config.server.headersTimeoutMs > config.server.requestTimeoutMs) {
+    throw new ConfigError('PROFILE_EDGE_HEADERS_TIMEOUT_MS must not be larger than PROFILE_EDGE_REQUEST_TIMEOUT_MS');
   }
   config.dataDir = path.resolve(config.dataDir);
   return config;

@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import { ConfigError, parseConfig } from './config.js';
 import { registerAdminCommands } from './cli/admin-commands.js';
 import { registerBatchCommands } from './cli/batch-commands.js';
+import { registerPrivacyCommands } from './cli/privacy-commands.js';
 import { CliError, type RemoteOptions } from './cli/remote.js';
 import { isClusterWorker, runPrimary } from './cluster.js';
 import { startServer, stopOnSignals } from './server.js';
@@ -54,6 +55,7 @@ function remoteOf(): RemoteOptions {
 
 registerAdminCommands(program, remoteOf);
 registerBatchCommands(program, remoteOf);
+registerPrivacyCommands(program, remoteOf);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof CliError || err instanceof ConfigError) {

@@ -13,6 +13,8 @@ export interface ServerProcess {
   dataDir: string;
   /** The demo client's profile token, from the first-start secrets file. */
   demoToken: string;
+  /** The admin key (for /metrics), from the same file. */
+  adminKey: string;
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
@@ -49,12 +51,14 @@ export async function startServerProcess(dataDir: string, env: Record<string, st
   }
   const secrets = fs.readFileSync(path.join(dataDir, 'first-start-secrets.env'), 'utf8');
   const demoToken = /^DEMO_TOKEN=(.+)$/m.exec(secrets)![1]!.trim();
+  const adminKey = /^ADMIN_KEY=(.+)$/m.exec(secrets)![1]!.trim();
   return {
     child,
     url,
     port,
     dataDir,
     demoToken,
+    adminKey,
     async stop(signal = 'SIGTERM') {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -91,4 +95,14 @@ export function postFile(url: string, file: string, headers: Record<string, stri
 /** Reads `<name>value</name>` out of a flat m2 XML answer. */
 export function xmlField(xml: string, name: string): string | undefined {
   return new RegExp(`<${name}>([^<]*)</${name}>`).exec(xml)?.[1];
+}
+
+/**
+ * The server's event-loop delay (ms) since the previous call, from its Prometheus metrics: the
+ * default metrics sample it with a 10 ms timer and reset the histogram on every scrape.
+ */
+export async function eventLoopDelay(server: ServerProcess): Promise<{ maxMs: number; p99Ms: number }> {
+  const text = await (await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${server.adminKey}` } })).text();
+  const gauge = (name: string) => Number(new RegExp(`^profile_edge_${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN) * 1000;
+  return { maxMs: gauge('nodejs_eventloop_lag_max_seconds'), p99Ms: gauge('nodejs_eventloop_lag_p99_seconds') };
 }

@@ -19,6 +19,12 @@ export interface ServerProcess {
   stop(graceMs?: number): Promise<void>;
 }
 
+// Children still running when the bench process exits (a crash, an EPIPE) are killed with it.
+const liveChildren = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of liveChildren) child.kill('SIGKILL');
+});
+
 /** A port that was free a moment ago (the kernel picks it; the child binds it right after). */
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -73,7 +79,13 @@ export async function spawnServer(options: SpawnServerOptions): Promise<ServerPr
   const tail = new OutputTail();
   child.stdout!.on('data', (chunk: Buffer) => tail.push(chunk));
   child.stderr!.on('data', (chunk: Buffer) => tail.push(chunk));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  liveChildren.add(child);
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      liveChildren.delete(child);
+      resolve(code);
+    }),
+  );
 
   const url = `http://127.0.0.1:${options.port}`;
   const server: ServerProcess = {

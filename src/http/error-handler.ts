@@ -56,7 +56,8 @@ export function frameworkErrors(error: FastifyError, request: FastifyRequest, re
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof AppError) {
-      if (error.status >= 500) request.log.error({ err: error }, 'service error');
+      // A rate-limited client is expected traffic, not a fault.
+      if (error.status >= 500 && error.code !== 'bulk_rate_limited') request.log.error({ err: error }, 'service error');
       return sendError(request, reply, error.status, error.message);
     }
     if (error instanceof FormDecodeError) {

@@ -14,10 +14,12 @@ export class ProfileApiAccess {
     private readonly credentials: CredentialsService,
   ) {}
 
-  async authorize(request: FastifyRequest, clientCode: string | undefined): Promise<ClientSettings> {
+  async authorize(request: FastifyRequest, clientCode: unknown): Promise<ClientSettings> {
     if (clientCode === undefined || clientCode === '') {
       throw new BadRequestError('The client query parameter is required', 'client_missing');
     }
+    // `?client=a&client=b` arrives as an array: ambiguous, never "the first one".
+    if (typeof clientCode !== 'string') throw new BadRequestError('The client query parameter is given more than once', 'client_ambiguous');
     const client = await this.clients.require(clientCode);
     await this.credentials.authorizeProfileCall(client, request.headers.authorization);
     return client;

@@ -13,13 +13,13 @@ import { PgBatchesStore } from './postgres/pg-batches-store.js';
 import { PgProfilesStore } from './postgres/pg-profiles-store.js';
 import { PgVisitsStore } from './postgres/pg-visits-store.js';
 import { CachedClientsStore, CachedCredentialsStore } from './cached-stores.js';
-import { startBackgroundCheckpointer } from './sqlite/background-checkpointer.js';
 import { openSqlite } from './sqlite/database.js';
 import { SqliteBatchesStore } from './sqlite/sqlite-batches-store.js';
 import { SqliteClientsStore } from './sqlite/sqlite-clients-store.js';
 import { SqliteCredentialsStore } from './sqlite/sqlite-credentials-store.js';
 import { SqliteProfilesStore } from './sqlite/sqlite-profiles-store.js';
 import { SqliteVisitsStore } from './sqlite/sqlite-visits-store.js';
+import { WalCheckpointer } from './sqlite/wal-checkpointer.js';
 
 /** Every store the services need, from one backend. */
 export interface Stores {
@@ -32,6 +32,12 @@ export interface Stores {
   batchBodies?: BatchBodies;
   /** Cheap round trip, for /healthz. */
   ping(): Promise<void>;
+  /**
+   * After a privacy erasure: make sure no copy of deleted rows lingers in the database's own files
+   * (SQLite: the WAL is checkpointed and truncated; deleted content is zeroed by secure_delete).
+   * Answers whether that succeeded.
+   */
+  scrubDeleted(): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -52,6 +58,10 @@ async function openPostgresStores(config: Config): Promise<Stores> {
     async ping() {
       await pool.query('SELECT 1');
     },
+    // PostgreSQL reclaims dead tuples with (auto)vacuum; see docs/security.md.
+    async scrubDeleted() {
+      return true;
+    },
     async close() {
       await pool.end();
     },
@@ -62,7 +72,8 @@ async function openSqliteStores(config: Config): Promise<Stores> {
   const db = openSqlite({ dataDir: config.dataDir, synchronous: config.sqliteSynchronous });
   const ping = db.prepare('SELECT 1');
   const profiles = new SqliteProfilesStore(db);
-  const checkpointer = startBackgroundCheckpointer(db);
+  // WAL checkpoints (page copies and fsyncs) run on a worker thread, not inside commits.
+  const checkpointer = WalCheckpointer.start(db);
   // With one server process, that process is the only writer of the embedded database: clients and
   // tokens, read by every profile API call, are served from memory and dropped on each write
   // (src/store/cached-stores.ts). Several workers share the file, so a revocation made by one must
@@ -74,10 +85,14 @@ async function openSqliteStores(config: Config): Promise<Stores> {
     clients: single ? new CachedClientsStore(clients) : clients,
     credentials: single ? new CachedCredentialsStore(credentials) : credentials,
     profiles,
-    batches: new SqliteBatchesStore(db, profiles),
+    batches: new SqliteBatchesStore(db, profiles, checkpointer),
     visits: new SqliteVisitsStore(db),
     async ping() {
       ping.get();
+    },
+    async scrubDeleted() {
+      const [result] = db.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number }>;
+      return result?.busy === 0;
     },
     async close() {
       await checkpointer.stop();

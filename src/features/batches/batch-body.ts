@@ -37,6 +37,20 @@ export async function openBatchBody(request: FastifyRequest, limits: Limits): Pr
   );
 }
 
+/**
+ * The file field's bytes. busboy destroys the file stream with its own error when the form is cut
+ * short; that error is a client mistake (400), and it must never go unheard: an 'error' event
+ * without a listener, emitted before the intake starts reading, would take the process down.
+ */
+async function* guardedFile(stream: Readable): AsyncIterable<Buffer> {
+  try {
+    for await (const chunk of stream) yield chunk as Buffer;
+  } catch (err) {
+    if (err instanceof AppError) throw err;
+    throw new BadRequestError(`multipart/form-data body is malformed: ${(err as Error).message}`, 'bad_multipart');
+  }
+}
+
 function multipartFile(request: FastifyRequest, raw: Readable, limits: Limits): Promise<BatchBody> {
   return new Promise((resolve, reject) => {
     let parser: busboy.Busboy;
@@ -70,10 +84,11 @@ function multipartFile(request: FastifyRequest, raw: Readable, limits: Limits): 
         return;
       }
       file = stream;
+      stream.on('error', () => undefined); // surfaced by guardedFile's iteration
       // busboy truncates a file at `fileSize` silently; here that is an error.
       stream.once('limit', () => stream.destroy(tooLarge()));
       resolve({
-        stream,
+        stream: guardedFile(stream),
         multipart: true,
         abandon: () => {
           raw.unpipe(parser);

@@ -10,7 +10,15 @@ import { planRow } from './batch-rows.js';
 import { type BatchChunk, BatchCursorMovedError, type BatchesStore, type BatchRecord, type ChunkRow } from './batches-store.js';
 
 export interface BatchProcessorOptions {
-  /** Data rows per chunk (one transaction); small enough that a chunk blocks the event loop only a few ms. */
+  /**
+   * Time budget of one chunk: reading, planning and applying it (one transaction) blocks the
+   * event loop for about this long. The row count of the next chunk follows from the measured
+   * cost per row of the earlier ones.
+   */
+  chunkMs: number;
+  /** Rows of the first chunk of a run, and the least any chunk takes. */
+  minChunkRows: number;
+  /** The most data rows per chunk, whatever the budget allows. */
   chunkRows: number;
   /** Upper bound on the body bytes of one chunk (rows with long values). */
   chunkBytes: number;
@@ -26,7 +34,9 @@ export interface BatchProcessorOptions {
 }
 
 export const DEFAULT_PROCESSOR_OPTIONS: BatchProcessorOptions = {
-  chunkRows: 1000,
+  chunkMs: 5,
+  minChunkRows: 50,
+  chunkRows: 5000,
   chunkBytes: 1024 * 1024,
   readBytes: 1024 * 1024,
   maxAttempts: 3,
@@ -92,6 +102,8 @@ class BodyReader {
 export class BatchProcessor {
   private readonly readers = new Map<string, BodyReader>();
   private readonly attempts = new Map<string, number>();
+  /** Smoothed event-loop time per row of recent chunks, in ms (sizes the next chunk). */
+  private msPerRow = 0;
   private running: Promise<void> | null = null;
   private stopping = false;
   private wakeRequested = false;
@@ -131,19 +143,34 @@ export class BatchProcessor {
   }
 
   private async loop(): Promise<void> {
+    // The batches being worked on, as stored after their last chunk. They are listed again from
+    // the store only when that can change the picture: a batch was accepted, one finished, got
+    // stuck or failed, or another process moved its cursor.
+    let heads: BatchRecord[] = [];
+    let listedAt = 0;
     while (!this.stopping) {
-      this.wakeRequested = false;
-      const heads = oldestPerClient(await this.store.unfinished());
-      if (heads.length === 0) {
-        if (!this.wakeRequested) await this.idle();
-        this.wakeUp = null;
-        continue;
+      // Also listed again every idlePollMs: on a shared database that renews this process's
+      // leases and takes over batches whose process died.
+      if (heads.length === 0 || this.wakeRequested || performance.now() - listedAt > this.options.idlePollMs) {
+        this.wakeRequested = false;
+        listedAt = performance.now();
+        heads = oldestPerClient(await this.store.unfinished());
+        if (heads.length === 0) {
+          if (!this.wakeRequested) await this.idle();
+          this.wakeUp = null;
+          continue;
+        }
       }
+      const next: BatchRecord[] = [];
+      let relist = false;
       for (const batch of heads) {
         if (this.stopping) break;
-        await this.step(batch);
+        const after = await this.step(batch);
+        if (after?.status === 'incomplete') next.push(after);
+        else relist = true;
         await yieldToEventLoop();
       }
+      heads = relist ? [] : next;
     }
   }
 
@@ -156,15 +183,24 @@ export class BatchProcessor {
     clearTimeout(timer);
   }
 
-  /** Applies the next chunk of one batch. Never throws: problems end up in the log or as `stuck`. */
-  private async step(batch: BatchRecord): Promise<void> {
+  /**
+   * Applies the next chunk of one batch and returns the batch as stored afterwards, or null when
+   * the chunk was not applied. Never throws: problems end up in the log or as `stuck`.
+   */
+  private async step(batch: BatchRecord): Promise<BatchRecord | null> {
     try {
       const reader = await this.readerFor(batch);
-      const chunk = await this.readChunk(batch, reader);
+      const { chunk, busyMs, lines } = await this.readChunk(batch, reader);
+      // Planned first, so that reading and planning overlap the store's housekeeping.
+      await this.store.ready?.();
+      const started = performance.now();
       const after = await this.store.applyChunk(chunk);
+      // A store that waits on a database server does not block the event loop meanwhile.
+      this.measured(busyMs + (this.store.waitsOnServer ? 0 : performance.now() - started), lines);
       reader.cursor = chunk.nextOffset;
       this.attempts.delete(batch.batchId);
       if (after.status === 'complete') await this.finish(after);
+      return after;
     } catch (err) {
       await this.dropReader(batch.batchId);
       if (err instanceof BatchBodyUnusableError) {
@@ -181,6 +217,7 @@ export class BatchProcessor {
           await sleep(100 * 2 ** attempts);
         }
       }
+      return null;
     }
   }
 
@@ -195,7 +232,21 @@ export class BatchProcessor {
     return reader;
   }
 
-  private async readChunk(batch: BatchRecord, reader: BodyReader): Promise<BatchChunk> {
+  private measured(ms: number, lines: number): void {
+    if (lines === 0) return;
+    const perRow = ms / lines;
+    this.msPerRow = this.msPerRow === 0 ? perRow : this.msPerRow * 0.7 + perRow * 0.3;
+  }
+
+  /** Rows the next chunk may take to stay within the time budget. */
+  private chunkRows(): number {
+    const { chunkMs, minChunkRows, chunkRows } = this.options;
+    if (this.msPerRow === 0) return minChunkRows;
+    return Math.max(minChunkRows, Math.min(chunkRows, Math.floor(chunkMs / this.msPerRow)));
+  }
+
+  /** The next chunk, and the event-loop time spent reading and planning it (file reads excluded). */
+  private async readChunk(batch: BatchRecord, reader: BodyReader): Promise<{ chunk: BatchChunk; busyMs: number; lines: number }> {
     const client = await this.clients.find(batch.client);
     if (!client) throw new BatchBodyUnusableError(`client ${batch.client} no longer exists`);
     const now = this.clock.now();
@@ -209,13 +260,20 @@ export class BatchProcessor {
     let nextOffset = batch.nextOffset;
     let nextLine = batch.nextLine;
     let bytes = 0;
-    while (rows.length < this.options.chunkRows && bytes < this.options.chunkBytes) {
+    let lines = 0;
+    const maxRows = this.chunkRows();
+    let busyMs = 0;
+    let since = performance.now();
+    while (rows.length < maxRows && bytes < this.options.chunkBytes) {
       const line = reader.next();
       if (!line) {
         if (reader.atEnd) break;
+        busyMs += performance.now() - since;
         await reader.fill();
+        since = performance.now();
         continue;
       }
+      lines++;
       nextOffset = line.nextOffset;
       nextLine = line.number + 1;
       bytes += line.bytes.length;
@@ -223,7 +281,8 @@ export class BatchProcessor {
       if (row.kind !== 'blank') rows.push(planRow(row, line.number, context));
     }
     if (nextOffset > batch.bodyBytes) throw new BatchBodyUnusableError('the stored batch body changed while it was read');
-    return {
+    busyMs += performance.now() - since;
+    const chunk = {
       batchId: batch.batchId,
       client: batch.client,
       fromOffset: batch.nextOffset,
@@ -233,6 +292,7 @@ export class BatchProcessor {
       last: reader.atEnd,
       now,
     };
+    return { chunk, busyMs, lines };
   }
 
   private async finish(batch: BatchRecord): Promise<void> {

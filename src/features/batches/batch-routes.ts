@@ -6,6 +6,7 @@ import { batchReportXml, batchStatus, batchSubmitted } from '../../wire/batch-re
 import { type BatchBody, openBatchBody } from './batch-body.js';
 import { type BatchIntake, tooLargeMessage } from './batch-intake.js';
 import type { BatchApiVersion } from './batches-store.js';
+import { BulkRateLimitedError, type BulkRateLimiter } from './bulk-rate-limit.js';
 import { type BatchesService, REPORT_PAGE_DEFAULT } from './batches-service.js';
 
 interface ClientParams {
@@ -49,9 +50,9 @@ const xml = (reply: FastifyReply, body: string) => reply.type('application/xml')
  */
 export function registerBatchRoutes(
   app: FastifyInstance,
-  deps: { access: ProfileApiAccess; intake: BatchIntake; batches: BatchesService; config: Config },
+  deps: { access: ProfileApiAccess; intake: BatchIntake; batches: BatchesService; config: Config; rateLimiter: BulkRateLimiter; now: () => number },
 ): void {
-  const { access, intake, batches, config } = deps;
+  const { access, intake, batches, config, rateLimiter, now } = deps;
   const limits = config.limits;
 
   app.register(async (scope) => {
@@ -64,6 +65,7 @@ export function registerBatchRoutes(
       const declared = Number(request.headers['content-length']);
       let body: BatchBody | undefined;
       try {
+        rateLimiter.take(client.code, now());
         if (declared >= limits.maxBatchBodyBytes) throw new PayloadTooLargeError(tooLargeMessage(limits), 'batch_too_large');
         body = await openBatchBody(request, limits);
         const batch = await intake.accept(client, apiVersion, body.stream, { requirePrefix: !body.multipart });
@@ -72,6 +74,7 @@ export function registerBatchRoutes(
         // The rest of the body is not read: tell the client the connection ends with this answer.
         body?.abandon();
         reply.header('connection', 'close');
+        if (err instanceof BulkRateLimitedError) reply.header('retry-after', String(err.retryAfterSeconds));
         throw err;
       }
     };

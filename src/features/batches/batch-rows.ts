@@ -20,19 +20,22 @@ function keyOf(header: BatchHeader, key: string, limits: Limits): VisitorIdRef {
   return { kind: 'thirdPartyId', value: parseThirdPartyId(key, 'thirdPartyId', limits.maxThirdPartyIdLength) };
 }
 
+function failed(line: number, key: string, reason: string): ChunkRow {
+  return { kind: 'failed', failure: { line, key, reason } };
+}
+
 /**
  * What one data row means (CONTRACT §6): a failure with its reason, nothing to do (every value
  * empty), or a profile write. Attribute names were checked once, on the header.
  */
 export function planRow(row: Exclude<BatchRow, { kind: 'blank' }>, line: number, context: RowContext): ChunkRow {
-  if (row.kind === 'malformed') return { kind: 'failed', failure: { line, key: row.key, reason: row.reason } };
-  const fail = (reason: string): ChunkRow => ({ kind: 'failed', failure: { line, key: row.key, reason } });
-  if (row.key === '') return fail('key is empty');
+  if (row.kind === 'malformed') return failed(line, row.key, row.reason);
+  if (row.key === '') return failed(line, row.key, 'key is empty');
   let ref: VisitorIdRef;
   try {
     ref = keyOf(context.header, row.key, context.limits);
   } catch (err) {
-    if (err instanceof BadRequestError) return fail(err.message);
+    if (err instanceof BadRequestError) return failed(line, row.key, err.message);
     throw err;
   }
   const writes: AttributeWrite[] = [];
@@ -41,7 +44,7 @@ export function planRow(row: Exclude<BatchRow, { kind: 'blank' }>, line: number,
     const value = row.values[i]!;
     if (value === '') continue;
     const problem = attributeValueProblem(attributes[i]!, value, context.limits.maxApiValueLength);
-    if (problem) return fail(problem);
+    if (problem) return failed(line, row.key, problem);
     writes.push({ name: attributes[i]!, value });
   }
   if (writes.length === 0) return { kind: 'unchanged' };

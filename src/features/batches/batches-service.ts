@@ -16,14 +16,15 @@ export interface BatchReport {
 export class BatchesService {
   constructor(private readonly store: BatchesStore) {}
 
-  async status(client: ClientSettings, batchId: string | undefined): Promise<BatchRecord> {
+  async status(client: ClientSettings, batchId: unknown): Promise<BatchRecord> {
     if (batchId === undefined || batchId === '') throw new BadRequestError('The batchId query parameter is required', 'batch_id_missing');
+    if (typeof batchId !== 'string') throw new BadRequestError('The batchId query parameter is given more than once', 'batch_id_ambiguous');
     const batch = await this.store.get(client.code, batchId);
     if (!batch) throw new NotFoundError(`No batch ${batchId.slice(0, 128)} for client ${client.code}`, 'batch_not_found');
     return batch;
   }
 
-  async report(client: ClientSettings, batchId: string | undefined, afterLine: number, limit: number): Promise<BatchReport> {
+  async report(client: ClientSettings, batchId: unknown, afterLine: number, limit: number): Promise<BatchReport> {
     const batch = await this.status(client, batchId);
     if (!Number.isInteger(afterLine) || afterLine < 0) throw new BadRequestError('afterLine must be a whole number ≥ 0', 'bad_after_line');
     if (!Number.isInteger(limit) || limit < 1 || limit > REPORT_PAGE_MAX) {

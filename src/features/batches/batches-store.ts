@@ -81,9 +81,30 @@ export interface BatchesStore {
    * cursor — all or nothing. Returns the batch as stored afterwards.
    */
   applyChunk(chunk: BatchChunk): Promise<BatchRecord>;
+  /**
+   * Back-pressure, awaited before each chunk: resolves when the store can take another one
+   * without falling behind on its own housekeeping (the embedded store's WAL checkpoints).
+   */
+  ready?(): Promise<void>;
+  /**
+   * True when `applyChunk` mostly waits on a database server (PostgreSQL) rather than blocking
+   * the event loop (SQLite): the processor then charges only its own work to a chunk's time budget.
+   */
+  readonly waitsOnServer?: boolean;
   markStuck(batchId: string, reason: string, now: number): Promise<void>;
   /** Failed rows with a line number after `afterLine`, in line order. */
   failures(batchId: string, afterLine: number, limit: number): Promise<FailedRow[]>;
   /** The status of any client's batch, null when unknown (clean-up of body files no batch needs). */
   statusOf(batchId: string): Promise<BatchStatus | null>;
+  /**
+   * Privacy (CONTRACT §10): the failed-row records of the client's batches whose key is one of
+   * `keys` — exactly, or followed by a location hint (`<key>.<cluster>_<node>`).
+   */
+  failuresWithKeys(client: string, keys: readonly string[]): Promise<KeyedFailedRow[]>;
+  /** Privacy: deletes those records (the batch counters stay); returns how many. */
+  forgetFailuresWithKeys(client: string, keys: readonly string[]): Promise<number>;
+}
+
+export interface KeyedFailedRow extends FailedRow {
+  batchId: string;
 }

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import type { FastifyInstance } from 'fastify';
 import type { Limits } from '../../config.js';
 import { BadRequestError } from '../../errors.js';
@@ -27,10 +28,13 @@ export function registerDeliveryRoutes(app: FastifyInstance, deps: { delivery: D
 
   app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => {
-      if (body === '') return done(new BadRequestError('Request body is empty; a JSON object with a context is required'));
+    scope.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => {
+      const bytes = body as Buffer;
+      if (bytes.length === 0) return done(new BadRequestError('Request body is empty; a JSON object with a context is required'));
+      // A lossy decode would map different invalid ids onto one U+FFFD string (and merge visitors).
+      if (!isUtf8(bytes)) return done(new BadRequestError('Request body is not valid UTF-8'));
       try {
-        done(null, JSON.parse(body as string));
+        done(null, JSON.parse(bytes.toString('utf8')));
       } catch {
         done(new BadRequestError('Request body is not valid JSON'));
       }

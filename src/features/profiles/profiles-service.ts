@@ -1,5 +1,6 @@
 import {
   applyWrites,
+  type AttributeMap,
   type AttributeWrite,
   validateWrites,
 } from '../../domain/attributes.js';
@@ -14,6 +15,21 @@ import type { DeletedProfile, ProfilesStore, ProfileWrite, StoredProfile, Writte
 export function profileNotFound(client: string, ref: VisitorIdRef): NotFoundError {
   const label = ref.kind === 'thirdPartyId' ? 'third party id' : ID_KIND_LABEL[ref.kind];
   return new NotFoundError(`No profile found for client ${client} with ${label}=${ref.value}`, 'profile_not_found');
+}
+
+/** A ProfileWrite of validated attribute writes (a class, not a closure: bulk builds one per row). */
+class AttributesWrite implements ProfileWrite {
+  constructor(
+    private readonly accepted: readonly AttributeWrite[],
+    readonly now: number,
+    readonly expiresAt: number,
+    readonly create: boolean,
+    private readonly maxProfileBytes: number,
+  ) {}
+
+  apply(existing: AttributeMap): AttributeMap {
+    return applyWrites(existing, this.accepted, this.now, this.maxProfileBytes);
+  }
 }
 
 export class ProfilesService {
@@ -49,12 +65,7 @@ export class ProfilesService {
    * modifiedAt and the 64 KB limit are decided here, for single updates and bulk rows alike.
    */
   profileWrite(client: ClientSettings, accepted: readonly AttributeWrite[], create: boolean, now: number): ProfileWrite {
-    return {
-      now,
-      expiresAt: this.expiryFor(client, now),
-      create,
-      apply: (existing) => applyWrites(existing, accepted, now, this.limits.maxProfileBytes),
-    };
+    return new AttributesWrite(accepted, now, this.expiryFor(client, now), create, this.limits.maxProfileBytes);
   }
 
   /** Single profile update (§5): update-only, applied before the reply. */
@@ -80,22 +91,31 @@ export class ProfilesService {
     return this.store.idsOf(client.code, profile.key);
   }
 
-  /** Explicit removal of one attribute — the only way a value disappears. */
+  /**
+   * Explicit removal of one attribute — the only way a value disappears. Removing an attribute
+   * the profile does not have writes nothing (the profile's expiry is not touched either).
+   */
   async removeAttribute(client: ClientSettings, ref: VisitorIdRef, name: string): Promise<{ removed: boolean; profile: StoredProfile }> {
     const now = this.clock.now();
-    let removed = false;
-    const written = await this.store.write(client.code, [ref], {
-      now,
-      expiresAt: this.expiryFor(client, now),
-      create: false,
-      apply: (existing) => {
-        const next = new Map(existing);
-        removed = next.delete(name);
-        return next;
-      },
-    });
+    let written: WrittenProfile | null;
+    try {
+      written = await this.store.write(client.code, [ref], {
+        now,
+        expiresAt: this.expiryFor(client, now),
+        create: false,
+        apply: (existing) => {
+          if (!existing.has(name)) throw new AttributeAbsent();
+          const next = new Map(existing);
+          next.delete(name);
+          return next;
+        },
+      });
+    } catch (err) {
+      if (!(err instanceof AttributeAbsent)) throw err;
+      return { removed: false, profile: await this.fetch(client, ref) };
+    }
     if (!written) throw profileNotFound(client.code, ref);
-    return { removed, profile: written.profile };
+    return { removed: true, profile: written.profile };
   }
 
   async delete(client: ClientSettings, ref: VisitorIdRef): Promise<DeletedProfile> {
@@ -116,3 +136,6 @@ export class ProfilesService {
     return total;
   }
 }
+
+/** Thrown inside a write's `apply` to abandon it: the attribute to remove is not there. */
+class AttributeAbsent extends Error {}

@@ -22,7 +22,7 @@ export interface ProfileWrite {
    * Pure function from the stored attributes to the new ones, run inside the store's transaction
    * while the profile is locked. Throwing aborts the whole write.
    */
-  apply: (existing: AttributeMap) => AttributeMap;
+  apply(existing: AttributeMap): AttributeMap;
 }
 
 export interface WrittenProfile {

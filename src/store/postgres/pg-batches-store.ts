@@ -6,6 +6,7 @@ import {
   type BatchRecord,
   type BatchStatus,
   type FailedRow,
+  type KeyedFailedRow,
   type NewBatch,
 } from '../../features/batches/batches-store.js';
 import { inTransaction, type PgClient, type PgPool } from './database.js';
@@ -38,6 +39,10 @@ const COLUMNS = `batch_id, client, api_version, key_column, attributes, body_fil
 
 /** The database's clock in epoch ms: leases are compared on one clock, whatever the nodes' clocks say. */
 const DB_NOW_MS = '(extract(epoch FROM clock_timestamp()) * 1000)::bigint';
+
+/** Privacy: failed rows of the client's batches keyed by one of $2 — exactly, or followed by a location hint. */
+const FAILURE_KEY_MATCH = `batch_id IN (SELECT batch_id FROM batches WHERE client = $1)
+  AND EXISTS (SELECT 1 FROM unnest($2::text[]) AS k WHERE profile_key = k OR left(profile_key, length(k) + 1) = k || '.')`;
 
 function toRecord(row: BatchRow): BatchRecord {
   return {
@@ -80,6 +85,7 @@ export interface BatchLeaseOptions {
  * the stored cursor — chunks are atomic, so the counters stay exact.
  */
 export class PgBatchesStore implements BatchesStore {
+  readonly waitsOnServer = true;
   readonly owner: string;
   private readonly leaseMs: number;
 
@@ -216,6 +222,19 @@ export class PgBatchesStore implements BatchesStore {
         WHERE batch_id = $3 AND status = 'incomplete'`,
       [reason, now, batchId],
     );
+  }
+
+  async failuresWithKeys(client: string, keys: readonly string[]): Promise<KeyedFailedRow[]> {
+    const { rows } = await this.pool.query<{ batch_id: string; line: number; profile_key: string; reason: string }>(
+      `SELECT batch_id, line, profile_key, reason FROM batch_failures WHERE ${FAILURE_KEY_MATCH} ORDER BY batch_id, line`,
+      [client, [...new Set(keys)]],
+    );
+    return rows.map((row) => ({ batchId: row.batch_id, line: row.line, key: row.profile_key, reason: row.reason }));
+  }
+
+  async forgetFailuresWithKeys(client: string, keys: readonly string[]): Promise<number> {
+    const deleted = await this.pool.query(`DELETE FROM batch_failures WHERE ${FAILURE_KEY_MATCH}`, [client, [...new Set(keys)]]);
+    return deleted.rowCount ?? 0;
   }
 
   async failures(batchId: string, afterLine: number, limit: number): Promise<FailedRow[]> {

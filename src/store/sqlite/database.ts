@@ -25,6 +25,9 @@ export function openSqlite({ dataDir, synchronous }: OpenOptions): SqliteDatabas
   db.pragma(`synchronous = ${synchronous}`);
   db.pragma('busy_timeout = 10000');
   db.pragma('foreign_keys = ON');
+  // Deleted rows are overwritten with zeros, so that a privacy erasure (or the lifetime sweep)
+  // leaves no copy of the person in the database file's free space (docs/security.md).
+  db.pragma('secure_delete = ON');
   migrate(db);
   return db;
 }

@@ -6,10 +6,12 @@ import {
   type BatchRecord,
   type BatchStatus,
   type FailedRow,
+  type KeyedFailedRow,
   type NewBatch,
 } from '../../features/batches/batches-store.js';
 import type { SqliteDatabase } from './database.js';
 import type { SqliteProfilesStore } from './sqlite-profiles-store.js';
+import type { WalCheckpointer } from './wal-checkpointer.js';
 
 interface BatchRow {
   batch_id: string;
@@ -74,10 +76,14 @@ export class SqliteBatchesStore implements BatchesStore {
   private readonly insertFailure;
   private readonly stuck;
   private readonly failuresAfter;
+  private readonly failuresWithKey;
+  private readonly forgetFailuresWithKey;
 
   constructor(
     private readonly db: SqliteDatabase,
     private readonly profiles: SqliteProfilesStore,
+    /** When given, bulk chunks pace themselves so its WAL checkpoints keep up. */
+    private readonly checkpointer?: WalCheckpointer,
   ) {
     this.insert = db.prepare(
       `INSERT INTO batches (batch_id, client, api_version, key_column, attributes, body_file, body_bytes, batch_size,
@@ -102,6 +108,29 @@ export class SqliteBatchesStore implements BatchesStore {
     this.failuresAfter = db.prepare<[string, number, number], { line: number; profile_key: string; reason: string }>(
       'SELECT line, profile_key, reason FROM batch_failures WHERE batch_id = ? AND line > ? ORDER BY line LIMIT ?',
     );
+    // The key exactly, or followed by a location hint; only batches of the client are looked at.
+    const keyMatch = `batch_id IN (SELECT batch_id FROM batches WHERE client = @client)
+         AND (profile_key = @key OR substr(profile_key, 1, length(@key) + 1) = @key || '.')`;
+    this.failuresWithKey = db.prepare<{ client: string; key: string }, { batch_id: string; line: number; profile_key: string; reason: string }>(
+      `SELECT batch_id, line, profile_key, reason FROM batch_failures WHERE ${keyMatch}`,
+    );
+    this.forgetFailuresWithKey = db.prepare<{ client: string; key: string }>(`DELETE FROM batch_failures WHERE ${keyMatch}`);
+  }
+
+  async failuresWithKeys(client: string, keys: readonly string[]): Promise<KeyedFailedRow[]> {
+    const found = new Map<string, KeyedFailedRow>();
+    for (const key of new Set(keys)) {
+      for (const row of this.failuresWithKey.all({ client, key })) {
+        found.set(`${row.batch_id}\n${row.line}`, { batchId: row.batch_id, line: row.line, key: row.profile_key, reason: row.reason });
+      }
+    }
+    return [...found.values()].sort((a, b) => a.batchId.localeCompare(b.batchId) || a.line - b.line);
+  }
+
+  async forgetFailuresWithKeys(client: string, keys: readonly string[]): Promise<number> {
+    return this.db
+      .transaction(() => [...new Set(keys)].reduce((total, key) => total + this.forgetFailuresWithKey.run({ client, key }).changes, 0))
+      .immediate();
   }
 
   async create(batch: NewBatch): Promise<void> {
@@ -121,8 +150,18 @@ export class SqliteBatchesStore implements BatchesStore {
     return this.byId.get(batchId)?.status ?? null;
   }
 
+  async ready(): Promise<void> {
+    await this.checkpointer?.caughtUp();
+  }
+
   async applyChunk(chunk: BatchChunk): Promise<BatchRecord> {
-    return this.db.transaction(() => this.applyChunkLocked(chunk)).immediate();
+    if (!this.checkpointer) return this.db.transaction(() => this.applyChunkLocked(chunk)).immediate();
+    const started = performance.now();
+    try {
+      return this.db.transaction(() => this.applyChunkLocked(chunk)).immediate();
+    } finally {
+      this.checkpointer.wrote(performance.now() - started);
+    }
   }
 
   private applyChunkLocked(chunk: BatchChunk): BatchRecord {

@@ -1,3 +1,4 @@
+import { randomFillSync } from 'node:crypto';
 import { decodeAttributes, encodeAttributes, lastModified } from '../../domain/attributes.js';
 import type { IdKind, VisitorIdRef } from '../../domain/identity.js';
 import { ConflictError } from '../../errors.js';
@@ -36,6 +37,9 @@ function toProfile(row: ProfileRow): StoredProfile {
 
 let lastKeyMillis = 0;
 let keySequence = 0;
+/** Random bytes drawn in bulk (one system call per 1,024 keys), 8 per key. */
+const randomPool = Buffer.alloc(8 * 1024);
+let randomOffset = randomPool.length;
 
 /**
  * Internal profile keys are time-ordered (12 hex of epoch ms, 4 of a per-ms sequence, 16 random),
@@ -46,8 +50,12 @@ function newProfileKey(): string {
   const now = Date.now();
   keySequence = now === lastKeyMillis ? keySequence + 1 : 0;
   lastKeyMillis = now;
-  // randomUUID draws from a buffered pool; getRandomValues costs a system call per key.
-  const random = crypto.randomUUID().replace(/-/g, '').slice(16);
+  if (randomOffset === randomPool.length) {
+    randomFillSync(randomPool);
+    randomOffset = 0;
+  }
+  const random = randomPool.toString('hex', randomOffset, randomOffset + 8);
+  randomOffset += 8;
   return now.toString(16).padStart(12, '0') + (keySequence & 0xffff).toString(16).padStart(4, '0') + random;
 }
 
@@ -85,7 +93,7 @@ export class SqliteProfilesStore implements ProfilesStore {
     );
     this.upsertProfile = db.prepare(
       `INSERT INTO profiles (client, profile_key, attributes, created_at, modified_at, expires_at)
-       VALUES (@client, @key, @attributes, @createdAt, @modifiedAt, @expiresAt)
+       VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (client, profile_key) DO UPDATE SET
          attributes = excluded.attributes, modified_at = excluded.modified_at, expires_at = excluded.expires_at`,
     );
@@ -144,14 +152,7 @@ export class SqliteProfilesStore implements ProfilesStore {
     const attributes = write.apply(existing?.attributes ?? new Map());
     const createdAt = existing?.createdAt ?? write.now;
     const modifiedAt = lastModified(attributes, createdAt);
-    this.upsertProfile.run({
-      client,
-      key,
-      attributes: encodeAttributes(attributes),
-      createdAt,
-      modifiedAt,
-      expiresAt: write.expiresAt,
-    });
+    this.upsertProfile.run(client, key, encodeAttributes(attributes), createdAt, modifiedAt, write.expiresAt);
     for (const ref of unlinked) this.linkId.run(client, ref.kind, ref.value, key);
     return {
       profile: { key, attributes, createdAt, modifiedAt, expiresAt: write.expiresAt },

@@ -1,0 +1,134 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { Clock } from '../../domain/clock.js';
+import { ID_KIND_LABEL, type VisitorIdRef } from '../../domain/identity.js';
+import { NotFoundError } from '../../errors.js';
+import { type ProfileDocument, profileDocument } from '../../wire/profile-document.js';
+import type { BatchFiles } from '../batches/batch-files.js';
+import type { BatchesStore, KeyedFailedRow } from '../batches/batches-store.js';
+import type { ClientSettings } from '../clients/clients-store.js';
+import type { ProfilesStore } from '../profiles/profiles-store.js';
+
+/** Every id of a person, grouped by kind, as the admin API shows them. */
+export type IdsDocument = Record<string, string[]>;
+
+export interface PrivacyExport extends Omit<ProfileDocument, 'modifiedAt'> {
+  modifiedAt: string | null;
+  ids: IdsDocument;
+  /** Failed-row records of bulk batches that carry one of the person's keys. */
+  batchFailures: KeyedFailedRow[];
+}
+
+export interface PrivacyDeletion {
+  deleted: true;
+  client: string;
+  /** The profile removed with every id that led to it; null when only other traces were found. */
+  profile: { ids: IdsDocument; attributeCount: number } | null;
+  /** Failed-row records removed from batch reports. */
+  batchFailureRows: number;
+  /** Stored bodies of stuck batches that held a row for the person, removed. */
+  batchBodiesRemoved: string[];
+  /**
+   * Batches of the client still being applied: a row for the person in one of them would write
+   * the profile again. Repeat the deletion once they are complete.
+   */
+  pendingBatches: string[];
+  /** Whether the database's own files were rewritten so that no copy of deleted rows remains. */
+  storageScrubbed: boolean;
+}
+
+export function idsDocument(ids: readonly VisitorIdRef[]): IdsDocument {
+  const grouped: IdsDocument = {};
+  for (const { kind, value } of ids) (grouped[kind] ??= []).push(value);
+  return grouped;
+}
+
+/** `<client>-<epochMillis>-<8 digits>` → client. */
+function clientOfBatchId(batchId: string): string | null {
+  return /^(.+)-\d+-\d{8}$/.exec(batchId)?.[1] ?? null;
+}
+
+/**
+ * Privacy requests (CONTRACT §10): export everything stored about a person, or erase it — the
+ * profile, every id linked to it, the failed-row records of batch reports that carry one of the
+ * person's keys, and stuck batch bodies holding one of their rows. Session state lives in the
+ * profile row and goes with it. Then the store scrubs its files so no copy lingers.
+ */
+export class PrivacyService {
+  constructor(
+    private readonly profiles: ProfilesStore,
+    private readonly batches: BatchesStore,
+    private readonly files: BatchFiles,
+    private readonly scrubStorage: () => Promise<boolean>,
+    private readonly clock: Clock,
+  ) {}
+
+  /** The keys a bulk row may have carried for this person: pcId / thirdPartyId values. */
+  private batchKeys(ref: VisitorIdRef, ids: readonly VisitorIdRef[]): string[] {
+    const keys = new Set<string>();
+    for (const id of [ref, ...ids]) {
+      if (id.kind !== 'tntId' && id.kind !== 'thirdPartyId') continue;
+      keys.add(id.value);
+      keys.add(encodeURIComponent(id.value)); // rows that failed to decode keep their raw key
+    }
+    return [...keys];
+  }
+
+  async export(client: ClientSettings, ref: VisitorIdRef): Promise<PrivacyExport> {
+    const profile = await this.profiles.find(client.code, ref, this.clock.now());
+    const ids = profile ? await this.profiles.idsOf(client.code, profile.key) : [];
+    const batchFailures = await this.batches.failuresWithKeys(client.code, this.batchKeys(ref, ids));
+    if (!profile && batchFailures.length === 0) throw nothingStored(client.code, ref);
+    const document = profile
+      ? profileDocument(client.code, ref.value, profile)
+      : { client: client.code, visitorId: ref.value, modifiedAt: null, profileAttributes: {} };
+    return { ...document, ids: idsDocument(ids), batchFailures };
+  }
+
+  async delete(client: ClientSettings, ref: VisitorIdRef): Promise<PrivacyDeletion> {
+    // The id may point at an expired profile the sweep has not reached yet: it is erased too.
+    const deleted = await this.profiles.delete(client.code, ref, this.clock.now());
+    const keys = this.batchKeys(ref, deleted?.ids ?? []);
+    const batchFailureRows = await this.batches.forgetFailuresWithKeys(client.code, keys);
+    const { removed, pending } = await this.scrubBatchBodies(client.code, keys);
+    if (!deleted && batchFailureRows === 0 && removed.length === 0) throw nothingStored(client.code, ref);
+    return {
+      deleted: true,
+      client: client.code,
+      profile: deleted ? { ids: idsDocument(deleted.ids), attributeCount: deleted.attributeCount } : null,
+      batchFailureRows,
+      batchBodiesRemoved: removed,
+      pendingBatches: pending,
+      storageScrubbed: await this.scrubStorage(),
+    };
+  }
+
+  /**
+   * Bodies of the client's batches: a stuck one (kept for inspection, never applied again) that
+   * holds a row keyed by the person is removed; incomplete ones are reported.
+   */
+  private async scrubBatchBodies(client: string, keys: readonly string[]): Promise<{ removed: string[]; pending: string[] }> {
+    const removed: string[] = [];
+    const pending: string[] = [];
+    const rowStarts = keys.flatMap((key) => [`\n${key},`, `\n${key}.`]).map((text) => Buffer.from(text));
+    for (const { file, batchId, partial } of await this.files.list()) {
+      if (partial || clientOfBatchId(batchId) !== client) continue;
+      const status = await this.batches.statusOf(batchId);
+      if (status === 'incomplete') {
+        pending.push(batchId);
+      } else if (status === 'stuck') {
+        const body = await fs.readFile(path.join(this.files.dir, file)).catch(() => null);
+        if (body && rowStarts.some((start) => body.includes(start))) {
+          await this.files.remove(file);
+          removed.push(batchId);
+        }
+      }
+    }
+    return { removed, pending };
+  }
+}
+
+function nothingStored(client: string, ref: VisitorIdRef): NotFoundError {
+  const label = ref.kind === 'thirdPartyId' ? 'third party id' : ID_KIND_LABEL[ref.kind];
+  return new NotFoundError(`Nothing is stored for client ${client} with ${label}=${ref.value}`, 'person_not_found');
+}
