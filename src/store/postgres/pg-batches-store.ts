@@ -11,31 +11,7 @@ import {
 } from '../../features/batches/batches-store.js';
 import { inTransaction, type PgClient, type PgPool } from './database.js';
 import { applyBulkWrites, type WriteRow } from './pg-bulk-writes.js';
-
-interface BatchRow {
-  batch_id: string;
-  client: string;
-  api_version: 1 | 2;
-  key_column: 'pcId' | 'thirdPartyId';
-  attributes: string;
-  body_file: string;
-  body_bytes: number;
-  batch_size: number;
-  status: BatchStatus;
-  next_offset: number;
-  next_line: number;
-  consumed_count: number;
-  successful_updates: number;
-  profiles_not_found: number;
-  failed_updates: number;
-  stuck_reason: string | null;
-  submitted_at: number;
-  finished_at: number | null;
-}
-
-const COLUMNS = `batch_id, client, api_version, key_column, attributes, body_file, body_bytes, batch_size, status,
-  next_offset, next_line, consumed_count, successful_updates, profiles_not_found, failed_updates,
-  stuck_reason, submitted_at, finished_at`;
+import { BATCH_COLUMNS as COLUMNS, type BatchRow, toBatchRecord as toRecord } from '../shared-rows.js';
 
 /** The database's clock in epoch ms: leases are compared on one clock, whatever the nodes' clocks say. */
 const DB_NOW_MS = '(extract(epoch FROM clock_timestamp()) * 1000)::bigint';
@@ -43,29 +19,6 @@ const DB_NOW_MS = '(extract(epoch FROM clock_timestamp()) * 1000)::bigint';
 /** Privacy: failed rows of the client's batches keyed by one of $2 — exactly, or followed by a location hint. */
 const FAILURE_KEY_MATCH = `batch_id IN (SELECT batch_id FROM batches WHERE client = $1)
   AND EXISTS (SELECT 1 FROM unnest($2::text[]) AS k WHERE profile_key = k OR left(profile_key, length(k) + 1) = k || '.')`;
-
-function toRecord(row: BatchRow): BatchRecord {
-  return {
-    batchId: row.batch_id,
-    client: row.client,
-    apiVersion: row.api_version,
-    keyColumn: row.key_column,
-    attributes: JSON.parse(row.attributes) as string[],
-    bodyFile: row.body_file,
-    bodyBytes: row.body_bytes,
-    batchSize: row.batch_size,
-    status: row.status,
-    nextOffset: row.next_offset,
-    nextLine: row.next_line,
-    consumedCount: row.consumed_count,
-    successfulUpdates: row.successful_updates,
-    profilesNotFound: row.profiles_not_found,
-    failedUpdates: row.failed_updates,
-    stuckReason: row.stuck_reason,
-    submittedAt: row.submitted_at,
-    finishedAt: row.finished_at,
-  };
-}
 
 export interface BatchLeaseOptions {
   /** Identifies this process in `lease_owner`; one per store instance. */

@@ -1,27 +1,6 @@
 import type { CredentialRecord, CredentialScope, CredentialsStore } from '../../features/tokens/credentials-store.js';
 import { inTransaction, type PgPool } from './database.js';
-
-interface CredentialRow {
-  id: string;
-  scope: CredentialScope;
-  client: string | null;
-  secret_hash: Buffer;
-  created_at: number;
-  expires_at: number;
-  revoked_at: number | null;
-}
-
-function toRecord(row: CredentialRow): CredentialRecord {
-  return {
-    id: row.id,
-    scope: row.scope,
-    client: row.client,
-    secretHash: row.secret_hash,
-    createdAt: row.created_at,
-    expiresAt: row.expires_at,
-    revokedAt: row.revoked_at,
-  };
-}
+import { type CredentialRow, toCredentialRecord as toRecord } from '../shared-rows.js';
 
 export class PgCredentialsStore implements CredentialsStore {
   constructor(private readonly pool: PgPool) {}

@@ -9,24 +9,7 @@ import type {
   WrittenProfile,
 } from '../../features/profiles/profiles-store.js';
 import { inTransaction, type PgClient, type PgPool, RetryTransaction } from './database.js';
-
-interface ProfileRow {
-  profile_key: string;
-  attributes: string;
-  created_at: number;
-  modified_at: number;
-  expires_at: number;
-}
-
-function toProfile(row: ProfileRow): StoredProfile {
-  return {
-    key: row.profile_key,
-    attributes: decodeAttributes(row.attributes),
-    createdAt: row.created_at,
-    modifiedAt: row.modified_at,
-    expiresAt: row.expires_at,
-  };
-}
+import { type ProfileRow, toStoredProfile as toProfile } from '../shared-rows.js';
 
 function newProfileKey(): string {
   return crypto.randomUUID().replace(/-/g, '');

@@ -11,28 +11,11 @@ import type {
 } from '../../features/profiles/profiles-store.js';
 import type { SqliteDatabase } from './database.js';
 import { GroupCommit } from './group-commit.js';
-
-interface ProfileRow {
-  profile_key: string;
-  attributes: string;
-  created_at: number;
-  modified_at: number;
-  expires_at: number;
-}
+import { type ProfileRow, toStoredProfile as toProfile } from '../shared-rows.js';
 
 interface IdRow {
   id_kind: IdKind;
   id_value: string;
-}
-
-function toProfile(row: ProfileRow): StoredProfile {
-  return {
-    key: row.profile_key,
-    attributes: decodeAttributes(row.attributes),
-    createdAt: row.created_at,
-    modifiedAt: row.modified_at,
-    expiresAt: row.expires_at,
-  };
 }
 
 let lastKeyMillis = 0;
