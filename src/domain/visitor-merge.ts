@@ -105,3 +105,24 @@ export function mergeVisitorStates(winner: VisitorState, loser: VisitorState, ma
   if (profileBytes(attributes) > maxProfileBytes) return null;
   return { attributes, session: laterSession(winner.session, loser.session) };
 }
+
+/**
+ * Folds the profiles a plan absorbs into the winner's state, in memory. A loser whose union with
+ * the winner would pass the size limit is skipped: it keeps its data, and the plan re-points only
+ * this request's ids. Returns the merged state and the keys actually absorbed.
+ */
+export function foldMergePlan(
+  plan: MergePlan,
+  stateOfKey: (key: string) => VisitorState,
+  maxProfileBytes: number,
+): { state: VisitorState; absorbed: string[] } {
+  let state: VisitorState = plan.winnerKey === null ? { attributes: new Map(), session: null } : stateOfKey(plan.winnerKey);
+  const absorbed: string[] = [];
+  for (const loserKey of plan.absorbKeys) {
+    const merged = mergeVisitorStates(state, stateOfKey(loserKey), maxProfileBytes);
+    if (!merged) continue;
+    state = merged;
+    absorbed.push(loserKey);
+  }
+  return { state, absorbed };
+}

@@ -1,7 +1,7 @@
 import { decodeAttributes, encodeAttributes, lastModified } from '../../domain/attributes.js';
 import type { IdKind } from '../../domain/identity.js';
 import type { SessionState } from '../../domain/sessions.js';
-import { mergeVisitorStates, planVisitorMerge, type ResolvedId, type VisitorState } from '../../domain/visitor-merge.js';
+import { foldMergePlan, planVisitorMerge, type ResolvedId, type VisitorState } from '../../domain/visitor-merge.js';
 import type { RecordedVisit, VisitsStore, VisitWrite } from '../../features/delivery/visits-store.js';
 import type { SqliteDatabase } from './database.js';
 
@@ -148,14 +148,9 @@ export class SqliteVisitsStore implements VisitsStore {
     // 2. Decide and compute, writing nothing: merges in memory, then the caller's changes.
     const plan = planVisitorMerge(resolved);
     const winnerRow = plan.winnerKey === null ? undefined : rows.get(plan.winnerKey);
-    let state: VisitorState = winnerRow ? stateOf(winnerRow) : { attributes: new Map(), session: null };
-    const absorbed: string[] = [];
-    for (const loserKey of plan.absorbKeys) {
-      const merged = mergeVisitorStates(state, stateOf(rows.get(loserKey)!), visit.maxProfileBytes);
-      if (!merged) continue; // too large together: the loser keeps its data; the plan re-points this request's ids
-      state = merged;
-      absorbed.push(loserKey);
-    }
+    const folded = foldMergePlan(plan, (key) => stateOf(rows.get(key)!), visit.maxProfileBytes);
+    let state: VisitorState = folded.state;
+    const absorbed = folded.absorbed;
     try {
       state = visit.apply(state);
     } catch (error) {
