@@ -91,8 +91,13 @@ async function openSqliteStores(config: Config): Promise<Stores> {
       ping.get();
     },
     async scrubDeleted() {
-      const [result] = db.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number }>;
-      return result?.busy === 0;
+      // The background checkpointer or a reader may hold the WAL for a moment: retry briefly.
+      for (let attempt = 0; attempt < 20; attempt++) {
+        const [result] = db.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number }>;
+        if (result?.busy === 0) return true;
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      return false;
     },
     async close() {
       await checkpointer.stop();
