@@ -24,15 +24,12 @@ const KEYED_INSERT: Record<string, RegExp> = {
   profile_ids: /^INSERT INTO profile_ids \(client, id_kind, id_value\b/,
 };
 /**
- * Statements that are multi-shard by nature, each documented in docs/scaling.md:
- * - the lifetime sweep's scan for expired profiles;
- * - reverse lookups of a profile's ids by (client, profile_key) on `profile_ids` — listing,
- *   moving or deleting every id of one profile — which fan out to the shards of profile_ids.
+ * The one statement that is multi-shard by nature (docs/scaling.md): the lifetime sweep's scan for
+ * expired profiles, which Citus runs on every shard in parallel. Each profile it finds is then
+ * purged by key. Listing, moving or deleting a profile's ids goes through the profile row's id
+ * list (src/store/postgres/id-lists.ts), never through a scan of `profile_ids` by profile key.
  */
-const MULTI_SHARD_ALLOWED = [
-  /^SELECT client, profile_key FROM profiles WHERE expires_at <= \$1 LIMIT \$2$/,
-  /^(SELECT [\w, ]+ FROM|UPDATE|DELETE FROM) profile_ids (SET profile_key = \$\d+ )?WHERE client = \$\d+ AND profile_key = (\$\d+|ANY\(\$\d+::text\[\]\))( AND id_kind = '\w+' LIMIT 1| ORDER BY id_kind, id_value)?$/,
-];
+const MULTI_SHARD_ALLOWED = [/^SELECT client, profile_key FROM profiles WHERE expires_at <= \$1 LIMIT \$2$/];
 
 const recorded = new Set<string>();
 const originalQuery = pg.Client.prototype.query;

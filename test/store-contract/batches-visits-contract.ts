@@ -179,13 +179,18 @@ export function batchesAndVisitsContract(storesOf: () => Stores): void {
     assert.deepEqual([merged.key, merged.absorbed], [person.key, 1]);
     assert.deepEqual(await values('c1', ecid('m-ecid'), 1000), { crm: 'yes', color: 'blue', anon: 'yes' });
     assert.deepEqual(await profiles.idsOf('c1', person.key), [ecid('m-ecid'), third('m-person'), tnt('m-device'), tnt('m-other')]);
+    // Deleting the person reaches every id, the absorbed ones included.
+    assert.equal((await profiles.delete('c1', tnt('m-other'), 1000))?.ids.length, 4);
+    for (const ref of [ecid('m-ecid'), third('m-person'), tnt('m-device')]) assert.equal(await values('c1', ref, 1000), null);
   });
 
   test('visits: a device of another person is re-pointed, never merged; a refused visit writes nothing', async () => {
-    const { visits } = storesOf();
-    await visits.recordVisit('c1', visit([tnt('r-device'), third('r-alice')], setting({ who: 'alice' })));
+    const { visits, profiles } = storesOf();
+    const alice = await visits.recordVisit('c1', visit([tnt('r-device'), third('r-alice')], setting({ who: 'alice' })));
     const bob = await visits.recordVisit('c1', visit([tnt('r-device'), third('r-bob')], setting({ who: 'bob' })));
     assert.deepEqual([bob.created, bob.absorbed], [true, 0]);
+    assert.deepEqual(await profiles.idsOf('c1', alice.key), [third('r-alice')], 'the device left alice');
+    assert.deepEqual(await profiles.idsOf('c1', bob.key), [third('r-bob'), tnt('r-device')]);
     assert.deepEqual(await values('c1', third('r-alice'), 1000), { who: 'alice' });
     assert.deepEqual(await values('c1', tnt('r-device'), 1000), { who: 'bob' });
     await assert.rejects(
@@ -195,10 +200,13 @@ export function batchesAndVisitsContract(storesOf: () => Stores): void {
       /too large/,
     );
     assert.equal(await values('c1', tnt('r-new'), 1000), null);
+    // Deleting alice leaves the device with bob.
+    assert.deepEqual((await profiles.delete('c1', third('r-alice'), 1000))?.ids, [third('r-alice')]);
+    assert.deepEqual(await values('c1', tnt('r-device'), 1000), { who: 'bob' });
   });
 
   test('visits: concurrent first logins from many devices end on one profile with nothing lost', async () => {
-    const { visits } = storesOf();
+    const { visits, profiles } = storesOf();
     const tabs = 30;
     await Promise.all(Array.from({ length: tabs }, (_, i) => visits.recordVisit('c2', visit([tnt(`cl-${i}`)], setting({ [`anon${i}`]: 'kept' })))));
     await Promise.all(
@@ -209,6 +217,31 @@ export function batchesAndVisitsContract(storesOf: () => Stores): void {
       assert.equal(person?.[`anon${i}`], 'kept');
       assert.equal(person?.[`login${i}`], 'yes');
       assert.deepEqual(await values('c2', tnt(`cl-${i}`), 1000), person);
+    }
+    const key = (await profiles.find('c2', third('cl-person'), 1000))!.key;
+    assert.equal((await profiles.idsOf('c2', key)).length, tabs + 1, 'the person lists every device');
+  });
+
+  test('visits: single updates racing the merge of their profile are never lost', async () => {
+    const { visits, profiles } = storesOf();
+    const pairs = 25;
+    for (let i = 0; i < pairs; i++) {
+      await visits.recordVisit('c2', visit([tnt(`race-anon-${i}`)], setting({ anon: 'kept' })));
+      await visits.recordVisit('c2', visit([tnt(`race-other-${i}`), third(`race-person-${i}`)], setting({ crm: 'yes' })));
+    }
+    await Promise.all(
+      Array.from({ length: pairs }, (_, i) => [
+        profiles.write('c2', [tnt(`race-anon-${i}`)], {
+          now: 1000,
+          expiresAt: 11_000,
+          create: false,
+          apply: (existing) => applyWrites(existing, [{ name: 'update', value: `u${i}` }], 1000, MAX),
+        }),
+        visits.recordVisit('c2', visit([tnt(`race-anon-${i}`), third(`race-person-${i}`)], (state) => state)),
+      ]).flat(),
+    );
+    for (let i = 0; i < pairs; i++) {
+      assert.deepEqual(await values('c2', third(`race-person-${i}`), 1000), { anon: 'kept', crm: 'yes', update: `u${i}` });
     }
   });
 

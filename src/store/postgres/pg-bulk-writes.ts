@@ -1,9 +1,10 @@
 import { type AttributeMap, decodeAttributes, encodeAttributes, lastModified } from '../../domain/attributes.js';
-import type { IdKind } from '../../domain/identity.js';
+import type { IdKind, VisitorIdRef } from '../../domain/identity.js';
 import { BadRequestError } from '../../errors.js';
 import type { ChunkRow, FailedRow } from '../../features/batches/batches-store.js';
 import { copyRows } from './copy-rows.js';
 import { type PgClient, RetryTransaction } from './database.js';
+import { decodeIdList, encodeIdList, unlinkIds } from './id-lists.js';
 
 export type WriteRow = Extract<ChunkRow, { kind: 'write' }>;
 
@@ -17,6 +18,8 @@ interface LoadedProfile {
   attributes: AttributeMap;
   createdAt: number;
   expiresAt: number;
+  /** Encoded id list (id-lists.ts). */
+  ids: string;
 }
 
 const idKey = (kind: string, value: string) => `${kind}\u0000${value}`;
@@ -53,7 +56,7 @@ export async function applyBulkWrites(db: PgClient, client: string, rows: readon
     );
     for (const row of found.rows) keyOfId.set(idKey(kind, row.id_value), row.profile_key);
   }
-  const profiles = await loadProfiles(db, client, [...new Set(keyOfId.values())], now);
+  const profiles = await loadProfiles(db, client, keyOfId, now);
   for (const [id, key] of keyOfId) if (!profiles.has(key)) keyOfId.delete(id);
 
   // 2. Every row in file order, in memory.
@@ -80,7 +83,7 @@ export async function applyBulkWrites(db: PgClient, client: string, rows: readon
       const created = newProfileKey();
       keyOfId.set(id, created);
       newLinks.push({ kind: row.ref.kind, value: row.ref.value, key: created });
-      profiles.set(created, { attributes, createdAt: row.write.now, expiresAt: row.write.expiresAt });
+      profiles.set(created, { attributes, createdAt: row.write.now, expiresAt: row.write.expiresAt, ids: encodeIdList([row.ref]) });
       touched.add(created);
     } else {
       profile!.attributes = attributes;
@@ -95,22 +98,22 @@ export async function applyBulkWrites(db: PgClient, client: string, rows: readon
     await db.query(
       `CREATE TEMP TABLE IF NOT EXISTS staged_profiles (
          profile_key TEXT NOT NULL, attributes TEXT NOT NULL, created_at BIGINT NOT NULL,
-         modified_at BIGINT NOT NULL, expires_at BIGINT NOT NULL) ON COMMIT DELETE ROWS`,
+         modified_at BIGINT NOT NULL, expires_at BIGINT NOT NULL, ids TEXT NOT NULL) ON COMMIT DELETE ROWS`,
     );
     await copyRows(
       db,
       'staged_profiles',
-      ['profile_key', 'attributes', 'created_at', 'modified_at', 'expires_at'],
+      ['profile_key', 'attributes', 'created_at', 'modified_at', 'expires_at', 'ids'],
       [...touched].map((key) => {
         const p = profiles.get(key)!;
-        return [key, encodeAttributes(p.attributes), p.createdAt, lastModified(p.attributes, p.createdAt), p.expiresAt];
+        return [key, encodeAttributes(p.attributes), p.createdAt, lastModified(p.attributes, p.createdAt), p.expiresAt, p.ids];
       }),
     );
     await db.query(
-      `INSERT INTO profiles (client, profile_key, attributes, created_at, modified_at, expires_at)
-       SELECT $1, profile_key, attributes, created_at, modified_at, expires_at FROM staged_profiles
-       ON CONFLICT (client, profile_key) DO UPDATE SET
-         attributes = excluded.attributes, modified_at = excluded.modified_at, expires_at = excluded.expires_at`,
+      `INSERT INTO profiles (client, profile_key, attributes, created_at, modified_at, expires_at, ids)
+       SELECT $1, profile_key, attributes, created_at, modified_at, expires_at, ids FROM staged_profiles
+       ON CONFLICT (client, profile_key) DO UPDATE SET attributes = excluded.attributes, modified_at = excluded.modified_at,
+         expires_at = excluded.expires_at, ids = excluded.ids, version = profiles.version + 1`,
       [client],
     );
   }
@@ -127,25 +130,35 @@ export async function applyBulkWrites(db: PgClient, client: string, rows: readon
   return outcome;
 }
 
-/** Locks and reads the live profiles among `keys`; missing or expired ones are purged with their ids. */
-async function loadProfiles(db: PgClient, client: string, keys: string[], now: number): Promise<Map<string, LoadedProfile>> {
+/**
+ * Locks and reads the live profiles the chunk's ids point to (`keyOfId`: id → profile key).
+ * Expired ones are purged with their ids, and ids pointing at a missing profile are unlinked.
+ */
+async function loadProfiles(db: PgClient, client: string, keyOfId: ReadonlyMap<string, string>, now: number): Promise<Map<string, LoadedProfile>> {
   const live = new Map<string, LoadedProfile>();
+  const keys = [...new Set(keyOfId.values())].sort();
   if (keys.length === 0) return live;
-  keys.sort();
-  const { rows } = await db.query<{ profile_key: string; attributes: string; created_at: number; expires_at: number }>(
-    `SELECT profile_key, attributes, created_at, expires_at FROM profiles WHERE client = $1 AND profile_key = ANY($2::text[])
+  const { rows } = await db.query<{ profile_key: string; attributes: string; created_at: number; expires_at: number; ids: string }>(
+    `SELECT profile_key, attributes, created_at, expires_at, ids FROM profiles WHERE client = $1 AND profile_key = ANY($2::text[])
       ORDER BY profile_key FOR UPDATE`,
     [client, keys],
   );
+  const dead = new Map<string, VisitorIdRef[]>();
   for (const row of rows) {
     if (row.expires_at > now) {
-      live.set(row.profile_key, { attributes: decodeAttributes(row.attributes), createdAt: row.created_at, expiresAt: row.expires_at });
+      live.set(row.profile_key, { attributes: decodeAttributes(row.attributes), createdAt: row.created_at, expiresAt: row.expires_at, ids: row.ids });
+    } else {
+      dead.set(row.profile_key, decodeIdList(row.ids));
     }
   }
-  const dead = keys.filter((key) => !live.has(key));
-  if (dead.length > 0) {
-    await db.query('DELETE FROM profile_ids WHERE client = $1 AND profile_key = ANY($2::text[])', [client, dead]);
-    await db.query('DELETE FROM profiles WHERE client = $1 AND profile_key = ANY($2::text[])', [client, dead]);
+  for (const [id, key] of keyOfId) {
+    if (live.has(key)) continue;
+    const [kind, value] = id.split('\u0000') as [IdKind, string];
+    dead.set(key, [...(dead.get(key) ?? []), { kind, value }]);
+  }
+  if (dead.size > 0) {
+    await unlinkIds(db, client, [...dead].map(([key, ids]) => ({ key, ids })));
+    await db.query('DELETE FROM profiles WHERE client = $1 AND profile_key = ANY($2::text[])', [client, [...dead.keys()]]);
   }
   return live;
 }

@@ -1,5 +1,5 @@
 import { decodeAttributes, encodeAttributes, lastModified } from '../../domain/attributes.js';
-import type { IdKind, VisitorIdRef } from '../../domain/identity.js';
+import type { VisitorIdRef } from '../../domain/identity.js';
 import { ConflictError } from '../../errors.js';
 import type {
   DeletedProfile,
@@ -9,19 +9,34 @@ import type {
   WrittenProfile,
 } from '../../features/profiles/profiles-store.js';
 import { inTransaction, type PgClient, type PgPool, RetryTransaction } from './database.js';
+import { decodeIdList, encodeIdList, unlinkIds } from './id-lists.js';
 import { type ProfileRow, toStoredProfile as toProfile } from '../shared-rows.js';
 
 function newProfileKey(): string {
   return crypto.randomUUID().replace(/-/g, '');
 }
 
-const PROFILE_COLUMNS = 'profile_key, attributes, created_at, modified_at, expires_at';
+interface PgProfileRow extends ProfileRow {
+  /** The profile's ids (id-lists.ts). */
+  ids: string;
+  /** Bumped by every write of the row. */
+  version: number;
+}
+
+const PROFILE_COLUMNS = 'profile_key, attributes, created_at, modified_at, expires_at, ids, version';
 
 /**
- * Profiles on PostgreSQL. A write locks the id rows and the profile row (`FOR UPDATE`) before
- * reading, so read-modify-writes are atomic across processes. Creating races (two requests
- * creating the same unknown id) are settled by the id table's primary key: the loser retries and
- * finds the winner's profile. Every statement names the client and the key it touches.
+ * Profiles on PostgreSQL, atomic across processes:
+ * - The common single update (one id of a live profile) takes three statements and no explicit
+ *   transaction: read the id and the profile without locks, then write back only if the
+ *   profile's `version` is still the one read. Every write of a profile row bumps its version,
+ *   and every change to where an id points rewrites the profiles it leaves and joins; so if the
+ *   row read still lists the id and still has its version at the write, nothing moved in between.
+ * - Anything else (creating, linking several ids, expired profiles, a lost race) runs the locked
+ *   path: lock the id rows and the profile row (`FOR UPDATE`), then write. Creating races (two
+ *   requests creating the same unknown id) are settled by the id table's primary key: the loser
+ *   retries and finds the winner's profile.
+ * Every statement names the client and the key it touches (single-shard on Citus).
  */
 export class PgProfilesStore implements ProfilesStore {
   constructor(private readonly pool: PgPool) {}
@@ -30,11 +45,7 @@ export class PgProfilesStore implements ProfilesStore {
     // Two single-shard reads instead of a join: ids and profiles are distributed by different keys.
     const key = await this.keyOf(this.pool, client, ref, false);
     if (key === undefined) return null;
-    const { rows } = await this.pool.query<ProfileRow>(`SELECT ${PROFILE_COLUMNS} FROM profiles WHERE client = $1 AND profile_key = $2`, [
-      client,
-      key,
-    ]);
-    const row = rows[0];
+    const row = await this.readProfile(this.pool, client, key, false);
     return row && row.expires_at > now ? toProfile(row) : null;
   }
 
@@ -46,19 +57,49 @@ export class PgProfilesStore implements ProfilesStore {
     return rows[0]?.profile_key;
   }
 
+  private async readProfile(db: PgClient | PgPool, client: string, key: string, lock: boolean): Promise<PgProfileRow | undefined> {
+    const { rows } = await db.query<PgProfileRow>(
+      `SELECT ${PROFILE_COLUMNS} FROM profiles WHERE client = $1 AND profile_key = $2${lock ? ' FOR UPDATE' : ''}`,
+      [client, key],
+    );
+    return rows[0];
+  }
+
   async write(client: string, refs: readonly VisitorIdRef[], write: ProfileWrite): Promise<WrittenProfile | null> {
+    if (refs.length === 1) {
+      const written = await this.writeIfUnchanged(client, refs[0]!, write);
+      if (written) return written;
+    }
     return inTransaction(this.pool, (db) => this.writeLocked(db, client, refs, write));
   }
 
+  /** The optimistic path (see the class comment); undefined when the locked path must run. */
+  private async writeIfUnchanged(client: string, ref: VisitorIdRef, write: ProfileWrite): Promise<WrittenProfile | undefined> {
+    const key = await this.keyOf(this.pool, client, ref, false);
+    if (key === undefined) return undefined;
+    const row = await this.readProfile(this.pool, client, key, false);
+    if (!row || row.expires_at <= write.now) return undefined;
+    const ids = decodeIdList(row.ids);
+    if (!ids.some((id) => id.kind === ref.kind && id.value === ref.value)) return undefined;
+    const existing = toProfile(row);
+    const attributes = write.apply(existing.attributes);
+    const modifiedAt = lastModified(attributes, existing.createdAt);
+    const updated = await this.pool.query(
+      `UPDATE profiles SET attributes = $3, modified_at = $4, expires_at = $5, version = version + 1
+        WHERE client = $1 AND profile_key = $2 AND version = $6`,
+      [client, key, encodeAttributes(attributes), modifiedAt, write.expiresAt, row.version],
+    );
+    if (updated.rowCount !== 1) return undefined;
+    return { profile: { key, attributes, createdAt: existing.createdAt, modifiedAt, expiresAt: write.expiresAt }, created: false, ids };
+  }
+
   private async writeLocked(db: PgClient, client: string, refs: readonly VisitorIdRef[], write: ProfileWrite): Promise<WrittenProfile | null> {
-    let live: ProfileRow | undefined;
+    let live: PgProfileRow | undefined;
     const unlinked: VisitorIdRef[] = [];
     for (const ref of refs) {
       const key = await this.keyOf(db, client, ref, true);
-      const row = key === undefined ? undefined : await this.liveProfile(db, client, key, write.now);
+      const row = key === undefined ? undefined : await this.liveProfile(db, client, key, ref, write.now);
       if (!row) {
-        // An id whose profile has expired was purged with it; a dangling one is dropped here.
-        if (key !== undefined) await this.unlinkId(db, client, ref);
         unlinked.push(ref);
       } else if (!live) {
         live = row;
@@ -79,75 +120,62 @@ export class PgProfilesStore implements ProfilesStore {
       );
       if (linked.rowCount !== 1) throw new RetryTransaction();
     }
+    const ids = encodeIdList([...(live ? decodeIdList(live.ids) : []), ...unlinked]);
     const attributes = write.apply(existing?.attributes ?? new Map());
     const createdAt = existing?.createdAt ?? write.now;
     const modifiedAt = lastModified(attributes, createdAt);
     await db.query(
-      `INSERT INTO profiles (client, profile_key, attributes, created_at, modified_at, expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6)
-       ON CONFLICT (client, profile_key) DO UPDATE SET
-         attributes = excluded.attributes, modified_at = excluded.modified_at, expires_at = excluded.expires_at`,
-      [client, key, encodeAttributes(attributes), createdAt, modifiedAt, write.expiresAt],
+      `INSERT INTO profiles (client, profile_key, attributes, created_at, modified_at, expires_at, ids)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)
+       ON CONFLICT (client, profile_key) DO UPDATE SET attributes = excluded.attributes, modified_at = excluded.modified_at,
+         expires_at = excluded.expires_at, ids = excluded.ids, version = profiles.version + 1`,
+      [client, key, encodeAttributes(attributes), createdAt, modifiedAt, write.expiresAt, ids],
     );
     return {
       profile: { key, attributes, createdAt, modifiedAt, expiresAt: write.expiresAt },
       created: !existing,
-      ids: await this.listIds(db, client, key),
+      ids: decodeIdList(ids),
     };
   }
 
-  /** The locked profile row, or undefined when missing or expired (an expired one is purged now). */
-  private async liveProfile(db: PgClient, client: string, key: string, now: number): Promise<ProfileRow | undefined> {
-    const { rows } = await db.query<ProfileRow>(`SELECT ${PROFILE_COLUMNS} FROM profiles WHERE client = $1 AND profile_key = $2 FOR UPDATE`, [
-      client,
-      key,
-    ]);
-    const row = rows[0];
-    if (row && row.expires_at <= now) {
-      await this.purge(db, client, key);
-      return undefined;
-    }
-    return row;
+  /**
+   * The locked profile row `ref` points to, or undefined when it is missing or expired. An expired
+   * profile is purged now with its ids; an id pointing at a missing profile is unlinked.
+   */
+  private async liveProfile(db: PgClient, client: string, key: string, ref: VisitorIdRef, now: number): Promise<PgProfileRow | undefined> {
+    const row = await this.readProfile(db, client, key, true);
+    if (row && row.expires_at > now) return row;
+    await this.purge(db, client, key, row, [ref]);
+    return undefined;
   }
 
-  private async unlinkId(db: PgClient, client: string, ref: VisitorIdRef): Promise<void> {
-    await db.query('DELETE FROM profile_ids WHERE client = $1 AND id_kind = $2 AND id_value = $3', [client, ref.kind, ref.value]);
-  }
-
-  private async purge(db: PgClient, client: string, key: string): Promise<void> {
-    await db.query('DELETE FROM profile_ids WHERE client = $1 AND profile_key = $2', [client, key]);
-    await db.query('DELETE FROM profiles WHERE client = $1 AND profile_key = $2', [client, key]);
-  }
-
-  private async listIds(db: PgClient | PgPool, client: string, key: string): Promise<VisitorIdRef[]> {
-    const { rows } = await db.query<{ id_kind: IdKind; id_value: string }>(
-      'SELECT id_kind, id_value FROM profile_ids WHERE client = $1 AND profile_key = $2 ORDER BY id_kind, id_value',
-      [client, key],
-    );
-    return rows.map((row) => ({ kind: row.id_kind, value: row.id_value }));
+  /** Deletes a locked profile row (if any) with its ids and `alsoIds` that point at it. */
+  private async purge(db: PgClient, client: string, key: string, row: PgProfileRow | undefined, alsoIds: readonly VisitorIdRef[] = []): Promise<VisitorIdRef[]> {
+    const ids = decodeIdList(encodeIdList([...(row ? decodeIdList(row.ids) : []), ...alsoIds]));
+    await unlinkIds(db, client, [{ key, ids }]);
+    if (row) await db.query('DELETE FROM profiles WHERE client = $1 AND profile_key = $2', [client, key]);
+    return ids;
   }
 
   async idsOf(client: string, key: string): Promise<VisitorIdRef[]> {
-    return this.listIds(this.pool, client, key);
+    const { rows } = await this.pool.query<{ ids: string }>('SELECT ids FROM profiles WHERE client = $1 AND profile_key = $2', [client, key]);
+    return rows[0] ? decodeIdList(rows[0].ids) : [];
   }
 
   async delete(client: string, ref: VisitorIdRef): Promise<DeletedProfile | null> {
     return inTransaction(this.pool, async (db) => {
       const key = await this.keyOf(db, client, ref, true);
       if (key === undefined) return null;
-      const profile = await db.query<ProfileRow>(`SELECT ${PROFILE_COLUMNS} FROM profiles WHERE client = $1 AND profile_key = $2 FOR UPDATE`, [
-        client,
-        key,
-      ]);
-      const ids = await this.listIds(db, client, key);
-      await this.purge(db, client, key);
-      return { key, ids, attributeCount: profile.rows[0] ? decodeAttributes(profile.rows[0].attributes).size : 0 };
+      const row = await this.readProfile(db, client, key, true);
+      const ids = await this.purge(db, client, key, row, [ref]);
+      return { key, ids, attributeCount: row ? decodeAttributes(row.attributes).size : 0 };
     });
   }
 
   async sweepExpired(now: number, limit: number): Promise<number> {
-    // Find candidates without locks, then purge each profile in its own small transaction so that
-    // a sweep never holds locks that traffic is waiting for.
+    // Find candidates without locks (the one scan of every shard, by nature: docs/scaling.md), then
+    // purge each profile in its own small transaction so that a sweep never holds locks that
+    // traffic is waiting for.
     const { rows } = await this.pool.query<{ client: string; profile_key: string }>(
       'SELECT client, profile_key FROM profiles WHERE expires_at <= $1 LIMIT $2',
       [now, limit],
@@ -155,12 +183,9 @@ export class PgProfilesStore implements ProfilesStore {
     let removed = 0;
     for (const { client, profile_key } of rows) {
       removed += await inTransaction(this.pool, async (db) => {
-        const locked = await db.query<{ expires_at: number }>(
-          'SELECT expires_at FROM profiles WHERE client = $1 AND profile_key = $2 FOR UPDATE',
-          [client, profile_key],
-        );
-        if (!locked.rows[0] || locked.rows[0].expires_at > now) return 0;
-        await this.purge(db, client, profile_key);
+        const row = await this.readProfile(db, client, profile_key, true);
+        if (!row || row.expires_at > now) return 0;
+        await this.purge(db, client, profile_key, row);
         return 1;
       });
     }

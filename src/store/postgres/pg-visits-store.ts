@@ -1,8 +1,10 @@
 import { decodeAttributes, encodeAttributes, lastModified } from '../../domain/attributes.js';
+import type { VisitorIdRef } from '../../domain/identity.js';
 import type { SessionState } from '../../domain/sessions.js';
 import { foldMergePlan, planVisitorMerge, type ResolvedId, type VisitorState } from '../../domain/visitor-merge.js';
 import type { RecordedVisit, VisitsStore, VisitWrite } from '../../features/delivery/visits-store.js';
 import { inTransaction, type PgClient, type PgPool, RetryTransaction } from './database.js';
+import { decodeIdList, encodeIdList, repointIds, unlinkIds, withoutIds } from './id-lists.js';
 
 interface ProfileRow {
   profile_key: string;
@@ -10,6 +12,8 @@ interface ProfileRow {
   session_state: string | null;
   created_at: number;
   expires_at: number;
+  /** The profile's ids (id-lists.ts). */
+  ids: string;
 }
 
 function decodeSession(encoded: string | null): SessionState | null {
@@ -33,6 +37,8 @@ const newProfileKey = () => crypto.randomUUID().replace(/-/g, '');
  * (`FOR UPDATE`, which also serializes it with single updates and batch chunks), decides with
  * `planVisitorMerge`, and writes. Ids are linked with `ON CONFLICT DO NOTHING`: a row that
  * appeared meanwhile (a profile write, which takes no advisory lock) restarts the transaction.
+ * Each profile row's id list (id-lists.ts) changes with its id rows: the winner lists every id it
+ * gains, a profile that loses one of this request's ids is rewritten without it.
  */
 export class PgVisitsStore implements VisitsStore {
   constructor(private readonly pool: PgPool) {}
@@ -57,13 +63,14 @@ export class PgVisitsStore implements VisitsStore {
         [client, ref.kind, ref.value],
       );
       const key = id.rows[0]?.profile_key;
-      const row = key === undefined ? undefined : (rows.get(key) ?? (await this.liveProfile(db, client, key, visit.now)));
+      const row = key === undefined ? undefined : (rows.get(key) ?? (await this.liveProfile(db, client, key, ref, visit.now)));
       if (!row) {
         resolved.push({ ref, profile: null });
         continue;
       }
       rows.set(row.profile_key, row);
-      resolved.push({ ref, profile: { key: row.profile_key, identified: await this.isIdentified(db, client, row.profile_key) } });
+      const identified = decodeIdList(row.ids).some((known) => known.kind === 'thirdPartyId');
+      resolved.push({ ref, profile: { key: row.profile_key, identified } });
     }
 
     // 2. Decide and compute, writing nothing: merges in memory, then the caller's changes.
@@ -74,14 +81,17 @@ export class PgVisitsStore implements VisitsStore {
     const absorbed = folded.absorbed;
     state = visit.apply(state);
 
-    // 3. Write.
+    // 3. Write. Ids that move: every id of an absorbed profile, and this request's ids that
+    // pointed elsewhere (a profile that keeps its data loses only those).
     const key = plan.winnerKey ?? newProfileKey();
     const createdAt = winnerRow?.created_at ?? visit.now;
+    const absorbedIds = absorbed.flatMap((loserKey) => decodeIdList(rows.get(loserKey)!.ids));
+    const ids = encodeIdList([...(winnerRow ? decodeIdList(winnerRow.ids) : []), ...absorbedIds, ...plan.link]);
     await db.query(
-      `INSERT INTO profiles (client, profile_key, attributes, session_state, created_at, modified_at, expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7)
+      `INSERT INTO profiles (client, profile_key, attributes, session_state, created_at, modified_at, expires_at, ids)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
        ON CONFLICT (client, profile_key) DO UPDATE SET attributes = excluded.attributes, session_state = excluded.session_state,
-         modified_at = excluded.modified_at, expires_at = excluded.expires_at`,
+         modified_at = excluded.modified_at, expires_at = excluded.expires_at, ids = excluded.ids, version = profiles.version + 1`,
       [
         client,
         key,
@@ -90,47 +100,47 @@ export class PgVisitsStore implements VisitsStore {
         createdAt,
         lastModified(state.attributes, createdAt),
         visit.expiresAt,
+        ids,
       ],
     );
     for (const loserKey of absorbed) {
-      await db.query('UPDATE profile_ids SET profile_key = $1 WHERE client = $2 AND profile_key = $3', [key, client, loserKey]);
+      await repointIds(db, client, loserKey, key, decodeIdList(rows.get(loserKey)!.ids));
       await db.query('DELETE FROM profiles WHERE client = $1 AND profile_key = $2', [client, loserKey]);
     }
-    const known = new Set(resolved.filter((id) => id.profile).map((id) => id.ref));
+    const sourceOf = new Map(resolved.map((id) => [id.ref, id.profile?.key]));
     for (const ref of plan.link) {
-      if (known.has(ref)) {
-        await db.query('UPDATE profile_ids SET profile_key = $1 WHERE client = $2 AND id_kind = $3 AND id_value = $4', [key, client, ref.kind, ref.value]);
-        continue;
+      const source = sourceOf.get(ref);
+      if (source === undefined) {
+        const linked = await db.query(
+          `INSERT INTO profile_ids (client, id_kind, id_value, profile_key) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (client, id_kind, id_value) DO NOTHING`,
+          [client, ref.kind, ref.value, key],
+        );
+        if (linked.rowCount !== 1) throw new RetryTransaction();
+      } else if (!absorbed.includes(source)) {
+        const sourceRow = rows.get(source)!;
+        sourceRow.ids = withoutIds(sourceRow.ids, [ref]);
+        await db.query('UPDATE profiles SET ids = $3, version = version + 1 WHERE client = $1 AND profile_key = $2', [client, source, sourceRow.ids]);
+        await repointIds(db, client, source, key, [ref]);
       }
-      const linked = await db.query(
-        `INSERT INTO profile_ids (client, id_kind, id_value, profile_key) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (client, id_kind, id_value) DO NOTHING`,
-        [client, ref.kind, ref.value, key],
-      );
-      if (linked.rowCount !== 1) throw new RetryTransaction();
     }
     return { key, created: !winnerRow, absorbed: absorbed.length, state };
   }
 
-  /** The locked profile row, or undefined when missing or expired (an expired one is purged now). */
-  private async liveProfile(db: PgClient, client: string, key: string, now: number): Promise<ProfileRow | undefined> {
+  /**
+   * The locked profile row `ref` points to, or undefined when missing or expired: an expired one is
+   * purged now with its ids, an id pointing at a missing one is unlinked.
+   */
+  private async liveProfile(db: PgClient, client: string, key: string, ref: VisitorIdRef, now: number): Promise<ProfileRow | undefined> {
     const { rows } = await db.query<ProfileRow>(
-      `SELECT profile_key, attributes, session_state, created_at, expires_at FROM profiles
+      `SELECT profile_key, attributes, session_state, created_at, expires_at, ids FROM profiles
         WHERE client = $1 AND profile_key = $2 FOR UPDATE`,
       [client, key],
     );
     const row = rows[0];
     if (row && row.expires_at > now) return row;
-    await db.query('DELETE FROM profile_ids WHERE client = $1 AND profile_key = $2', [client, key]);
+    await unlinkIds(db, client, [{ key, ids: [...(row ? decodeIdList(row.ids) : []), ref] }]);
     if (row) await db.query('DELETE FROM profiles WHERE client = $1 AND profile_key = $2', [client, key]);
     return undefined;
-  }
-
-  private async isIdentified(db: PgClient, client: string, key: string): Promise<boolean> {
-    const { rows } = await db.query(
-      "SELECT 1 FROM profile_ids WHERE client = $1 AND profile_key = $2 AND id_kind = 'thirdPartyId' LIMIT 1",
-      [client, key],
-    );
-    return rows.length > 0;
   }
 }

@@ -1,5 +1,6 @@
 import { foundation } from './001-foundation.js';
 import { batchesAndVisits } from './002-batches-and-visits.js';
+import { idLists } from './003-id-lists.js';
 
 export interface PgMigration {
   version: number;
@@ -8,4 +9,4 @@ export interface PgMigration {
 }
 
 /** Every PostgreSQL schema change, in order. Append; never edit a migration that has shipped. */
-export const PG_MIGRATIONS: readonly PgMigration[] = [foundation, batchesAndVisits];
+export const PG_MIGRATIONS: readonly PgMigration[] = [foundation, batchesAndVisits, idLists];
