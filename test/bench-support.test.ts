@@ -1,6 +1,8 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { cpuUseBetween, machineBusyTicks, processTicks } from '../bench/support/cpu.js';
+import { cpuUseBetween, machineBusyTicks, processTicks, processTreeTicks } from '../bench/support/cpu.js';
 import { procStatusBytes } from '../bench/support/memory.js';
 import { formatCpu, formatMs, formatRate, formatRatio, judgeAim, leastDisturbed, markdownTable, ratioTo } from '../bench/support/report.js';
 import { selectBenchFiles } from '../bench/support/select.js';
@@ -98,12 +100,31 @@ describe('reading /proc', () => {
   });
 
   test('CPU use is reported in cores, and what neither the server nor the load generator used is "others"', () => {
-    const before = { at: 0, machine: 1000, server: 100, self: 200 };
-    const after = { at: 10_000, machine: 3000, server: 1080, self: 1000 };
+    const before = { at: 0, machine: 1000, server: 100, database: null, self: 200 };
+    const after = { at: 10_000, machine: 3000, server: 1080, database: null, self: 1000 };
     const use = cpuUseBetween(before, after);
     assert.equal(use.server.toFixed(2), '0.98');
     assert.equal(use.loadGenerator.toFixed(2), '0.80');
+    assert.equal(use.database, null);
     assert.equal(use.others.toFixed(2), '0.22');
+    // With the database's pid given, its share is taken out of "others".
+    const withDatabase = cpuUseBetween({ ...before, database: 50 }, { ...after, database: 200 });
+    assert.equal(withDatabase.database!.toFixed(2), '0.15');
+    assert.equal(withDatabase.others.toFixed(2), '0.07');
+  });
+
+  test('a process tree counts the process and its live descendants', async () => {
+    // A child that spins for a while: its CPU counts in this process's tree, not in this process.
+    const child = spawn(process.execPath, ['-e', 'const end = Date.now() + 5000; while (Date.now() < end);']);
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      const own = processTicks(fs.readFileSync('/proc/self/stat', 'utf8'));
+      const childTicks = processTicks(fs.readFileSync(`/proc/${child.pid}/stat`, 'utf8'));
+      assert.ok(childTicks > 0, 'the child has used CPU');
+      assert.ok(processTreeTicks(process.pid) >= own + childTicks);
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 });
 

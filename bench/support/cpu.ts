@@ -34,6 +34,8 @@ export interface CpuUse {
   /** Cores used on average over the measurement (1.0 = one core fully busy). */
   server: number;
   loadGenerator: number;
+  /** The database server's processes, when its pid was given (else counted in `others`). */
+  database: number | null;
   others: number;
 }
 
@@ -41,15 +43,53 @@ export interface Snapshot {
   at: number;
   machine: number;
   server: number;
+  database: number | null;
   self: number;
 }
 
-export function cpuSnapshot(serverPid: number): Snapshot | null {
+/** The parent pid from /proc/<pid>/stat (field 4). */
+function parentPid(pidStat: string): number {
+  return Number(pidStat.slice(pidStat.lastIndexOf(')') + 2).trim().split(/\s+/)[1]);
+}
+
+/**
+ * Ticks of a process and all its live descendants: `serve --workers N` forks its workers, and
+ * PostgreSQL runs a backend process per connection under its postmaster.
+ */
+export function processTreeTicks(rootPid: number): number {
+  const stats = new Map<number, string>();
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      stats.set(Number(entry), fs.readFileSync(`/proc/${entry}/stat`, 'utf8'));
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  const children = new Map<number, number[]>();
+  for (const [pid, stat] of stats) {
+    const parent = parentPid(stat);
+    if (!children.has(parent)) children.set(parent, []);
+    children.get(parent)!.push(pid);
+  }
+  let ticks = 0;
+  const pending = [rootPid];
+  while (pending.length > 0) {
+    const pid = pending.pop()!;
+    const stat = stats.get(pid);
+    if (stat) ticks += processTicks(stat);
+    pending.push(...(children.get(pid) ?? []));
+  }
+  return ticks;
+}
+
+export function cpuSnapshot(serverPid: number, databasePid?: number): Snapshot | null {
   try {
     return {
       at: performance.now(),
       machine: machineBusyTicks(fs.readFileSync('/proc/stat', 'utf8')),
-      server: processTicks(fs.readFileSync(`/proc/${serverPid}/stat`, 'utf8')),
+      server: processTreeTicks(serverPid),
+      database: databasePid === undefined ? null : processTreeTicks(databasePid),
       self: processTicks(fs.readFileSync('/proc/self/stat', 'utf8')),
     };
   } catch {
@@ -64,5 +104,6 @@ export function cpuUseBetween(before: Snapshot, after: Snapshot): CpuUse {
   const server = cores(after.server - before.server);
   const loadGenerator = cores(after.self - before.self);
   const machine = cores(after.machine - before.machine);
-  return { server, loadGenerator, others: Math.max(0, machine - server - loadGenerator) };
+  const database = before.database === null || after.database === null ? null : cores(after.database - before.database);
+  return { server, loadGenerator, database, others: Math.max(0, machine - server - loadGenerator - (database ?? 0)) };
 }

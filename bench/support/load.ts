@@ -24,6 +24,8 @@ export interface LoadOptions {
   request: (n: number) => RequestShape;
   /** The server's process id, to report the CPU it (and everything else) used while measured. */
   serverPid?: number;
+  /** The database server's pid (PostgreSQL's postmaster), to report its CPU apart from `others`. */
+  databasePid?: number;
 }
 
 export interface LoadResult {
@@ -72,9 +74,9 @@ async function cannon(options: LoadOptions, durationSeconds: number): Promise<au
 /** Runs autocannon against one server: an optional warm-up, then the measured period. */
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   if (options.warmupSeconds && options.warmupSeconds > 0) await cannon(options, options.warmupSeconds);
-  const before = options.serverPid === undefined ? null : cpuSnapshot(options.serverPid);
+  const before = options.serverPid === undefined ? null : cpuSnapshot(options.serverPid, options.databasePid);
   const result = await cannon(options, options.durationSeconds);
-  const after = options.serverPid === undefined ? null : cpuSnapshot(options.serverPid);
+  const after = options.serverPid === undefined ? null : cpuSnapshot(options.serverPid, options.databasePid);
   const statusCodes: Record<string, number> = {};
   for (const [code, stats] of Object.entries(result.statusCodeStats ?? {})) statusCodes[code] = stats.count ?? 0;
   return {

@@ -13,6 +13,8 @@ import pg from 'pg';
 export interface TestPostgres {
   /** URL of the server's `postgres` database, for creating more databases (createDatabaseOn). */
   adminUrl: string;
+  /** The postmaster's pid (benchmarks account the CPU of its process tree). */
+  pid: number;
   /** Connection URL of a fresh, empty database. */
   createDatabase(): Promise<string>;
   stop(): Promise<void>;
@@ -91,6 +93,7 @@ export async function startPostgres(): Promise<TestPostgres> {
 
   return {
     adminUrl,
+    pid: server.pid!,
     createDatabase: () => createDatabaseOn(adminUrl),
     async stop() {
       server.kill('SIGINT');
