@@ -69,7 +69,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const stores = await openStores(config);
 
   const clients = new ClientsService(stores.clients, clock);
-  const batchFiles = new BatchFiles(config.dataDir);
+  // PostgreSQL keeps batch bodies in the database, where every node can read them.
+  const batchBodies = stores.batchBodies ?? new BatchFiles(config.dataDir);
   const services: Services = {
     clients,
     credentials: new CredentialsService(stores.credentials, clock, {
@@ -80,7 +81,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     profiles: new ProfilesService(stores.profiles, clock, config.limits),
     batches: new BatchesService(stores.batches),
     delivery: new DeliveryService(clients, stores.visits, clock, config.limits),
-    privacy: new PrivacyService(stores.profiles, stores.batches, batchFiles, () => stores.scrubDeleted(), clock),
+    privacy: new PrivacyService(stores.profiles, stores.batches, batchBodies, () => stores.scrubDeleted(), clock),
   };
   const access = new ProfileApiAccess(services.clients, services.credentials);
 
@@ -126,8 +127,6 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   registerFetchRoutes(http, { access, profiles: services.profiles, limits: config.limits });
   registerDeliveryRoutes(http, { delivery: services.delivery, limits: config.limits });
 
-  // PostgreSQL keeps batch bodies in the database, where every node can read them.
-  const batchBodies = stores.batchBodies ?? batchFiles;
   const batchProcessor = new BatchProcessor(stores.batches, batchBodies, services.clients, services.profiles, clock, config.limits, http.log);
   const intake = new BatchIntake(stores.batches, batchBodies, clock, config.limits, () => batchProcessor.wake());
   registerBatchRoutes(http, {

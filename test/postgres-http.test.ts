@@ -8,9 +8,10 @@ import { startPostgres, type TestPostgres } from './support/postgres.js';
 /**
  * The HTTP behaviour on PostgreSQL: delivery, bulk, single update, fetch and admin test files run
  * unchanged against servers on a throwaway PostgreSQL (test/support/server.ts gives each test
- * server its own database when PROFILE_EDGE_TEST_POSTGRES_ADMIN_URL is set). Files that read the
- * SQLite file directly (merge facts, crash end state, body files) are covered on PostgreSQL by the
- * store contract suite and test/postgres-scale-out.test.ts instead.
+ * server its own database when PROFILE_EDGE_TEST_POSTGRES_ADMIN_URL is set); privacy.test.ts looks
+ * into whichever database its server runs on. Files that read the SQLite file directly (merge
+ * facts, crash end state, body files) are covered on PostgreSQL by the store contract suite and
+ * test/postgres-scale-out.test.ts instead.
  */
 const FILES = [
   'test/delivery-http.test.ts',
@@ -22,6 +23,7 @@ const FILES = [
   'test/profile-fetch.test.ts',
   'test/admin.test.ts',
   'test/lifetime.test.ts',
+  'test/privacy.test.ts',
 ];
 
 let postgres: TestPostgres;

@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { test } from 'node:test';
 import { applyWrites } from '../../src/domain/attributes.js';
 import type { VisitorIdRef } from '../../src/domain/identity.js';
 import type { VisitorState } from '../../src/domain/visitor-merge.js';
+import { BatchFiles } from '../../src/features/batches/batch-files.js';
 import { type BatchChunk, BatchCursorMovedError, type ChunkRow, type NewBatch } from '../../src/features/batches/batches-store.js';
 import type { VisitWrite } from '../../src/features/delivery/visits-store.js';
 import type { Stores } from '../../src/store/open-stores.js';
+import { tempDir } from '../support/server.js';
 
 /**
  * Batches and visits: the behaviour BatchProcessor and DeliveryService rely on, on every store.
@@ -151,6 +154,49 @@ export function batchesAndVisitsContract(storesOf: () => Stores): void {
     const stuck = await batches.get('c2', 'stuck');
     assert.deepEqual([stuck?.status, stuck?.stuckReason, stuck?.finishedAt], ['stuck', 'the stored batch body is missing', 300]);
     assert.ok(!(await batches.unfinished()).some((b) => b.batchId === 'stuck'));
+  });
+
+  test('batches: privacy sees the client\'s incomplete and stuck batches, oldest first, not complete ones or other clients\'', async () => {
+    const { batches } = storesOf();
+    await batches.create(newBatch('kept-stuck', 'keeper', 2, 10));
+    await batches.create(newBatch('kept-done', 'keeper', 2, 11));
+    await batches.create(newBatch('kept-open', 'keeper', 1, 12));
+    await batches.create(newBatch('kept-elsewhere', 'c2', 2, 13));
+    await batches.markStuck('kept-stuck', 'the stored batch body is missing', 20);
+    assert.equal((await batches.applyChunk(chunk('kept-done', 'keeper', 20, [], true))).status, 'complete');
+    assert.deepEqual(await batches.withKeptBodies('keeper'), [
+      { batchId: 'kept-stuck', bodyFile: 'kept-stuck.batch', status: 'stuck' },
+      { batchId: 'kept-open', bodyFile: 'kept-open.batch', status: 'incomplete' },
+    ]);
+    assert.deepEqual(await batches.withKeptBodies('nobody'), []);
+  });
+
+  test('bodies: a stored body reads back piece by piece in order, whatever its size; a removed one reads nothing', async () => {
+    // The embedded store keeps bodies as files of the data directory, PostgreSQL in the database.
+    const dataDir = storesOf().batchBodies ? null : tempDir();
+    const bodies = storesOf().batchBodies ?? new BatchFiles(dataDir!);
+    try {
+      const body = Buffer.alloc(2 * 1024 * 1024 + 77);
+      for (let i = 0; i < body.length; i++) body[i] = (i * 31 + (i >> 11)) & 0xff;
+      const writer = await bodies.create('bodies-read-back');
+      for (let at = 0; at < body.length; at += 100_000) await writer.write(body.subarray(at, at + 100_000));
+      await writer.commit();
+      const readAll = async (file: string) => {
+        const pieces: Buffer[] = [];
+        for await (const piece of bodies.storedPieces(file)) pieces.push(Buffer.from(piece));
+        return pieces;
+      };
+      const pieces = await readAll(writer.file);
+      assert.ok(pieces.length > 1, 'more than one piece');
+      assert.ok(Buffer.concat(pieces).equals(body));
+      // Processing refuses a body of another size than accepted; a stuck body is read as it is.
+      await assert.rejects(bodies.openBody(writer.file, body.length + 1));
+      await bodies.remove(writer.file);
+      assert.deepEqual(await readAll(writer.file), []);
+      assert.deepEqual(await readAll('never-stored'), []);
+    } finally {
+      if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 
   const setting = (pairs: Record<string, string>, now = 1000) => (state: VisitorState): VisitorState => ({

@@ -27,6 +27,11 @@ export interface BatchBodies {
   /** Opens a stored body; its size must be the one accepted, else BatchBodyUnusableError. */
   openBody(file: string, expectedBytes: number): Promise<BodyHandle>;
   remove(file: string): Promise<void>;
+  /**
+   * The stored bytes of a body in order, a piece at a time, whatever its size: for looking into
+   * a stuck body (privacy erasure), which may be damaged. Yields nothing when none is stored.
+   */
+  storedPieces(file: string): AsyncIterable<Buffer>;
   /** Bodies (and interrupted uploads) that no running upload can still be writing: clean-up candidates. */
   list(): Promise<Array<{ file: string; batchId: string; partial: boolean }>>;
 }

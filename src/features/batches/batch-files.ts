@@ -7,6 +7,8 @@ export class BatchBodyUnusableError extends Error {}
 
 const BODY_SUFFIX = '.batch';
 const UPLOAD_SUFFIX = '.upload';
+/** Bytes `storedPieces` reads at a time. */
+const PIECE_BYTES = 1024 * 1024;
 
 /**
  * Batch bodies as files in `<dataDir>/batches/`. A body is written to a temporary `.upload` file,
@@ -50,6 +52,27 @@ export class BatchFiles implements BatchBodies {
 
   async remove(file: string): Promise<void> {
     await fs.rm(path.join(this.dir, file), { force: true });
+  }
+
+  async *storedPieces(file: string): AsyncIterable<Buffer> {
+    let handle: fs.FileHandle;
+    try {
+      handle = await fs.open(path.join(this.dir, file), 'r');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw err;
+    }
+    try {
+      for (;;) {
+        // A fresh buffer per piece: the caller may keep a piece while reading the next.
+        const piece = Buffer.allocUnsafe(PIECE_BYTES);
+        const { bytesRead } = await handle.read(piece, 0, PIECE_BYTES, null);
+        if (bytesRead === 0) return;
+        yield piece.subarray(0, bytesRead);
+      }
+    } finally {
+      await handle.close();
+    }
   }
 
   /**

@@ -103,6 +103,18 @@ export interface BatchesStore {
   failuresWithKeys(client: string, keys: readonly string[]): Promise<KeyedFailedRow[]>;
   /** Privacy: deletes those records (the batch counters stay); returns how many. */
   forgetFailuresWithKeys(client: string, keys: readonly string[]): Promise<number>;
+  /**
+   * Privacy: the client's batches whose body is kept — incomplete ones (still to be applied) and
+   * stuck ones (kept for inspection) — oldest submission first.
+   */
+  withKeptBodies(client: string): Promise<BatchWithKeptBody[]>;
+}
+
+export interface BatchWithKeptBody {
+  batchId: string;
+  /** Where the body is stored (BatchBodies); a stuck batch's body may already be gone. */
+  bodyFile: string;
+  status: Exclude<BatchStatus, 'complete'>;
 }
 
 export interface KeyedFailedRow extends FailedRow {

@@ -1,13 +1,12 @@
-import fs from 'node:fs/promises';
-import path from 'node:path';
 import type { Clock } from '../../domain/clock.js';
 import { ID_KIND_LABEL, type VisitorIdRef } from '../../domain/identity.js';
 import { NotFoundError } from '../../errors.js';
 import { type ProfileDocument, profileDocument } from '../../wire/profile-document.js';
-import type { BatchFiles } from '../batches/batch-files.js';
+import type { BatchBodies } from '../batches/batch-bodies.js';
 import type { BatchesStore, KeyedFailedRow } from '../batches/batches-store.js';
 import type { ClientSettings } from '../clients/clients-store.js';
 import type { ProfilesStore } from '../profiles/profiles-store.js';
+import { holdsRowKeyedBy } from './rows-in-body.js';
 
 /** Every id of a person, grouped by kind, as the admin API shows them. */
 export type IdsDocument = Record<string, string[]>;
@@ -43,11 +42,6 @@ export function idsDocument(ids: readonly VisitorIdRef[]): IdsDocument {
   return grouped;
 }
 
-/** `<client>-<epochMillis>-<8 digits>` → client. */
-function clientOfBatchId(batchId: string): string | null {
-  return /^(.+)-\d+-\d{8}$/.exec(batchId)?.[1] ?? null;
-}
-
 /**
  * Privacy requests (CONTRACT §10): export everything stored about a person, or erase it — the
  * profile, every id linked to it, the failed-row records of batch reports that carry one of the
@@ -58,7 +52,8 @@ export class PrivacyService {
   constructor(
     private readonly profiles: ProfilesStore,
     private readonly batches: BatchesStore,
-    private readonly files: BatchFiles,
+    /** Where the store keeps batch bodies: files in the data directory, or PostgreSQL's `batch_bodies`. */
+    private readonly bodies: BatchBodies,
     private readonly scrubStorage: () => Promise<boolean>,
     private readonly clock: Clock,
   ) {}
@@ -110,18 +105,12 @@ export class PrivacyService {
   private async scrubBatchBodies(client: string, keys: readonly string[]): Promise<{ removed: string[]; pending: string[] }> {
     const removed: string[] = [];
     const pending: string[] = [];
-    const rowStarts = keys.flatMap((key) => [`\n${key},`, `\n${key}.`]).map((text) => Buffer.from(text));
-    for (const { file, batchId, partial } of await this.files.list()) {
-      if (partial || clientOfBatchId(batchId) !== client) continue;
-      const status = await this.batches.statusOf(batchId);
+    for (const { batchId, bodyFile, status } of await this.batches.withKeptBodies(client)) {
       if (status === 'incomplete') {
         pending.push(batchId);
-      } else if (status === 'stuck') {
-        const body = await fs.readFile(path.join(this.files.dir, file)).catch(() => null);
-        if (body && rowStarts.some((start) => body.includes(start))) {
-          await this.files.remove(file);
-          removed.push(batchId);
-        }
+      } else if (await holdsRowKeyedBy(this.bodies.storedPieces(bodyFile), keys)) {
+        await this.bodies.remove(bodyFile);
+        removed.push(batchId);
       }
     }
     return { removed, pending };

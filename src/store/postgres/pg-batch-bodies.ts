@@ -43,6 +43,20 @@ export class PgBatchBodies implements BatchBodies {
     await this.pool.query('DELETE FROM batch_bodies WHERE batch_id = $1', [file]);
   }
 
+  /** Piece by piece in piece order, one query each: a missing piece is skipped, not the rest. */
+  async *storedPieces(file: string): AsyncIterable<Buffer> {
+    for (let after = -1; ; ) {
+      const { rows } = await this.pool.query<{ piece: number; data: Buffer }>(
+        'SELECT piece, data FROM batch_bodies WHERE batch_id = $1 AND piece > $2 ORDER BY piece LIMIT 1',
+        [file, after],
+      );
+      const next = rows[0];
+      if (!next) return;
+      after = next.piece;
+      yield next.data;
+    }
+  }
+
   async list(): Promise<Array<{ file: string; batchId: string; partial: boolean }>> {
     const { rows } = await this.pool.query<{ batch_id: string }>(
       'SELECT batch_id FROM batch_bodies WHERE piece = 0 AND stored_at < $1',

@@ -5,6 +5,7 @@ import {
   type BatchesStore,
   type BatchRecord,
   type BatchStatus,
+  type BatchWithKeptBody,
   type FailedRow,
   type KeyedFailedRow,
   type NewBatch,
@@ -74,6 +75,14 @@ export class PgBatchesStore implements BatchesStore {
   async get(client: string, batchId: string): Promise<BatchRecord | null> {
     const { rows } = await this.pool.query<BatchRow>(`SELECT ${COLUMNS} FROM batches WHERE client = $1 AND batch_id = $2`, [client, batchId]);
     return rows[0] ? toRecord(rows[0]) : null;
+  }
+
+  async withKeptBodies(client: string): Promise<BatchWithKeptBody[]> {
+    const { rows } = await this.pool.query<{ batch_id: string; body_file: string; status: BatchWithKeptBody['status'] }>(
+      "SELECT batch_id, body_file, status FROM batches WHERE client = $1 AND status IN ('incomplete', 'stuck') ORDER BY seq",
+      [client],
+    );
+    return rows.map((row) => ({ batchId: row.batch_id, bodyFile: row.body_file, status: row.status }));
   }
 
   async statusOf(batchId: string): Promise<BatchStatus | null> {

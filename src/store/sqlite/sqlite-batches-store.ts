@@ -5,6 +5,7 @@ import {
   type BatchesStore,
   type BatchRecord,
   type BatchStatus,
+  type BatchWithKeptBody,
   type FailedRow,
   type KeyedFailedRow,
   type NewBatch,
@@ -31,6 +32,7 @@ export class SqliteBatchesStore implements BatchesStore {
   private readonly failuresAfter;
   private readonly failuresWithKey;
   private readonly forgetFailuresWithKey;
+  private readonly keptBodies;
 
   constructor(
     private readonly db: SqliteDatabase,
@@ -68,6 +70,13 @@ export class SqliteBatchesStore implements BatchesStore {
       `SELECT batch_id, line, profile_key, reason FROM batch_failures WHERE ${keyMatch}`,
     );
     this.forgetFailuresWithKey = db.prepare<{ client: string; key: string }>(`DELETE FROM batch_failures WHERE ${keyMatch}`);
+    this.keptBodies = db.prepare<[string], { batch_id: string; body_file: string; status: BatchWithKeptBody['status'] }>(
+      "SELECT batch_id, body_file, status FROM batches WHERE client = ? AND status IN ('incomplete', 'stuck') ORDER BY seq",
+    );
+  }
+
+  async withKeptBodies(client: string): Promise<BatchWithKeptBody[]> {
+    return this.keptBodies.all(client).map((row) => ({ batchId: row.batch_id, bodyFile: row.body_file, status: row.status }));
   }
 
   async failuresWithKeys(client: string, keys: readonly string[]): Promise<KeyedFailedRow[]> {
