@@ -127,7 +127,15 @@ try {
     for (const [label, node] of [['one', one], ['two', two]] as const) {
       log(`single update round ${round + 1}/${settings.rounds}: ${label}`);
       results[label].push(
-        await runLoad({ url: node.url, ...settings, warmupSeconds: round === 0 ? settings.warmupSeconds : 0, serverPid: node.pid, headers, request: update }),
+        await runLoad({
+          url: node.url,
+          ...settings,
+          warmupSeconds: round === 0 ? settings.warmupSeconds : 0,
+          serverPid: node.pid,
+          databasePid: postgres.pid,
+          headers,
+          request: update,
+        }),
       );
     }
     log(`single update round ${round + 1}/${settings.rounds}: raw pg`);
@@ -138,8 +146,26 @@ try {
 
   const failures = [...results.one, ...results.two].reduce((sum, r) => sum + r.non2xx + r.errors, 0);
   if (failures > 0) throw new Error(`${failures} single updates failed under load`);
-  const single1 = leastDisturbed(results.one).requestsPerSecond;
-  const single2 = leastDisturbed(results.two).requestsPerSecond;
+  const best1 = leastDisturbed(results.one);
+  const best2 = leastDisturbed(results.two);
+  const single1 = best1.requestsPerSecond;
+  const single2 = best2.requestsPerSecond;
+  const cpuLine = (label: string, result: LoadResult) => {
+    const cpu = result.cpu;
+    if (!cpu || cpu.database === null) return `- ${label}: CPU per update n/a`;
+    const us = (cores: number) => `${Math.round((cores * 1e6) / result.requestsPerSecond)} µs`;
+    return `- ${label}: CPU per update — server ${us(cpu.server)}, PostgreSQL ${us(cpu.database)}, load generator ${us(cpu.loadGenerator)}, others ${us(cpu.others)}`;
+  };
+  // What two processes could reach on this machine at best, from the 1-process costs: either both
+  // server processes run flat out, or every core is busy with servers, PostgreSQL and the load generator.
+  const ceiling = (() => {
+    const cpu = best1.cpu;
+    if (!cpu || cpu.database === null || single1 === 0) return null;
+    const perRequest = (cores: number) => cores / single1;
+    const server = perRequest(cpu.server);
+    const everything = server + perRequest(cpu.database) + perRequest(cpu.loadGenerator);
+    return Math.min(2 / server, os.availableParallelism() / everything) / single1;
+  })();
   const rawSingle = Math.max(...rawRates);
   const rate1 = rows / bulkOne;
   const rate2 = rows / bulkTwo;
@@ -172,6 +198,12 @@ try {
     '',
     `- single update rounds: 1 process ${results.one.map((r) => formatRate(r.requestsPerSecond)).join(' · ')}; ` +
       `2 processes ${results.two.map((r) => formatRate(r.requestsPerSecond)).join(' · ')}; raw ${rawRates.map(formatRate).join(' · ')}`,
+    cpuLine('1 process', best1),
+    cpuLine('2 processes', best2),
+    ceiling === null
+      ? '- ceiling for 2 processes: n/a'
+      : `- ceiling for 2p/1p on this machine, from the 1-process CPU costs: **${ceiling.toFixed(2)}×** ` +
+        `(min of 2 servers flat out, or all ${os.availableParallelism()} cores busy with servers + PostgreSQL + load generator); measured ${(single2 / single1).toFixed(2)}×`,
     `- machine load average (1 min) at the end: ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} CPUs`,
     '',
   ].join('\n');
