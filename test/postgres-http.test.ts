@@ -22,6 +22,8 @@ const FILES = [
   'test/profile-fetch.test.ts',
   'test/admin.test.ts',
   'test/lifetime.test.ts',
+  'test/auth.test.ts',
+  'test/cached-access.test.ts',
 ];
 
 let postgres: TestPostgres;
