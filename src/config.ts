@@ -62,6 +62,16 @@ export interface Config {
    * it). A process that dies has its batch taken over by another this long after its last chunk.
    */
   batchLeaseSeconds: number;
+  /**
+   * Keep clients and tokens in memory (ADR 004). Off: every profile API call reads both from the
+   * database. Applies to PostgreSQL and to a single SQLite process (several workers never cache).
+   */
+  authCache: boolean;
+  /**
+   * PostgreSQL: longest time a cached client or token is trusted. Other nodes' changes normally
+   * arrive within milliseconds (LISTEN/NOTIFY); this bounds a missed notification.
+   */
+  authCacheTtlSeconds: number;
   /** Connection-level limits against oversized and slow clients (docs/security.md). */
   server: ServerLimits;
   /** Bulk API calls (batch uploads) one client may make per minute; 0 = no limit. Target: 50. */
@@ -160,6 +170,8 @@ export function parseConfig(env: Env = process.env, overrides: ConfigOverrides =
     shutdownTimeoutMs: integer(env, 'PROFILE_EDGE_SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
     workers: integer(env, 'PROFILE_EDGE_WORKERS', 1, 1, 64),
     batchLeaseSeconds: integer(env, 'PROFILE_EDGE_BATCH_LEASE_SECONDS', 30, 1, 3600),
+    authCache: boolean(env, 'PROFILE_EDGE_AUTH_CACHE', true),
+    authCacheTtlSeconds: integer(env, 'PROFILE_EDGE_AUTH_CACHE_TTL_SECONDS', 5, 1, 3600),
     server: {
       maxHeaderBytes: integer(env, 'PROFILE_EDGE_MAX_HEADER_BYTES', DEFAULT_SERVER_LIMITS.maxHeaderBytes, 1024, 1024 * 1024),
       headersTimeoutMs: integer(env, 'PROFILE_EDGE_HEADERS_TIMEOUT_MS', DEFAULT_SERVER_LIMITS.headersTimeoutMs, 100, 600_000),

@@ -24,6 +24,8 @@ const FILES = [
   'test/admin.test.ts',
   'test/lifetime.test.ts',
   'test/privacy.test.ts',
+  'test/auth.test.ts',
+  'test/cached-access.test.ts',
 ];
 
 let postgres: TestPostgres;

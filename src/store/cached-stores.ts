@@ -1,24 +1,31 @@
 import type { ClientSettings, ClientSettingsPatch, ClientsStore } from '../features/clients/clients-store.js';
 import type { CredentialRecord, CredentialScope, CredentialsStore } from '../features/tokens/credentials-store.js';
-import { ReadThroughCache } from './read-through-cache.js';
+import { ReadThroughCache, type ReadThroughCacheOptions } from './read-through-cache.js';
 
 /**
- * Every profile API call reads its client and its token before doing any work. Both rows change
- * only through the admin API of the process that owns the embedded database, so that process can
- * keep them in memory and drop them on its own writes (see ReadThroughCache for the rule that
- * makes a revocation effective at once).
+ * Every profile API call reads its client and its token before doing any work. Both rows are
+ * rarely written, so they are kept in memory and dropped on every write (see ReadThroughCache for
+ * the rule that makes a revocation effective at once):
  *
- * Only for a store that a single server process writes. A database shared by several server
- * processes (PostgreSQL behind a load balancer) must not be wrapped: another process's revocation
- * would go unseen.
+ * - a single process owning the embedded database drops them on its own writes, which are all
+ *   there are;
+ * - on PostgreSQL, other nodes' writes arrive through AuthChangeListener, which calls
+ *   `invalidate()`; the cache is bypassed while the listener is not connected and entries expire
+ *   after a short TTL (options, ADR 004).
  *
- * Whoever adds a write method to these store interfaces must route it through `writeThrough`.
- * Callers get copies, so nothing they do can change a cached row.
+ * Whoever adds a write method to these store interfaces must route it through `writeThrough` (and,
+ * on PostgreSQL, notify in the same transaction). Callers get copies, so nothing they do can change
+ * a cached row.
  */
 export class CachedClientsStore implements ClientsStore {
-  private readonly cache = new ReadThroughCache<ClientSettings>();
+  private readonly cache: ReadThroughCache<ClientSettings>;
 
-  constructor(private readonly inner: ClientsStore) {}
+  constructor(
+    private readonly inner: ClientsStore,
+    options: ReadThroughCacheOptions = {},
+  ) {
+    this.cache = new ReadThroughCache(options);
+  }
 
   async get(code: string): Promise<ClientSettings | null> {
     const client = await this.cache.get(code, () => this.inner.get(code));
@@ -36,12 +43,22 @@ export class CachedClientsStore implements ClientsStore {
   upsert(code: string, patch: ClientSettingsPatch, now: number): Promise<{ client: ClientSettings; created: boolean }> {
     return this.cache.writeThrough(() => this.inner.upsert(code, patch, now));
   }
+
+  /** Another process changed the clients table. */
+  invalidate(): void {
+    this.cache.invalidate();
+  }
 }
 
 export class CachedCredentialsStore implements CredentialsStore {
-  private readonly cache = new ReadThroughCache<CredentialRecord>();
+  private readonly cache: ReadThroughCache<CredentialRecord>;
 
-  constructor(private readonly inner: CredentialsStore) {}
+  constructor(
+    private readonly inner: CredentialsStore,
+    options: ReadThroughCacheOptions = {},
+  ) {
+    this.cache = new ReadThroughCache(options);
+  }
 
   async byId(id: string): Promise<CredentialRecord | null> {
     const record = await this.cache.get(id, () => this.inner.byId(id));
@@ -54,5 +71,10 @@ export class CachedCredentialsStore implements CredentialsStore {
 
   replace(record: CredentialRecord, now: number): Promise<void> {
     return this.cache.writeThrough(() => this.inner.replace(record, now));
+  }
+
+  /** Another process changed the credentials table. */
+  invalidate(): void {
+    this.cache.invalidate();
   }
 }

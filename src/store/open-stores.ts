@@ -5,7 +5,8 @@ import type { ClientsStore } from '../features/clients/clients-store.js';
 import type { ProfilesStore } from '../features/profiles/profiles-store.js';
 import type { VisitsStore } from '../features/delivery/visits-store.js';
 import type { CredentialsStore } from '../features/tokens/credentials-store.js';
-import { migratePostgres, openPool } from './postgres/database.js';
+import { AuthChangeListener } from './postgres/auth-change-listener.js';
+import { migratePostgres, openPool, type PgPool } from './postgres/database.js';
 import { PgClientsStore } from './postgres/pg-clients-store.js';
 import { PgCredentialsStore } from './postgres/pg-credentials-store.js';
 import { PgBatchBodies } from './postgres/pg-batch-bodies.js';
@@ -48,9 +49,10 @@ export async function openStores(config: Config): Promise<Stores> {
 async function openPostgresStores(config: Config): Promise<Stores> {
   const pool = openPool(config.databaseUrl!);
   await migratePostgres(pool);
+  const { clients, credentials, listener } = await authStoresForPostgres(config, pool);
   return {
-    clients: new PgClientsStore(pool),
-    credentials: new PgCredentialsStore(pool),
+    clients,
+    credentials,
     profiles: new PgProfilesStore(pool),
     batches: new PgBatchesStore(pool, { leaseMs: config.batchLeaseSeconds * 1000 }),
     visits: new PgVisitsStore(pool),
@@ -63,9 +65,30 @@ async function openPostgresStores(config: Config): Promise<Stores> {
       return true;
     },
     async close() {
+      await listener?.stop();
       await pool.end();
     },
   };
+}
+
+/**
+ * Several nodes write the client and token tables, so a node may keep them in memory only while
+ * it hears the others' writes (LISTEN/NOTIFY; ADR 004): bypassed while not listening, and never
+ * trusted longer than the TTL.
+ */
+async function authStoresForPostgres(config: Config, pool: PgPool) {
+  const clients = new PgClientsStore(pool);
+  const credentials = new PgCredentialsStore(pool);
+  if (!config.authCache) return { clients, credentials, listener: undefined };
+  let listener: AuthChangeListener | undefined;
+  const options = { ttlMs: config.authCacheTtlSeconds * 1000, enabled: () => listener?.listening === true };
+  const cachedClients = new CachedClientsStore(clients, options);
+  const cachedCredentials = new CachedCredentialsStore(credentials, options);
+  listener = await AuthChangeListener.start(config.databaseUrl!, () => {
+    cachedClients.invalidate();
+    cachedCredentials.invalidate();
+  });
+  return { clients: cachedClients, credentials: cachedCredentials, listener };
 }
 
 async function openSqliteStores(config: Config): Promise<Stores> {
@@ -77,8 +100,8 @@ async function openSqliteStores(config: Config): Promise<Stores> {
   // With one server process, that process is the only writer of the embedded database: clients and
   // tokens, read by every profile API call, are served from memory and dropped on each write
   // (src/store/cached-stores.ts). Several workers share the file, so a revocation made by one must
-  // be seen by all: no cache then.
-  const single = config.workers === 1;
+  // be seen by all: no cache then. PROFILE_EDGE_AUTH_CACHE=off turns it off in any case.
+  const single = config.workers === 1 && config.authCache;
   const clients = new SqliteClientsStore(db);
   const credentials = new SqliteCredentialsStore(db);
   return {

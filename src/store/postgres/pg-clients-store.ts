@@ -1,5 +1,6 @@
 import type { ClientSettings, ClientSettingsPatch, ClientsStore } from '../../features/clients/clients-store.js';
 import { DEFAULT_CLIENT_SETTINGS } from '../../features/clients/client-settings.js';
+import { notifyAuthChange } from './auth-change-listener.js';
 import { inTransaction, type PgPool } from './database.js';
 
 interface ClientRow {
@@ -60,6 +61,7 @@ export class PgClientsStore implements ClientsStore {
         'UPDATE clients SET require_auth = $2, profile_lifetime_days = $3, ims_org_id = $4, updated_at = $5 WHERE code = $1',
         [code, next.requireAuth, next.profileLifetimeDays, next.imsOrgId, now],
       );
+      await notifyAuthChange(db, `clients:${code}`);
       return { client: next, created: inserted.rowCount === 1 };
     });
   }

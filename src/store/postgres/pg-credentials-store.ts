@@ -1,4 +1,5 @@
 import type { CredentialRecord, CredentialScope, CredentialsStore } from '../../features/tokens/credentials-store.js';
+import { notifyAuthChange } from './auth-change-listener.js';
 import { inTransaction, type PgPool } from './database.js';
 import { type CredentialRow, toCredentialRecord as toRecord } from '../shared-rows.js';
 
@@ -32,6 +33,8 @@ export class PgCredentialsStore implements CredentialsStore {
          VALUES ($1, $2, $3, $4, $5, $6, NULL)`,
         [record.id, record.scope, record.client, record.secretHash, record.createdAt, record.expiresAt],
       );
+      // Other nodes drop their cached copy of the token this revoked when the transaction commits.
+      await notifyAuthChange(db, `credentials:${record.scope}:${record.client ?? ''}`);
     });
   }
 }
