@@ -100,15 +100,19 @@ describe('reading /proc', () => {
   });
 
   test('CPU use is reported in cores, and what neither the server nor the load generator used is "others"', () => {
-    const before = { at: 0, machine: 1000, server: 100, database: null, self: 200 };
-    const after = { at: 10_000, machine: 3000, server: 1080, database: null, self: 1000 };
+    const before = { at: 0, machine: 1000, server: new Map([[7, 100]]), database: null, self: 200 };
+    const after = { at: 10_000, machine: 3000, server: new Map([[7, 1080]]), database: null, self: 1000 };
     const use = cpuUseBetween(before, after);
     assert.equal(use.server.toFixed(2), '0.98');
     assert.equal(use.loadGenerator.toFixed(2), '0.80');
     assert.equal(use.database, null);
     assert.equal(use.others.toFixed(2), '0.22');
     // With the database's pid given, its share is taken out of "others".
-    const withDatabase = cpuUseBetween({ ...before, database: 50 }, { ...after, database: 200 });
+    // A backend that exited in between (pid 8) is left out; one that started (pid 9) counts whole.
+    const withDatabase = cpuUseBetween(
+      { ...before, database: new Map([[5, 50], [8, 900]]) },
+      { ...after, database: new Map([[5, 150], [9, 50]]) },
+    );
     assert.equal(withDatabase.database!.toFixed(2), '0.15');
     assert.equal(withDatabase.others.toFixed(2), '0.07');
   });
@@ -121,7 +125,9 @@ describe('reading /proc', () => {
       const own = processTicks(fs.readFileSync('/proc/self/stat', 'utf8'));
       const childTicks = processTicks(fs.readFileSync(`/proc/${child.pid}/stat`, 'utf8'));
       assert.ok(childTicks > 0, 'the child has used CPU');
-      assert.ok(processTreeTicks(process.pid) >= own + childTicks);
+      const tree = processTreeTicks(process.pid);
+      assert.equal(tree.get(child.pid!)! >= childTicks, true);
+      assert.ok([...tree.values()].reduce((a, b) => a + b, 0) >= own + childTicks);
     } finally {
       child.kill('SIGKILL');
     }

@@ -39,11 +39,14 @@ export interface CpuUse {
   others: number;
 }
 
+/** Ticks of each process of a process tree, by pid. */
+export type TreeTicks = ReadonlyMap<number, number>;
+
 export interface Snapshot {
   at: number;
   machine: number;
-  server: number;
-  database: number | null;
+  server: TreeTicks;
+  database: TreeTicks | null;
   self: number;
 }
 
@@ -53,10 +56,10 @@ function parentPid(pidStat: string): number {
 }
 
 /**
- * Ticks of a process and all its live descendants: `serve --workers N` forks its workers, and
+ * Ticks of a process and each of its live descendants: `serve --workers N` forks its workers, and
  * PostgreSQL runs a backend process per connection under its postmaster.
  */
-export function processTreeTicks(rootPid: number): number {
+export function processTreeTicks(rootPid: number): TreeTicks {
   const stats = new Map<number, string>();
   for (const entry of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
@@ -72,14 +75,25 @@ export function processTreeTicks(rootPid: number): number {
     if (!children.has(parent)) children.set(parent, []);
     children.get(parent)!.push(pid);
   }
-  let ticks = 0;
+  const ticks = new Map<number, number>();
   const pending = [rootPid];
   while (pending.length > 0) {
     const pid = pending.pop()!;
     const stat = stats.get(pid);
-    if (stat) ticks += processTicks(stat);
+    if (stat) ticks.set(pid, processTicks(stat));
     pending.push(...(children.get(pid) ?? []));
   }
+  return ticks;
+}
+
+/**
+ * Ticks a tree used between two snapshots, process by process: a process that started in between
+ * counts whole, one that exited in between (an idle pool connection closed) is left out rather
+ * than subtracted.
+ */
+export function treeTicksBetween(before: TreeTicks, after: TreeTicks): number {
+  let ticks = 0;
+  for (const [pid, now] of after) ticks += now - (before.get(pid) ?? 0);
   return ticks;
 }
 
@@ -101,9 +115,9 @@ export function cpuSnapshot(serverPid: number, databasePid?: number): Snapshot |
 export function cpuUseBetween(before: Snapshot, after: Snapshot): CpuUse {
   const seconds = (after.at - before.at) / 1000;
   const cores = (ticks: number) => (seconds > 0 ? ticks / TICKS_PER_SECOND / seconds : 0);
-  const server = cores(after.server - before.server);
+  const server = cores(treeTicksBetween(before.server, after.server));
   const loadGenerator = cores(after.self - before.self);
   const machine = cores(after.machine - before.machine);
-  const database = before.database === null || after.database === null ? null : cores(after.database - before.database);
+  const database = before.database === null || after.database === null ? null : cores(treeTicksBetween(before.database, after.database));
   return { server, loadGenerator, database, others: Math.max(0, machine - server - loadGenerator - (database ?? 0)) };
 }
