@@ -38,6 +38,8 @@ export async function bootstrapFirstStart(services: Services, dataDir: string): 
 
 /** Writes a file readable by its owner only, durably (fsync, then rename into place). */
 function writePrivateFile(file: string, content: string): void {
+  // On PostgreSQL nothing else creates the data directory: it holds only this file.
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   const temp = `${file}.tmp-${process.pid}`;
   const fd = fs.openSync(temp, 'w', 0o600);
   try {

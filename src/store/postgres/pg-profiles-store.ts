@@ -36,7 +36,8 @@ const PROFILE_COLUMNS = 'profile_key, attributes, created_at, modified_at, expir
  *   path: lock the id rows and the profile row (`FOR UPDATE`), then write. Creating races (two
  *   requests creating the same unknown id) are settled by the id table's primary key: the loser
  *   retries and finds the winner's profile.
- * Every statement names the client and the key it touches (single-shard on Citus).
+ * Every statement names the client and the key it touches (single-shard on Citus). The hot ones
+ * are named prepared statements: PostgreSQL parses and plans them once per connection.
  */
 export class PgProfilesStore implements ProfilesStore {
   constructor(private readonly pool: PgPool) {}
@@ -50,18 +51,20 @@ export class PgProfilesStore implements ProfilesStore {
   }
 
   private async keyOf(db: PgClient | PgPool, client: string, ref: VisitorIdRef, lock: boolean): Promise<string | undefined> {
-    const { rows } = await db.query<{ profile_key: string }>(
-      `SELECT profile_key FROM profile_ids WHERE client = $1 AND id_kind = $2 AND id_value = $3${lock ? ' FOR UPDATE' : ''}`,
-      [client, ref.kind, ref.value],
-    );
+    const { rows } = await db.query<{ profile_key: string }>({
+      name: lock ? 'profiles.key-of.locked' : 'profiles.key-of',
+      text: `SELECT profile_key FROM profile_ids WHERE client = $1 AND id_kind = $2 AND id_value = $3${lock ? ' FOR UPDATE' : ''}`,
+      values: [client, ref.kind, ref.value],
+    });
     return rows[0]?.profile_key;
   }
 
   private async readProfile(db: PgClient | PgPool, client: string, key: string, lock: boolean): Promise<PgProfileRow | undefined> {
-    const { rows } = await db.query<PgProfileRow>(
-      `SELECT ${PROFILE_COLUMNS} FROM profiles WHERE client = $1 AND profile_key = $2${lock ? ' FOR UPDATE' : ''}`,
-      [client, key],
-    );
+    const { rows } = await db.query<PgProfileRow>({
+      name: lock ? 'profiles.read.locked' : 'profiles.read',
+      text: `SELECT ${PROFILE_COLUMNS} FROM profiles WHERE client = $1 AND profile_key = $2${lock ? ' FOR UPDATE' : ''}`,
+      values: [client, key],
+    });
     return rows[0];
   }
 
@@ -84,11 +87,12 @@ export class PgProfilesStore implements ProfilesStore {
     const existing = toProfile(row);
     const attributes = write.apply(existing.attributes);
     const modifiedAt = lastModified(attributes, existing.createdAt);
-    const updated = await this.pool.query(
-      `UPDATE profiles SET attributes = $3, modified_at = $4, expires_at = $5, version = version + 1
+    const updated = await this.pool.query({
+      name: 'profiles.write-if-unchanged',
+      text: `UPDATE profiles SET attributes = $3, modified_at = $4, expires_at = $5, version = version + 1
         WHERE client = $1 AND profile_key = $2 AND version = $6`,
-      [client, key, encodeAttributes(attributes), modifiedAt, write.expiresAt, row.version],
-    );
+      values: [client, key, encodeAttributes(attributes), modifiedAt, write.expiresAt, row.version],
+    });
     if (updated.rowCount !== 1) return undefined;
     return { profile: { key, attributes, createdAt: existing.createdAt, modifiedAt, expiresAt: write.expiresAt }, created: false, ids };
   }
