@@ -34,9 +34,9 @@ export interface RecordedVisit {
  * linked.
  *
  * Concurrent visits sharing any id must serialize (two tabs logging in at once end on one
- * profile, with nothing lost). SQLite gets that from `BEGIN IMMEDIATE`; a PostgreSQL store takes
- * `pg_advisory_xact_lock` on a hash of each (client, kind, value) in sorted order — unknown ids
- * have no row to lock — then `SELECT … FOR UPDATE` on the profile rows it reads.
+ * profile, with nothing lost). SQLite gets that from `BEGIN IMMEDIATE`; a PostgreSQL store locks
+ * the rows it reads (`SELECT … FOR UPDATE`) and restarts when an id it found unknown was created
+ * meanwhile (the id table's primary key), see pg-visits-store.ts.
  */
 export interface VisitsStore {
   recordVisit(client: string, visit: VisitWrite): Promise<RecordedVisit>;

@@ -31,28 +31,33 @@ const newProfileKey = () => crypto.randomUUID().replace(/-/g, '');
 /**
  * Delivery visits on PostgreSQL, safe across processes (the plan in visits-store.ts).
  *
- * A visit first takes a transaction-scoped advisory lock on a hash of each of its ids, in sorted
- * order: unknown ids have no row to lock, and two processes receiving the same first login must
- * not both create a profile for it. Then it locks the id rows and the profile rows it reads
- * (`FOR UPDATE`, which also serializes it with single updates and batch chunks), decides with
- * `planVisitorMerge`, and writes. Ids are linked with `ON CONFLICT DO NOTHING`: a row that
- * appeared meanwhile (a profile write, which takes no advisory lock) restarts the transaction.
+ * A visit locks the id rows and the profile rows it reads (`FOR UPDATE`, which also serializes it
+ * with single updates and batch chunks), decides with `planVisitorMerge`, and writes. Every id it
+ * found unknown is linked with `INSERT … ON CONFLICT DO NOTHING`: if another transaction created
+ * it meanwhile (the same first login on another node), the insert waits for that transaction and
+ * then restarts this one, which finds the new profile and merges into it. Row locks and the id
+ * table's primary key are therefore all that correctness needs, on one server or on Citus.
+ *
+ * First, unless `lockIds` is off, the visit also takes a transaction-scoped advisory lock on a
+ * hash of each of its ids, in sorted order, so that concurrent visits of one visitor queue up
+ * instead of racing, restarting and deadlocking. Advisory locks are per PostgreSQL server: on
+ * Citus with several coordinators they only queue the visits that go through the same one, which
+ * costs retries, not correctness (test/pg-visits-across-coordinators.test.ts runs without them).
  * Each profile row's id list (id-lists.ts) changes with its id rows: the winner lists every id it
  * gains, a profile that loses one of this request's ids is rewritten without it.
  */
 export class PgVisitsStore implements VisitsStore {
-  constructor(private readonly pool: PgPool) {}
+  constructor(
+    private readonly pool: PgPool,
+    private readonly options: { lockIds?: boolean } = {},
+  ) {}
 
   recordVisit(client: string, visit: VisitWrite): Promise<RecordedVisit> {
     return inTransaction(this.pool, (db) => this.recordLocked(db, client, visit));
   }
 
   private async recordLocked(db: PgClient, client: string, visit: VisitWrite): Promise<RecordedVisit> {
-    await db.query(
-      `SELECT pg_advisory_xact_lock(h) FROM (
-         SELECT DISTINCT hashtextextended(k, 0) AS h FROM unnest($1::text[]) AS k ORDER BY h) AS ordered`,
-      [visit.refs.map((ref) => JSON.stringify([client, ref.kind, ref.value]))],
-    );
+    if (this.options.lockIds !== false) await this.queueBehindVisitsOfTheSameIds(db, client, visit);
 
     // 1. Read: the live profile behind each id (expired or dangling ones are purged).
     const rows = new Map<string, ProfileRow>();
@@ -125,6 +130,14 @@ export class PgVisitsStore implements VisitsStore {
       }
     }
     return { key, created: !winnerRow, absorbed: absorbed.length, state };
+  }
+
+  private async queueBehindVisitsOfTheSameIds(db: PgClient, client: string, visit: VisitWrite): Promise<void> {
+    await db.query(
+      `SELECT pg_advisory_xact_lock(h) FROM (
+         SELECT DISTINCT hashtextextended(k, 0) AS h FROM unnest($1::text[]) AS k ORDER BY h) AS ordered`,
+      [visit.refs.map((ref) => JSON.stringify([client, ref.kind, ref.value]))],
+    );
   }
 
   /**
