@@ -8,7 +8,7 @@
  *   once (a batch is worked on by one process at a time, so two batches are needed to use two);
  * - raw bulk: plain `pg`, COPY into a staging table + one merge per table, 10,000-row transactions;
  * - single update: autocannon against `serve` (1 process) and `serve --workers 2` on the profiles
- *   the bulk run created, interleaved, next to raw `pg` doing the same locked read-modify-write.
+ *   the bulk run created, interleaved, next to raw `pg` running the statements of our fast path (read the row, write it back if its version is unchanged) with ids resolved from memory.
  * The throwaway PostgreSQL runs with fsync=off (test/support/postgres.ts): commits cost CPU, not disk.
  */
 import fs from 'node:fs';

@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { decodeAttributes, encodeAttributes, lastModified } from '../../domain/attributes.js';
 import type { VisitorIdRef } from '../../domain/identity.js';
 import { ConflictError } from '../../errors.js';
@@ -11,6 +12,11 @@ import type {
 import { inTransaction, type PgClient, type PgPool, RetryTransaction } from './database.js';
 import { decodeIdList, encodeIdList, unlinkIds } from './id-lists.js';
 import { type ProfileRow, toStoredProfile as toProfile } from '../shared-rows.js';
+
+/** Whether a profile row lists `ref` among its ids. */
+function lists(row: PgProfileRow, ref: VisitorIdRef): boolean {
+  return decodeIdList(row.ids).some((id) => id.kind === ref.kind && id.value === ref.value);
+}
 
 function newProfileKey(): string {
   return crypto.randomUUID().replace(/-/g, '');
@@ -27,9 +33,10 @@ const PROFILE_COLUMNS = 'profile_key, attributes, created_at, modified_at, expir
 
 /**
  * Profiles on PostgreSQL, atomic across processes:
- * - The common single update (one id of a live profile) takes three statements and no explicit
- *   transaction: read the id and the profile without locks, then write back only if the
- *   profile's `version` is still the one read. Every write of a profile row bumps its version,
+ * - The common single update (one id of a live profile) takes two or three statements and no
+ *   explicit transaction: read the profile without locks (through its id row, or straight away
+ *   when the id's key is remembered), then write back only if the profile's `version` is still
+ *   the one read. Every write of a profile row bumps its version,
  *   and every change to where an id points rewrites the profiles it leaves and joins; so if the
  *   row read still lists the id and still has its version at the write, nothing moved in between.
  * - Anything else (creating, linking several ids, expired profiles, a lost race) runs the locked
@@ -40,14 +47,46 @@ const PROFILE_COLUMNS = 'profile_key, attributes, created_at, modified_at, expir
  * are named prepared statements: PostgreSQL parses and plans them once per connection.
  */
 export class PgProfilesStore implements ProfilesStore {
-  constructor(private readonly pool: PgPool) {}
+  /**
+   * Where ids pointed when last read (client, kind, value → profile key), so that a read by id can
+   * go straight to the profile row: one statement instead of two. Only a hint: the row read must
+   * still list the id, else the id row is read. Safe across nodes, because an id that moves
+   * rewrites the id lists of both profiles in the same transaction.
+   */
+  private readonly keyHints: LRUCache<string, string>;
+
+  constructor(
+    private readonly pool: PgPool,
+    options: { keyHints?: number } = {},
+  ) {
+    this.keyHints = new LRUCache({ max: options.keyHints ?? 100_000 });
+  }
 
   async find(client: string, ref: VisitorIdRef, now: number): Promise<StoredProfile | null> {
-    // Two single-shard reads instead of a join: ids and profiles are distributed by different keys.
+    const found = await this.readByRef(client, ref);
+    return found && found.row.expires_at > now ? toProfile(found.row) : null;
+  }
+
+  /**
+   * The profile row `ref` points to, read without locks; `listed` when the row lists `ref` (always,
+   * but for ids linked before the id lists existed and left dangling). Ids and profiles are
+   * distributed by different keys, so this is one or two single-shard reads, never a join.
+   */
+  private async readByRef(client: string, ref: VisitorIdRef): Promise<{ row: PgProfileRow; listed: boolean } | undefined> {
+    const hint = `${client}\u0000${ref.kind}\u0000${ref.value}`;
+    const hinted = this.keyHints.get(hint);
+    if (hinted !== undefined) {
+      const row = await this.readProfile(this.pool, client, hinted, false);
+      if (row && lists(row, ref)) return { row, listed: true };
+      this.keyHints.delete(hint);
+    }
     const key = await this.keyOf(this.pool, client, ref, false);
-    if (key === undefined) return null;
+    if (key === undefined) return undefined;
     const row = await this.readProfile(this.pool, client, key, false);
-    return row && row.expires_at > now ? toProfile(row) : null;
+    if (!row) return undefined;
+    const listed = lists(row, ref);
+    if (listed) this.keyHints.set(hint, key);
+    return { row, listed };
   }
 
   private async keyOf(db: PgClient | PgPool, client: string, ref: VisitorIdRef, lock: boolean): Promise<string | undefined> {
@@ -78,12 +117,11 @@ export class PgProfilesStore implements ProfilesStore {
 
   /** The optimistic path (see the class comment); undefined when the locked path must run. */
   private async writeIfUnchanged(client: string, ref: VisitorIdRef, write: ProfileWrite): Promise<WrittenProfile | undefined> {
-    const key = await this.keyOf(this.pool, client, ref, false);
-    if (key === undefined) return undefined;
-    const row = await this.readProfile(this.pool, client, key, false);
-    if (!row || row.expires_at <= write.now) return undefined;
+    const found = await this.readByRef(client, ref);
+    if (!found?.listed || found.row.expires_at <= write.now) return undefined;
+    const { row } = found;
+    const key = row.profile_key;
     const ids = decodeIdList(row.ids);
-    if (!ids.some((id) => id.kind === ref.kind && id.value === ref.value)) return undefined;
     const existing = toProfile(row);
     const attributes = write.apply(existing.attributes);
     const modifiedAt = lastModified(attributes, existing.createdAt);
