@@ -36,9 +36,9 @@ const PROFILE_COLUMNS = 'profile_key, attributes, created_at, modified_at, expir
  * - The common single update (one id of a live profile) takes two or three statements and no
  *   explicit transaction: read the profile without locks (through its id row, or straight away
  *   when the id's key is remembered), then write back only if the profile's `version` is still
- *   the one read. Every write of a profile row bumps its version,
- *   and every change to where an id points rewrites the profiles it leaves and joins; so if the
- *   row read still lists the id and still has its version at the write, nothing moved in between.
+ *   the one read. Every write of a profile row bumps its version, and every change to where an id
+ *   points rewrites the profiles it leaves and joins; so if the row read lists the id and still
+ *   has its version at the write, nothing moved in between.
  * - Anything else (creating, linking several ids, expired profiles, a lost race) runs the locked
  *   path: lock the id rows and the profile row (`FOR UPDATE`), then write. Creating races (two
  *   requests creating the same unknown id) are settled by the id table's primary key: the loser
