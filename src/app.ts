@@ -134,7 +134,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     intake,
     batches: services.batches,
     config,
-    rateLimiter: new BulkRateLimiter(config.bulkRateLimitPerMinute),
+    rateLimiter: new BulkRateLimiter(config.bulkRateLimitPerMinute, stores.callWindows),
     now: () => clock.now(),
   });
 

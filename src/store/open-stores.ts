@@ -1,6 +1,7 @@
 import type { Config } from '../config.js';
 import type { BatchBodies } from '../features/batches/batch-bodies.js';
 import type { BatchesStore } from '../features/batches/batches-store.js';
+import type { CallWindowsStore } from '../features/batches/call-windows-store.js';
 import type { ClientsStore } from '../features/clients/clients-store.js';
 import type { ProfilesStore } from '../features/profiles/profiles-store.js';
 import type { VisitsStore } from '../features/delivery/visits-store.js';
@@ -11,11 +12,13 @@ import { PgClientsStore } from './postgres/pg-clients-store.js';
 import { PgCredentialsStore } from './postgres/pg-credentials-store.js';
 import { PgBatchBodies } from './postgres/pg-batch-bodies.js';
 import { PgBatchesStore } from './postgres/pg-batches-store.js';
+import { PgCallWindowsStore } from './postgres/pg-call-windows-store.js';
 import { PgProfilesStore } from './postgres/pg-profiles-store.js';
 import { PgVisitsStore } from './postgres/pg-visits-store.js';
 import { CachedClientsStore, CachedCredentialsStore } from './cached-stores.js';
 import { openSqlite } from './sqlite/database.js';
 import { SqliteBatchesStore } from './sqlite/sqlite-batches-store.js';
+import { SqliteCallWindowsStore } from './sqlite/sqlite-call-windows-store.js';
 import { SqliteClientsStore } from './sqlite/sqlite-clients-store.js';
 import { SqliteCredentialsStore } from './sqlite/sqlite-credentials-store.js';
 import { SqliteProfilesStore } from './sqlite/sqlite-profiles-store.js';
@@ -29,6 +32,8 @@ export interface Stores {
   profiles: ProfilesStore;
   batches: BatchesStore;
   visits: VisitsStore;
+  /** The bulk API rate limit's window, shared by every process on the database. */
+  callWindows: CallWindowsStore;
   /** Where batch bodies live when not in files of the data directory (PostgreSQL: in the database, for every node). */
   batchBodies?: BatchBodies;
   /** Cheap round trip, for /healthz. */
@@ -56,6 +61,7 @@ async function openPostgresStores(config: Config): Promise<Stores> {
     profiles: new PgProfilesStore(pool),
     batches: new PgBatchesStore(pool, { leaseMs: config.batchLeaseSeconds * 1000 }),
     visits: new PgVisitsStore(pool),
+    callWindows: new PgCallWindowsStore(pool),
     batchBodies: new PgBatchBodies(pool),
     async ping() {
       await pool.query('SELECT 1');
@@ -110,6 +116,7 @@ async function openSqliteStores(config: Config): Promise<Stores> {
     profiles,
     batches: new SqliteBatchesStore(db, profiles, checkpointer),
     visits: new SqliteVisitsStore(db),
+    callWindows: new SqliteCallWindowsStore(db),
     async ping() {
       ping.get();
     },

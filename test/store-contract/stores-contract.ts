@@ -125,6 +125,30 @@ export function describeStoreContract(backend: string, open: () => Promise<Store
       assert.equal(attributes.get('ünï')?.value, '😀 <&>');
     });
 
+    const MINUTE = 60_000;
+
+    test('bulk call windows: past the limit the oldest call in the window is answered and nothing is recorded; the window slides', async () => {
+      const windows = stores.callWindows;
+      for (const at of [1000, 2000, 3000]) assert.equal(await windows.take('c1', at, MINUTE, 3), null, `call at ${at}`);
+      assert.equal(await windows.take('c1', 4000, MINUTE, 3), 1000);
+      assert.equal(await windows.take('c1', 60_999, MINUTE, 3), 1000, 'the first call is in the window until a full minute has passed');
+      assert.equal(await windows.take('c1', 61_000, MINUTE, 3), null, 'then its place is free again');
+      // Had the refused calls at 4000 and 60,999 been recorded, the window would still be full.
+      assert.equal(await windows.take('c1', 61_500, MINUTE, 3), 2000);
+      assert.equal(await windows.take('c2', 61_500, MINUTE, 3), null, "another client's window is its own");
+      assert.equal(await windows.take('c1', 200_000, MINUTE, 3), null, 'a quiet minute empties the window');
+    });
+
+    test('bulk call windows: 20 concurrent calls with a limit of 5 record exactly 5', async () => {
+      await stores.clients.upsert('busy-bulk', {}, 1);
+      const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => stores.callWindows.take('busy-bulk', 10_000 + i, MINUTE, 5)));
+      assert.equal(answers.filter((answer) => answer === null).length, 5);
+      for (const answer of answers.filter((a) => a !== null)) assert.ok(answer! >= 10_000 && answer! < 10_020);
+      // Probe how many calls are stored: a limit of 6 leaves room for exactly one more.
+      assert.equal(await stores.callWindows.take('busy-bulk', 10_100, MINUTE, 6), null, 'at most 5 calls were recorded');
+      assert.notEqual(await stores.callWindows.take('busy-bulk', 10_100, MINUTE, 6), null, 'at least 5 calls were recorded');
+    });
+
     batchesAndVisitsContract(() => stores);
   });
 }

@@ -65,7 +65,7 @@ export function registerBatchRoutes(
       const declared = Number(request.headers['content-length']);
       let body: BatchBody | undefined;
       try {
-        rateLimiter.take(client.code, now());
+        await rateLimiter.take(client.code, now());
         if (declared >= limits.maxBatchBodyBytes) throw new PayloadTooLargeError(tooLargeMessage(limits), 'batch_too_large');
         body = await openBatchBody(request, limits);
         const batch = await intake.accept(client, apiVersion, body.stream, { requirePrefix: !body.multipart });
