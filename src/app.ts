@@ -6,6 +6,7 @@ import { frameworkErrors, registerErrorHandling } from './http/error-handler.js'
 import { refuseOversizedBeforeContinue } from './http/expect-continue.js';
 import { registerStrictJsonBodies } from './http/json-body.js';
 import { registerMetrics } from './http/metrics.js';
+import { registerResponseBursts } from './http/response-bursts.js';
 import { ProfileApiAccess } from './http/profile-api-access.js';
 import { BatchFiles } from './features/batches/batch-files.js';
 import { BatchIntake } from './features/batches/batch-intake.js';
@@ -121,6 +122,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     for (const method of [route.method].flat()) routes.push({ method, url: route.url });
   });
 
+  registerResponseBursts(http);
   registerMetrics(http, (header) => services.credentials.authorizeAdmin(header));
   registerHealthRoutes(http, { ping: stores.ping });
   registerUpdateRoutes(http, { access, profiles: services.profiles, limits: config.limits });
