@@ -1,31 +1,19 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { applyWrites } from '../src/domain/attributes.js';
 import type { VisitorIdRef } from '../src/domain/identity.js';
 import type { ProfileWrite } from '../src/features/profiles/profiles-store.js';
 import type { VisitWrite } from '../src/features/delivery/visits-store.js';
-import { migratePostgres, openPool, type PgPool } from '../src/store/postgres/database.js';
 import { PgProfilesStore } from '../src/store/postgres/pg-profiles-store.js';
 import { PgVisitsStore } from '../src/store/postgres/pg-visits-store.js';
-import { startPostgres, type TestPostgres } from './support/postgres.js';
+import { poolsOnOneDatabase } from './support/postgres.js';
 
 /**
  * Each PostgreSQL node remembers where the ids it read pointed (PgProfilesStore's key hints). When
  * another node moves or deletes an id, the remembered key is stale: reads and writes through the
  * first node must still reach the profile the id points to now.
  */
-let postgres: TestPostgres;
-const pools: PgPool[] = [];
-before(async () => {
-  postgres = await startPostgres();
-  const url = await postgres.createDatabase();
-  pools.push(openPool(url, 4), openPool(url, 4));
-  await migratePostgres(pools[0]!);
-});
-after(async () => {
-  for (const pool of pools) await pool.end();
-  await postgres.stop();
-});
+const pools = poolsOnOneDatabase(2, 4);
 
 const tnt = (value: string): VisitorIdRef => ({ kind: 'tntId', value });
 const third = (value: string): VisitorIdRef => ({ kind: 'thirdPartyId', value });

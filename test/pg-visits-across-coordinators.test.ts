@@ -1,30 +1,18 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { applyWrites } from '../src/domain/attributes.js';
 import type { VisitorIdRef } from '../src/domain/identity.js';
 import type { VisitWrite } from '../src/features/delivery/visits-store.js';
-import { migratePostgres, openPool, type PgPool } from '../src/store/postgres/database.js';
 import { PgProfilesStore } from '../src/store/postgres/pg-profiles-store.js';
 import { PgVisitsStore } from '../src/store/postgres/pg-visits-store.js';
-import { startPostgres, type TestPostgres } from './support/postgres.js';
+import { poolsOnOneDatabase } from './support/postgres.js';
 
 /**
  * On Citus with several coordinators, advisory locks taken through one coordinator do not queue
  * visits that go through another. Visits must stay correct without them: two store instances on
  * two pools (two nodes) with `lockIds: false` receive the same first logins at once.
  */
-let postgres: TestPostgres;
-const pools: PgPool[] = [];
-before(async () => {
-  postgres = await startPostgres();
-  const url = await postgres.createDatabase();
-  pools.push(openPool(url, 10), openPool(url, 10));
-  await migratePostgres(pools[0]!);
-});
-after(async () => {
-  for (const pool of pools) await pool.end();
-  await postgres.stop();
-});
+const pools = poolsOnOneDatabase(2, 10);
 
 const tnt = (value: string): VisitorIdRef => ({ kind: 'tntId', value });
 const third = (value: string): VisitorIdRef => ({ kind: 'thirdPartyId', value });

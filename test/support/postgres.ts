@@ -3,7 +3,9 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { after, before } from 'node:test';
 import pg from 'pg';
+import { migratePostgres, openPool, type PgPool } from '../../src/store/postgres/database.js';
 
 /**
  * A throwaway PostgreSQL server for tests: initdb into a temporary directory, a free loopback
@@ -116,4 +118,25 @@ export async function createDatabaseOn(adminUrl: string): Promise<string> {
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   return url.toString();
+}
+
+/**
+ * For tests of several nodes on one database without server processes: registers before/after
+ * hooks that start a throwaway server, create and migrate one database, and open `count` pools on
+ * it, one per simulated node. The returned array is filled once the `before` hook has run.
+ */
+export function poolsOnOneDatabase(count: number, poolSize = 10): PgPool[] {
+  let postgres: TestPostgres;
+  const pools: PgPool[] = [];
+  before(async () => {
+    postgres = await startPostgres();
+    const url = await postgres.createDatabase();
+    for (let i = 0; i < count; i++) pools.push(openPool(url, poolSize));
+    await migratePostgres(pools[0]!);
+  });
+  after(async () => {
+    for (const pool of pools) await pool.end();
+    await postgres.stop();
+  });
+  return pools;
 }
