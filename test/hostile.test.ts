@@ -3,10 +3,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import Database from 'better-sqlite3';
-import { DATABASE_FILE } from '../src/store/sqlite/database.js';
 import { buildRequest, rawRequest, type RawResponse } from './support/raw-http.js';
 import { admin, startTestServer, type TestServer } from './support/server.js';
+import { inspectStore, type StoreInspector } from './support/store-inspector.js';
 
 /**
  * The hostile-input corpus (test/hostile/*.json, format in test/hostile/README.md): every case is
@@ -59,7 +58,7 @@ const LEAKS: Array<[string, RegExp]> = [
 let server: TestServer;
 let port: number;
 let acmeToken: string;
-let db: Database.Database;
+let store: StoreInspector;
 /** The batch id of the last accepted upload, for `{{lastBatchId}}` in follow-up steps. */
 let lastBatchId = '';
 
@@ -86,23 +85,21 @@ async function send(step: Step): Promise<RawResponse> {
 }
 
 /** Every row of every table plus the stored batch files: what "no change in the store" compares. */
-function snapshot(): string {
-  const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all() as string[];
-  const rows = tables.map((t) => `${t}=${JSON.stringify(db.prepare(`SELECT * FROM "${t}"`).raw().all(), (_k, v: unknown) => (Buffer.isBuffer(v) ? v.toString('hex') : v))}`);
+async function snapshot(): Promise<string> {
   const batchDir = path.join(server.dataDir, 'batches');
   // `.upload` files are uploads in flight: one whose connection broke is removed when the server
   // notices, which may be just after it has answered the client.
   const files = fs.existsSync(batchDir) ? fs.readdirSync(batchDir).filter((f) => !f.endsWith('.upload')).sort() : [];
-  return `${rows.join('\n')}\nfiles=${files.join(',')}`;
+  return `${await store.snapshot()}\nfiles=${files.join(',')}`;
 }
 
 /** Accepted batches are applied in the background: wait until none is left, so snapshots are stable. */
 async function settle(): Promise<void> {
-  const unfinished = db.prepare("SELECT count(*) FROM batches WHERE status = 'incomplete'").pluck();
+  const unfinished = async () => Number((await store.all("SELECT count(*) AS n FROM batches WHERE status = 'incomplete'"))[0]!.n);
   const batchDir = path.join(server.dataDir, 'batches');
   // A finished batch's body file is removed just after the batch is marked complete.
-  const busy = () => (unfinished.get() as number) > 0 || (fs.existsSync(batchDir) && fs.readdirSync(batchDir).some((f) => f.endsWith('.batch')));
-  for (let i = 0; i < 2000 && busy(); i++) await new Promise((r) => setTimeout(r, 10));
+  const busy = async () => (await unfinished()) > 0 || (fs.existsSync(batchDir) && fs.readdirSync(batchDir).some((f) => f.endsWith('.batch')));
+  for (let i = 0; i < 2000 && (await busy()); i++) await new Promise((r) => setTimeout(r, 10));
 }
 
 function parsedBody(response: RawResponse): unknown {
@@ -158,11 +155,11 @@ before(async () => {
   ] as const) {
     assert.equal((await admin(server, 'POST', `/admin/v1/clients/${client}/profiles`, body)).status, 201);
   }
-  db = new Database(path.join(server.dataDir, DATABASE_FILE), { readonly: true, fileMustExist: true });
+  store = await inspectStore(server);
 });
 
 after(async () => {
-  db?.close();
+  await store?.close();
   await server?.dispose();
   if (RECORD) {
     for (const { file, cases } of corpus) fs.writeFileSync(path.join(CORPUS_DIR, file), JSON.stringify(cases, null, 2) + '\n');
@@ -180,14 +177,14 @@ for (const { file, cases } of corpus) {
     for (const hostile of cases) {
       test(hostile.name, async () => {
         await settle();
-        const before = snapshot();
+        const before = await snapshot();
         const response = await send(hostile);
         if (RECORD) record(hostile.name, hostile.expect, response);
         checkAnswer(hostile.name, response, hostile.expect);
         await settle();
         const mayChange = hostile.mutates ?? (response.status >= 200 && response.status < 300);
         if (!mayChange) {
-          const afterwards = snapshot();
+          const afterwards = await snapshot();
           const changed = afterwards.split('\n').filter((line) => !before.split('\n').includes(line));
           assert.ok(afterwards === before, `${hostile.name}: a refused request changed the store: ${changed.join('\n').slice(0, 500)}`);
         }

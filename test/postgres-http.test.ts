@@ -8,8 +8,9 @@ import { startPostgres, type TestPostgres } from './support/postgres.js';
 /**
  * The HTTP behaviour on PostgreSQL: delivery, bulk, single update, fetch and admin test files run
  * unchanged against servers on a throwaway PostgreSQL (test/support/server.ts gives each test
- * server its own database when PROFILE_EDGE_TEST_POSTGRES_ADMIN_URL is set); privacy.test.ts looks
- * into whichever database its server runs on. Files that read the SQLite file directly (merge
+ * server its own database when PROFILE_EDGE_TEST_POSTGRES_ADMIN_URL is set); privacy, tenant
+ * isolation and the hostile corpus look into whichever database their server runs on
+ * (test/support/store-inspector.ts). Files that read the SQLite file directly (merge
  * facts, crash end state, body files) are covered on PostgreSQL by the store contract suite and
  * test/postgres-scale-out.test.ts instead.
  */
@@ -26,6 +27,10 @@ const FILES = [
   'test/privacy.test.ts',
   'test/auth.test.ts',
   'test/cached-access.test.ts',
+  'test/tenant-isolation.test.ts',
+  'test/hostile.test.ts',
+  'test/concurrency.test.ts',
+  'test/server-limits.test.ts',
 ];
 
 let postgres: TestPostgres;

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import Database from 'better-sqlite3';
-import { DATABASE_FILE } from '../src/store/sqlite/database.js';
 import { batchIdOf, waitForBatch } from './support/batch.js';
 import { admin, bearer, startTestServer, type TestServer } from './support/server.js';
+import { inspectStore } from './support/store-inspector.js';
 
 /**
  * Tenant isolation (CONTRACT §1, §9): client alpha's profile token never reads or writes client
@@ -48,20 +47,20 @@ before(async () => {
 after(() => server.dispose());
 
 /** Everything stored for bravo: the client, its token record, profiles, ids, batches, failed rows. */
-function bravoState(): string {
-  const db = new Database(path.join(server.dataDir, DATABASE_FILE), { readonly: true });
+async function bravoState(): Promise<string> {
+  const store = await inspectStore(server);
   try {
-    const all = (sql: string) => JSON.stringify(db.prepare(sql).all('bravo'), (_k, v: unknown) => (Buffer.isBuffer(v) ? v.toString('hex') : v));
+    const all = async (sql: string) => JSON.stringify(await store.all(sql, 'bravo'), (_k, v: unknown) => (Buffer.isBuffer(v) ? v.toString('hex') : v));
     return [
-      all('SELECT * FROM clients WHERE code = ?'),
-      all('SELECT * FROM credentials WHERE client = ? ORDER BY id'),
-      all('SELECT * FROM profiles WHERE client = ? ORDER BY profile_key'),
-      all('SELECT * FROM profile_ids WHERE client = ? ORDER BY id_kind, id_value'),
-      all('SELECT * FROM batches WHERE client = ? ORDER BY batch_id'),
-      all('SELECT f.* FROM batch_failures f JOIN batches b USING (batch_id) WHERE b.client = ? ORDER BY f.batch_id, f.line'),
+      await all('SELECT * FROM clients WHERE code = ?'),
+      await all('SELECT * FROM credentials WHERE client = ? ORDER BY id'),
+      await all('SELECT * FROM profiles WHERE client = ? ORDER BY profile_key'),
+      await all('SELECT * FROM profile_ids WHERE client = ? ORDER BY id_kind, id_value'),
+      await all('SELECT * FROM batches WHERE client = ? ORDER BY batch_id'),
+      await all('SELECT f.* FROM batch_failures f JOIN batches b USING (batch_id) WHERE b.client = ? ORDER BY f.batch_id, f.line'),
     ].join('\n');
   } finally {
-    db.close();
+    await store.close();
   }
 }
 
@@ -159,7 +158,7 @@ function attacksOn(method: string, pattern: string): Attempt[] | 'no-client-data
 }
 
 test("alpha's token never reads or writes bravo's data, on every route in the route table", async () => {
-  const before = bravoState();
+  const before = await bravoState();
   assert.ok(before.includes(BRAVO_SECRET) && before.includes(BRAVO_FAILED_KEY) && before.includes(bravoBatchId), 'fixtures are in place');
   const routes = server.app.routes;
   assert.ok(routes.length >= 30, `route table looks incomplete: ${routes.length}`);
@@ -186,7 +185,7 @@ test("alpha's token never reads or writes bravo's data, on every route in the ro
   }
   // Let alpha's accepted batches finish before comparing.
   await new Promise((resolve) => setTimeout(resolve, 300));
-  assert.equal(bravoState(), before, "bravo's stored data changed");
+  assert.equal(await bravoState(), before, "bravo's stored data changed");
   assert.ok(attempts >= 40, `only ${attempts} attempts`);
 
   // And bravo still reads its own person with its own token.
