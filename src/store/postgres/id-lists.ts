@@ -10,11 +10,15 @@ import type { PgClient } from './database.js';
  *
  * Encoding: JSON `[[kind, value], …]`, sorted by kind then value, without duplicates.
  */
+/** `ids` sorted by kind then value, without duplicates. */
+export function uniqueIds(ids: Iterable<VisitorIdRef>): VisitorIdRef[] {
+  const unique = new Map<string, VisitorIdRef>();
+  for (const { kind, value } of ids) unique.set(`${kind}\u0000${value}`, { kind, value });
+  return [...unique.values()].sort((a, b) => (a.kind === b.kind ? compare(a.value, b.value) : compare(a.kind, b.kind)));
+}
+
 export function encodeIdList(ids: Iterable<VisitorIdRef>): string {
-  const unique = new Map<string, [IdKind, string]>();
-  for (const { kind, value } of ids) unique.set(`${kind}\u0000${value}`, [kind, value]);
-  const sorted = [...unique.values()].sort(([ka, va], [kb, vb]) => (ka === kb ? compare(va, vb) : compare(ka, kb)));
-  return JSON.stringify(sorted);
+  return JSON.stringify(uniqueIds(ids).map(({ kind, value }) => [kind, value]));
 }
 
 function compare(a: string, b: string): number {
@@ -23,11 +27,6 @@ function compare(a: string, b: string): number {
 
 export function decodeIdList(encoded: string): VisitorIdRef[] {
   return (JSON.parse(encoded) as Array<[IdKind, string]>).map(([kind, value]) => ({ kind, value }));
-}
-
-/** `ids` plus `more`, encoded. */
-export function withIds(encoded: string, more: readonly VisitorIdRef[]): string {
-  return encodeIdList([...decodeIdList(encoded), ...more]);
 }
 
 /** `ids` without `gone`, encoded. */

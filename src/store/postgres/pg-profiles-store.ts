@@ -10,12 +10,12 @@ import type {
   WrittenProfile,
 } from '../../features/profiles/profiles-store.js';
 import { inTransaction, type PgClient, type PgPool, RetryTransaction } from './database.js';
-import { decodeIdList, encodeIdList, unlinkIds } from './id-lists.js';
+import { decodeIdList, encodeIdList, uniqueIds, unlinkIds } from './id-lists.js';
 import { type ProfileRow, toStoredProfile as toProfile } from '../shared-rows.js';
 
-/** Whether a profile row lists `ref` among its ids. */
-function lists(row: PgProfileRow, ref: VisitorIdRef): boolean {
-  return decodeIdList(row.ids).some((id) => id.kind === ref.kind && id.value === ref.value);
+/** Whether `ids` holds `ref`. */
+function holds(ids: readonly VisitorIdRef[], ref: VisitorIdRef): boolean {
+  return ids.some((id) => id.kind === ref.kind && id.value === ref.value);
 }
 
 function newProfileKey(): string {
@@ -68,25 +68,30 @@ export class PgProfilesStore implements ProfilesStore {
   }
 
   /**
-   * The profile row `ref` points to, read without locks; `listed` when the row lists `ref` (always,
-   * but for ids linked before the id lists existed and left dangling). Ids and profiles are
-   * distributed by different keys, so this is one or two single-shard reads, never a join.
+   * The profile row `ref` points to, read without locks, with its decoded ids; `listed` when they
+   * hold `ref` (always, but for ids linked before the id lists existed and left dangling). Ids and
+   * profiles are distributed by different keys, so this is one or two single-shard reads, never a join.
    */
-  private async readByRef(client: string, ref: VisitorIdRef): Promise<{ row: PgProfileRow; listed: boolean } | undefined> {
+  private async readByRef(
+    client: string,
+    ref: VisitorIdRef,
+  ): Promise<{ row: PgProfileRow; ids: VisitorIdRef[]; listed: boolean } | undefined> {
     const hint = `${client}\u0000${ref.kind}\u0000${ref.value}`;
     const hinted = this.keyHints.get(hint);
     if (hinted !== undefined) {
       const row = await this.readProfile(this.pool, client, hinted, false);
-      if (row && lists(row, ref)) return { row, listed: true };
+      const ids = row ? decodeIdList(row.ids) : [];
+      if (row && holds(ids, ref)) return { row, ids, listed: true };
       this.keyHints.delete(hint);
     }
     const key = await this.keyOf(this.pool, client, ref, false);
     if (key === undefined) return undefined;
     const row = await this.readProfile(this.pool, client, key, false);
     if (!row) return undefined;
-    const listed = lists(row, ref);
+    const ids = decodeIdList(row.ids);
+    const listed = holds(ids, ref);
     if (listed) this.keyHints.set(hint, key);
-    return { row, listed };
+    return { row, ids, listed };
   }
 
   private async keyOf(db: PgClient | PgPool, client: string, ref: VisitorIdRef, lock: boolean): Promise<string | undefined> {
@@ -119,9 +124,8 @@ export class PgProfilesStore implements ProfilesStore {
   private async writeIfUnchanged(client: string, ref: VisitorIdRef, write: ProfileWrite): Promise<WrittenProfile | undefined> {
     const found = await this.readByRef(client, ref);
     if (!found?.listed || found.row.expires_at <= write.now) return undefined;
-    const { row } = found;
+    const { row, ids } = found;
     const key = row.profile_key;
-    const ids = decodeIdList(row.ids);
     const existing = toProfile(row);
     const attributes = write.apply(existing.attributes);
     const modifiedAt = lastModified(attributes, existing.createdAt);
@@ -193,7 +197,7 @@ export class PgProfilesStore implements ProfilesStore {
 
   /** Deletes a locked profile row (if any) with its ids and `alsoIds` that point at it. */
   private async purge(db: PgClient, client: string, key: string, row: PgProfileRow | undefined, alsoIds: readonly VisitorIdRef[] = []): Promise<VisitorIdRef[]> {
-    const ids = decodeIdList(encodeIdList([...(row ? decodeIdList(row.ids) : []), ...alsoIds]));
+    const ids = uniqueIds([...(row ? decodeIdList(row.ids) : []), ...alsoIds]);
     await unlinkIds(db, client, [{ key, ids }]);
     if (row) await db.query('DELETE FROM profiles WHERE client = $1 AND profile_key = $2', [client, key]);
     return ids;
