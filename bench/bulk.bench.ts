@@ -92,7 +92,10 @@ try {
   const rate = rows / result.seconds;
   const rawRate = raw.rows / raw.seconds;
   const singleRate = single.rows / single.seconds;
-  const load = os.loadavg().map((l) => l.toFixed(1)).join(' / ');
+  const load = os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' / ');
   const lines = [
     '## Bulk',
     '',

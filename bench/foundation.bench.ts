@@ -160,7 +160,18 @@ const [baseline, update, fetched] = rows as [Row, Row, Row];
 const base = baseline.result.requestsPerSecond;
 const failuresOf = (result: LoadResult) => result.non2xx + result.errors;
 const table = markdownTable(
-  ['Server / request', 'req/s', 'p50', 'p99', '× bare node', 'non-2xx', 'errors', 'peak RSS', 'server CPU per request', 'CPU server / load gen / others'],
+  [
+    'Server / request',
+    'req/s',
+    'p50',
+    'p99',
+    '× bare node',
+    'non-2xx',
+    'errors',
+    'peak RSS',
+    'server CPU per request',
+    'CPU server / load gen / others',
+  ],
   rows.map(({ label, result, peakRss }) => [
     label,
     formatRate(result.requestsPerSecond),
@@ -174,10 +185,12 @@ const table = markdownTable(
     formatCpu(result.cpu),
   ]),
 );
-const verdicts = ([
-  [AIMS.update, update],
-  [AIMS.fetch, fetched],
-] as const).map(([aim, row]) => {
+const verdicts = (
+  [
+    [AIMS.update, update],
+    [AIMS.fetch, fetched],
+  ] as const
+).map(([aim, row]) => {
   const verdict = judgeAim(aim, {
     ratio: ratioTo(base, row.result.requestsPerSecond),
     p99Ms: row.result.p99Ms,
@@ -188,7 +201,10 @@ const verdicts = ([
 const allRounds = rows.map(
   ({ label, rounds }) =>
     `- ${label}: ${rounds
-      .map((round) => `${formatRate(round.requestsPerSecond)} req/s, p99 ${formatMs(round.p99Ms)}, others ${round.cpu ? round.cpu.others.toFixed(2) : 'n/a'}`)
+      .map(
+        (round) =>
+          `${formatRate(round.requestsPerSecond)} req/s, p99 ${formatMs(round.p99Ms)}, others ${round.cpu ? round.cpu.others.toFixed(2) : 'n/a'}`,
+      )
       .join(' · ')}`,
 );
 const otherCodes = rows.flatMap(({ label, rounds }) =>

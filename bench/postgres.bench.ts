@@ -69,7 +69,11 @@ async function serve(databaseUrl: string, workers: number): Promise<Node> {
 
 async function untilComplete(url: string, batchId: string, client: string, token: string): Promise<string> {
   for (;;) {
-    const xml = await (await fetch(`${url}/m2/${client}/profile/batchStatus?batchId=${batchId}&showDetails=true`, { headers: { authorization: `Bearer ${token}` } })).text();
+    const xml = await (
+      await fetch(`${url}/m2/${client}/profile/batchStatus?batchId=${batchId}&showDetails=true`, {
+        headers: { authorization: `Bearer ${token}` },
+      })
+    ).text();
     if (xmlField(xml, 'status') !== 'incomplete') return xml;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
@@ -84,7 +88,8 @@ async function timedBulk(url: string, token: string, batches: Array<{ client: st
       const batchId = new URL(xmlField(answer.body, 'batchStatus') ?? 'http://x/').searchParams.get('batchId');
       if (answer.status !== 200 || !batchId) throw new Error(`upload refused: ${answer.status} ${answer.body}`);
       const xml = await untilComplete(url, batchId, client, token);
-      if (xmlField(xml, 'status') !== 'complete' || xmlField(xml, 'failedUpdates') !== '0') throw new Error(`batch did not complete cleanly: ${xml}`);
+      if (xmlField(xml, 'status') !== 'complete' || xmlField(xml, 'failedUpdates') !== '0')
+        throw new Error(`batch did not complete cleanly: ${xml}`);
     }),
   );
   return (performance.now() - started) / 1000;
@@ -131,7 +136,10 @@ try {
   const results: Record<'one' | 'two', LoadResult[]> = { one: [], two: [] };
   const rawRates: number[] = [];
   for (let round = 0; round < settings.rounds; round++) {
-    for (const [label, node] of [['one', one], ['two', two]] as const) {
+    for (const [label, node] of [
+      ['one', one],
+      ['two', two],
+    ] as const) {
       log(`single update round ${round + 1}/${settings.rounds}: ${label}`);
       results[label].push(
         await runLoad({

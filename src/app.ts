@@ -115,7 +115,11 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   });
   registerErrorHandling(http);
   refuseOversizedBeforeContinue(http, (url) =>
-    url.includes('/batchUpdate') ? config.limits.maxBatchBodyBytes : url.startsWith('/m2/') ? config.limits.maxUpdateBodyBytes : config.limits.maxDeliveryBodyBytes,
+    url.includes('/batchUpdate')
+      ? config.limits.maxBatchBodyBytes
+      : url.startsWith('/m2/')
+        ? config.limits.maxUpdateBodyBytes
+        : config.limits.maxDeliveryBodyBytes,
   );
   const routes: RouteEntry[] = [];
   http.addHook('onRoute', (route) => {
@@ -129,7 +133,15 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   registerFetchRoutes(http, { access, profiles: services.profiles, limits: config.limits });
   registerDeliveryRoutes(http, { delivery: services.delivery, limits: config.limits });
 
-  const batchProcessor = new BatchProcessor(stores.batches, batchBodies, services.clients, services.profiles, clock, config.limits, http.log);
+  const batchProcessor = new BatchProcessor(
+    stores.batches,
+    batchBodies,
+    services.clients,
+    services.profiles,
+    clock,
+    config.limits,
+    http.log,
+  );
   const intake = new BatchIntake(stores.batches, batchBodies, clock, config.limits, () => batchProcessor.wake());
   registerBatchRoutes(http, {
     access,

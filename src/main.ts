@@ -13,7 +13,12 @@ const program = new Command()
   .description('Self-hostable visitor-profile server, wire-compatible with Adobe Target profile APIs')
   .showHelpAfterError()
   .addOption(new Option('--url <url>', 'server the client commands talk to').env('PROFILE_EDGE_URL'))
-  .addOption(new Option('--admin-key <key>', 'admin key for the client commands (default: PROFILE_EDGE_ADMIN_KEY, then the first-start secrets file)'))
+  .addOption(
+    new Option(
+      '--admin-key <key>',
+      'admin key for the client commands (default: PROFILE_EDGE_ADMIN_KEY, then the first-start secrets file)',
+    ),
+  )
   .addOption(new Option('--data-dir <dir>', 'data directory').env('PROFILE_EDGE_DATA_DIR'));
 
 program

@@ -35,18 +35,31 @@ describe('clients', () => {
     assert.equal(updated.body.imsOrgId, 'ABC123@AdobeOrg', 'settings not named are kept');
     assert.equal(updated.body.updatedAt, '2026-11-24T12:00:01.000Z');
     const list = await json(admin(server, 'GET', '/admin/v1/clients'));
-    assert.deepEqual((list.body.clients as Array<{ client: string }>).map((c) => c.client), ['demo', 'shop-eu']);
+    assert.deepEqual(
+      (list.body.clients as Array<{ client: string }>).map((c) => c.client),
+      ['demo', 'shop-eu'],
+    );
   });
 
   test('invalid client codes and settings are refused with the field named', async () => {
     const cases: Array<[string, unknown, number, string]> = [
       ['/admin/v1/clients/bad%20code', {}, 400, "client code 'bad code' is invalid: use 1 to 64 letters, digits, '_' or '-'"],
-      [`/admin/v1/clients/${'a'.repeat(65)}`, {}, 400, `client code '${'a'.repeat(65)}' is invalid: use 1 to 64 letters, digits, '_' or '-'`],
+      [
+        `/admin/v1/clients/${'a'.repeat(65)}`,
+        {},
+        400,
+        `client code '${'a'.repeat(65)}' is invalid: use 1 to 64 letters, digits, '_' or '-'`,
+      ],
       ['/admin/v1/clients/x1', { profileLifetimeDays: 91 }, 400, 'profileLifetimeDays must be a whole number from 1 to 90'],
       ['/admin/v1/clients/x1', { profileLifetimeDays: 0 }, 400, 'profileLifetimeDays must be a whole number from 1 to 90'],
       ['/admin/v1/clients/x1', { requireAuth: 'yes' }, 400, 'requireAuth must be true or false'],
       ['/admin/v1/clients/x1', { imsOrgId: 'nope' }, 400, "imsOrgId must look like 'ABC123@AdobeOrg', or be null"],
-      ['/admin/v1/clients/x1', { colour: 'red' }, 400, "unknown client setting 'colour' (known: requireAuth, profileLifetimeDays, imsOrgId)"],
+      [
+        '/admin/v1/clients/x1',
+        { colour: 'red' },
+        400,
+        "unknown client setting 'colour' (known: requireAuth, profileLifetimeDays, imsOrgId)",
+      ],
       ['/admin/v1/clients/x1', [1, 2], 400, 'client settings must be a JSON object'],
       ['/admin/v1/clients/x2', { imsOrgId: 'ABC123@AdobeOrg' }, 409, "imsOrgId ABC123@AdobeOrg already belongs to client 'shop-eu'"],
     ];
@@ -77,7 +90,9 @@ describe('profiles through the admin API', () => {
     assert.equal(created.body.visitorId, 'kiosk-visitor');
     assert.deepEqual(created.body.ids, { thirdPartyId: ['loyalty-77'], tntId: ['kiosk-visitor'] });
 
-    const updated = await json(admin(server, 'POST', '/admin/v1/clients/demo/profiles', { thirdPartyId: 'loyalty-77', attributes: { tier: '', city: 'Paris' } }));
+    const updated = await json(
+      admin(server, 'POST', '/admin/v1/clients/demo/profiles', { thirdPartyId: 'loyalty-77', attributes: { tier: '', city: 'Paris' } }),
+    );
     assert.equal(updated.status, 200);
     const attributes = updated.body.profileAttributes as Record<string, { value: string }>;
     assert.equal(attributes.tier!.value, 'gold', 'an empty value never removes anything');
@@ -124,7 +139,9 @@ describe('profiles through the admin API', () => {
       assert.deepEqual(await json(admin(server, 'POST', '/admin/v1/clients/demo/profiles', body)), { status, body: { status, message } });
     }
     await admin(server, 'POST', '/admin/v1/clients/demo/profiles', { tntId: 'p-two', thirdPartyId: 'p-two-crm', attributes: {} });
-    const conflict = await json(admin(server, 'POST', '/admin/v1/clients/demo/profiles', { tntId: 'p-one', thirdPartyId: 'p-two-crm', attributes: { a: '3' } }));
+    const conflict = await json(
+      admin(server, 'POST', '/admin/v1/clients/demo/profiles', { tntId: 'p-one', thirdPartyId: 'p-two-crm', attributes: { a: '3' } }),
+    );
     assert.deepEqual(conflict, { status: 409, body: { status: 409, message: 'the ids given belong to two different profiles' } });
     const one = await json(admin(server, 'GET', '/admin/v1/clients/demo/profiles/tntId/p-one'));
     assert.equal((one.body.profileAttributes as Record<string, { value: string }>).a!.value, '1');

@@ -59,7 +59,9 @@ async function sql(databaseUrl: string, text: string, params: unknown[] = []): P
 
 /** A profile fetch for a visitor that does not exist: 404 once the client and the token pass. */
 async function fetchStatus(url: string, token?: string): Promise<number> {
-  const response = await fetch(`${url}/rest/v1/profiles/nobody?client=demo`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+  const response = await fetch(`${url}/rest/v1/profiles/nobody?client=demo`, {
+    headers: token ? { authorization: `Bearer ${token}` } : {},
+  });
   await response.arrayBuffer();
   return response.status;
 }
@@ -114,7 +116,9 @@ describe('the client and token cache on several PostgreSQL nodes', () => {
       const { accessToken: newToken } = (await issued.json()) as { accessToken: string };
 
       const tookMs = await seenWithin(SEEN_WITHIN_MS, 403, onB(oldToken));
-      const refused = await fetch(`${b.server.url}/rest/v1/profiles/nobody?client=demo`, { headers: { authorization: `Bearer ${oldToken}` } });
+      const refused = await fetch(`${b.server.url}/rest/v1/profiles/nobody?client=demo`, {
+        headers: { authorization: `Bearer ${oldToken}` },
+      });
       assert.deepEqual(await refused.json(), { status: 403, message: 'The profile token has been revoked' });
       assert.equal(await onB(newToken)(), 404, 'the new token works on B');
       assert.equal(await fetchStatus(a.server.url, oldToken), 403, 'and A, which made the change, refuses the old one');
@@ -191,7 +195,9 @@ describe('AuthChangeListener', () => {
       assert.deepEqual(events, ['listening'], 'one change heard: the rolled-back one was never sent');
 
       events.length = 0;
-      await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%'`);
+      await admin.query(
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%'`,
+      );
       await until(() => !listener.listening);
       await until(() => listener.listening);
       assert.deepEqual(events, ['not listening', 'listening'], 'caches dropped when the connection went, and again once listening');

@@ -39,9 +39,15 @@ describe('profile API tokens', () => {
       body: { status: 401, message: 'Client demo requires authentication: send Authorization: Bearer <profile token>' },
     });
     assert.equal((await fetchAs('demo', 'Basic abc')).status, 401);
-    assert.deepEqual(await fetchAs('demo', 'Bearer not-a-token'), { status: 403, body: { status: 403, message: 'The profile token is not valid' } });
+    assert.deepEqual(await fetchAs('demo', 'Bearer not-a-token'), {
+      status: 403,
+      body: { status: 403, message: 'The profile token is not valid' },
+    });
     const tampered = server.demoToken.slice(0, -2) + (server.demoToken.endsWith('AA') ? 'BB' : 'AA');
-    assert.deepEqual(await fetchAs('demo', `Bearer ${tampered}`), { status: 403, body: { status: 403, message: 'The profile token is not valid' } });
+    assert.deepEqual(await fetchAs('demo', `Bearer ${tampered}`), {
+      status: 403,
+      body: { status: 403, message: 'The profile token is not valid' },
+    });
     assert.deepEqual(await fetchAs('demo', `Bearer ${acmeToken}`), {
       status: 403,
       body: { status: 403, message: 'The profile token is not valid for client demo' },
@@ -74,12 +80,19 @@ describe('profile API tokens', () => {
     const ok = await server.fetch('/rest/v1/profiles/r1?client=rotating', { headers: bearer(firstDoc.accessToken as string) });
     assert.equal(ok.status, 200);
 
-    const second = (await (await admin(server, 'POST', '/admin/v1/clients/rotating/authentication/token?authorizationScope=profile_api')).json()) as Record<string, unknown>;
+    const second = (await (
+      await admin(server, 'POST', '/admin/v1/clients/rotating/authentication/token?authorizationScope=profile_api')
+    ).json()) as Record<string, unknown>;
     const revoked = await server.fetch('/rest/v1/profiles/r1?client=rotating', { headers: bearer(firstDoc.accessToken as string) });
     assert.deepEqual(await revoked.json(), { status: 403, message: 'The profile token has been revoked' });
-    assert.equal((await server.fetch('/rest/v1/profiles/r1?client=rotating', { headers: bearer(second.accessToken as string) })).status, 200);
+    assert.equal(
+      (await server.fetch('/rest/v1/profiles/r1?client=rotating', { headers: bearer(second.accessToken as string) })).status,
+      200,
+    );
 
-    const described = (await (await admin(server, 'GET', '/admin/v1/clients/rotating/authentication/token?authorizationScope=profile_api')).json()) as Record<string, unknown>;
+    const described = (await (
+      await admin(server, 'GET', '/admin/v1/clients/rotating/authentication/token?authorizationScope=profile_api')
+    ).json()) as Record<string, unknown>;
     assert.equal(described.accessToken, undefined, 'only a hash is stored, so the secret cannot be shown again');
     assert.equal(described.tokenId, second.tokenId);
 
@@ -91,7 +104,9 @@ describe('profile API tokens', () => {
 
   test('tokens expire', async () => {
     await admin(server, 'PUT', '/admin/v1/clients/expiring', {});
-    const doc = (await (await admin(server, 'POST', '/admin/v1/clients/expiring/authentication/token?authorizationScope=profile_api')).json()) as { accessToken: string };
+    const doc = (await (
+      await admin(server, 'POST', '/admin/v1/clients/expiring/authentication/token?authorizationScope=profile_api')
+    ).json()) as { accessToken: string };
     await admin(server, 'POST', '/admin/v1/clients/expiring/profiles', { tntId: 'e1', attributes: { a: '1' } });
     // Profiles live 14 days, tokens 90: extend the profile so that only the token is at stake.
     await admin(server, 'PUT', '/admin/v1/clients/expiring', { profileLifetimeDays: 90 });
@@ -124,7 +139,11 @@ describe('the admin key', () => {
       ['DELETE', '/admin/v1/clients/demo/profiles/tntId/shared-id'],
       ['POST', '/admin/v1/clients/demo/authentication/token?authorizationScope=profile_api'],
     ]) {
-      const response = await server.fetch(path!, { method, headers: { ...bearer(server.demoToken), 'content-type': 'application/json' }, body: method === 'DELETE' ? undefined : '{}' });
+      const response = await server.fetch(path!, {
+        method,
+        headers: { ...bearer(server.demoToken), 'content-type': 'application/json' },
+        body: method === 'DELETE' ? undefined : '{}',
+      });
       assert.equal(response.status, 403, `${method} ${path}`);
     }
     assert.equal((await fetchAs('demo', `Bearer ${server.demoToken}`)).status, 200, 'nothing was deleted');

@@ -30,7 +30,10 @@ test('batch upload streams a file, waits for processing and prints the counters;
   // No --token: for client demo the CLI finds DEMO_TOKEN in the data dir's first-start secrets.
   const run = await cli(['batch', 'upload', file, '--client', 'demo']);
   assert.equal(run.code, 0, run.stderr);
-  assert.match(run.stdout, /^batchId: demo-\d{13}-\d{8}\nstatus: complete\nbatchSize: 2\nconsumedCount: 2\nsuccessfulUpdates: 2\nprofilesNotFound: 0\nfailedUpdates: 0\n$/);
+  assert.match(
+    run.stdout,
+    /^batchId: demo-\d{13}-\d{8}\nstatus: complete\nbatchSize: 2\nconsumedCount: 2\nsuccessfulUpdates: 2\nprofilesNotFound: 0\nfailedUpdates: 0\n$/,
+  );
   assert.deepEqual(await profileValues(server, '/rest/v1/profiles/cli-2?client=demo'), { plan: 'free' });
 });
 
@@ -38,7 +41,10 @@ test('batch upload prints each failed row with its line and exits 3; --v1 counts
   const file = batchFile('batch=pcId,plan\ncli-1,team\ncli-new,x\ncli-2,%zz\n');
   const run = await cli(['batch', 'upload', file, '--client', 'demo', '--v1', '--token', server.demoToken]);
   assert.equal(run.code, 3, run.stderr);
-  assert.match(run.stdout, /successfulUpdates: 1\nprofilesNotFound: 1\nfailedUpdates: 1\nfailed line 4 \(key cli-2\): column 2 has an undecodable percent-encoding: '%zz'\n$/);
+  assert.match(
+    run.stdout,
+    /successfulUpdates: 1\nprofilesNotFound: 1\nfailedUpdates: 1\nfailed line 4 \(key cli-2\): column 2 has an undecodable percent-encoding: '%zz'\n$/,
+  );
   assert.equal(await profileValues(server, '/rest/v1/profiles/cli-new?client=demo'), null);
 });
 
@@ -47,7 +53,9 @@ test('a refused batch exits 1 with the server message; batch status shows a batc
   assert.equal(refused.code, 1);
   assert.match(refused.stderr, /batch refused \(400\): Header row must start with pcId or thirdPartyId, found 'mboxPC'/);
 
-  const wrongToken = await cli(['batch', 'upload', batchFile('batch=pcId,plan\nx,y\n'), '--client', 'demo'], { PROFILE_EDGE_TOKEN: 'nope' });
+  const wrongToken = await cli(['batch', 'upload', batchFile('batch=pcId,plan\nx,y\n'), '--client', 'demo'], {
+    PROFILE_EDGE_TOKEN: 'nope',
+  });
   assert.equal(wrongToken.code, 1);
   assert.match(wrongToken.stderr, /batch refused \(403\): The profile token is not valid/);
 

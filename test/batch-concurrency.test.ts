@@ -20,7 +20,9 @@ function rows(count: number, value: string, prefix = 'k'): string {
 }
 
 async function detailed(client: string, batchId: string, token: string): Promise<{ status: string; consumed: number }> {
-  const xml = await (await server.fetch(`/m2/${client}/profile/batchStatus?batchId=${batchId}&showDetails=true`, { headers: bearer(token) })).text();
+  const xml = await (
+    await server.fetch(`/m2/${client}/profile/batchStatus?batchId=${batchId}&showDetails=true`, { headers: bearer(token) })
+  ).text();
   return { status: xmlField(xml, 'status')!, consumed: Number(xmlField(xml, 'consumedCount')) };
 }
 
@@ -74,7 +76,10 @@ test('single updates keep answering, in between chunks, while a large batch is a
   const batchId = batchIdOf(answer.body);
   let calls = 0;
   while ((await detailed('demo', batchId, server.demoToken)).status === 'incomplete') {
-    const update = await server.fetch('/m2/demo/profile/update?mboxPC=busy-0&profile.live=' + calls, { method: 'POST', headers: bearer(server.demoToken) });
+    const update = await server.fetch('/m2/demo/profile/update?mboxPC=busy-0&profile.live=' + calls, {
+      method: 'POST',
+      headers: bearer(server.demoToken),
+    });
     assert.equal(update.status, 200);
     calls++;
   }

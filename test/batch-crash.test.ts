@@ -52,9 +52,12 @@ function endState(dataDir: string, batchId: string) {
       )
       .all() as Array<{ id: string; attributes: string }>;
     // Values only: modifiedAt stamps are the wall-clock time of each chunk and differ between runs.
-    for (const row of rows) profiles.set(row.id, JSON.stringify((JSON.parse(row.attributes) as Array<[string, string]>).map(([n, v]) => [n, v])));
+    for (const row of rows)
+      profiles.set(row.id, JSON.stringify((JSON.parse(row.attributes) as Array<[string, string]>).map(([n, v]) => [n, v])));
     const counters = db
-      .prepare('SELECT batch_size, consumed_count, successful_updates, profiles_not_found, failed_updates, status FROM batches WHERE batch_id = ?')
+      .prepare(
+        'SELECT batch_size, consumed_count, successful_updates, profiles_not_found, failed_updates, status FROM batches WHERE batch_id = ?',
+      )
       .get(batchId);
     const failures = db.prepare('SELECT line, profile_key, reason FROM batch_failures WHERE batch_id = ? ORDER BY line').all(batchId);
     return { profiles, counters, failures };

@@ -71,15 +71,17 @@ test('a streamed body without Content-Length is cut off at 50 MB with 413, raw a
   assert.match(await raw.text(), /Batch body must be smaller than 50 MB/);
 
   const boundary = 'profile-edge-boundary';
-  const multipart = await server.fetch(V2, {
-    method: 'POST',
-    headers: { ...bearer(server.demoToken), 'content-type': `multipart/form-data; boundary=${boundary}` },
-    body: body(
-      `--${boundary}\r\nContent-Disposition: form-data; name="batch"; filename="b.txt"\r\nContent-Type: text/plain\r\n\r\nbatch=pcId,n\n`,
-      `\r\n--${boundary}--\r\n`,
-    ),
-    duplex: 'half',
-  } as RequestInit).catch((err: unknown) => err as Error);
+  const multipart = await server
+    .fetch(V2, {
+      method: 'POST',
+      headers: { ...bearer(server.demoToken), 'content-type': `multipart/form-data; boundary=${boundary}` },
+      body: body(
+        `--${boundary}\r\nContent-Disposition: form-data; name="batch"; filename="b.txt"\r\nContent-Type: text/plain\r\n\r\nbatch=pcId,n\n`,
+        `\r\n--${boundary}--\r\n`,
+      ),
+      duplex: 'half',
+    } as RequestInit)
+    .catch((err: unknown) => err as Error);
   // The server may close the connection while the client is still sending; when it answers, it says 413.
   if (multipart instanceof Response) assert.equal(multipart.status, 413);
   assert.equal(await profileValues(server, '/rest/v1/profiles/streamed?client=demo'), null);
@@ -117,13 +119,17 @@ test('a batch whose stored body disappeared is reported stuck, with the reason i
   fs.rmSync(`${dataDir}/batches`, { recursive: true, force: true });
   const Database = (await import('better-sqlite3')).default;
   const db = new Database(`${dataDir}/profile-edge.db`);
-  db.prepare("UPDATE batches SET status = 'incomplete', consumed_count = 0, successful_updates = 0, next_offset = 13, next_line = 2 WHERE batch_id = ?").run(batchId);
+  db.prepare(
+    "UPDATE batches SET status = 'incomplete', consumed_count = 0, successful_updates = 0, next_offset = 13, next_line = 2 WHERE batch_id = ?",
+  ).run(batchId);
   db.close();
   const second = await startTestServer({ dataDir });
   try {
     const status = await waitForBatch(second, 'demo', batchId);
     assert.equal(xmlField(status, 'status'), 'stuck');
-    const report = (await (await second.fetch(`/m2/demo/profile/batchReport?batchId=${batchId}&format=json`, { headers: bearer(second.demoToken) })).json()) as {
+    const report = (await (
+      await second.fetch(`/m2/demo/profile/batchReport?batchId=${batchId}&format=json`, { headers: bearer(second.demoToken) })
+    ).json()) as {
       stuckReason: string;
     };
     assert.equal(report.stuckReason, 'the stored batch body is missing');

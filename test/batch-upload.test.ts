@@ -1,15 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import {
-  batchFile,
-  batchIdOf,
-  curlBatch,
-  detailedStatus,
-  failureReport,
-  profileValues,
-  waitForBatch,
-  xmlField,
-} from './support/batch.js';
+import { batchFile, batchIdOf, curlBatch, detailedStatus, failureReport, profileValues, waitForBatch, xmlField } from './support/batch.js';
 import { admin, bearer, startTestServer, type TestServer } from './support/server.js';
 
 let server: TestServer;
@@ -111,7 +102,9 @@ test('a row that would push a profile over 64 KB fails alone and leaves the prof
   const names = Array.from({ length: 14 }, (_, i) => `big${i}`);
   const value = 'v'.repeat(4990);
   const seven = (row: number) => Array.from({ length: 14 }, (_, i) => (Math.floor(i / 7) === row ? value : '')).join(',');
-  const batchId = await submit(`batch=pcId,${names.join(',')}\nbig-1,${seven(0)}\nbig-1,${seven(1)}\nbig-1,${Array(14).fill(value).join(',')}\n`);
+  const batchId = await submit(
+    `batch=pcId,${names.join(',')}\nbig-1,${seven(0)}\nbig-1,${seven(1)}\nbig-1,${Array(14).fill(value).join(',')}\n`,
+  );
   const status = await waitForBatch(server, 'demo', batchId);
   // Seven ~5 KB values fit (≈35 KB); fourteen would be ≈70 KB > 64 KB, so rows 3 and 4 fail.
   assert.equal(xmlField(status, 'failedUpdates'), '2');
@@ -226,14 +219,19 @@ test('upload, status and report need the client token (401 missing, 403 wrong); 
 
   const unknown = await server.fetch('/m2/demo/profile/batchStatus?batchId=demo-1-00000000', { headers: bearer(server.demoToken) });
   assert.equal(unknown.status, 404);
-  assert.equal(await unknown.text(), '<response><success>false</success><message>No batch demo-1-00000000 for client demo</message></response>');
+  assert.equal(
+    await unknown.text(),
+    '<response><success>false</success><message>No batch demo-1-00000000 for client demo</message></response>',
+  );
   const v2Path = await server.fetch(`/m2/demo/v2/profile/batchStatus?batchId=${batchId}`, { headers: bearer(server.demoToken) });
   assert.equal(v2Path.status, 200);
 });
 
 test("a batch id of client A is unknown to client B, even with B's valid token", async () => {
   await admin(server, 'PUT', '/admin/v1/clients/other', {});
-  const issued = (await (await admin(server, 'POST', '/admin/v1/clients/other/authentication/token?authorizationScope=profile_api')).json()) as {
+  const issued = (await (
+    await admin(server, 'POST', '/admin/v1/clients/other/authentication/token?authorizationScope=profile_api')
+  ).json()) as {
     accessToken: string;
   };
   const batchId = await submit('batch=pcId,a\ncross-1,v\n');
@@ -251,7 +249,9 @@ test('the failure report pages through every failed row, as XML by default and J
   const rows = Array.from({ length: 25 }, (_, i) => (i % 2 === 0 ? `page-${i},%zz` : `page-${i},ok`));
   const batchId = await submit(`batch=pcId,a\n${rows.join('\n')}\n`);
   await waitForBatch(server, 'demo', batchId);
-  const first = await server.fetch(`/m2/demo/profile/batchReport?batchId=${batchId}&limit=10&format=json`, { headers: bearer(server.demoToken) });
+  const first = await server.fetch(`/m2/demo/profile/batchReport?batchId=${batchId}&limit=10&format=json`, {
+    headers: bearer(server.demoToken),
+  });
   const page = (await first.json()) as { failedRows: Array<{ line: number }>; nextPage: string; failedUpdates: number };
   assert.equal(page.failedUpdates, 13);
   assert.deepEqual(
@@ -259,14 +259,19 @@ test('the failure report pages through every failed row, as XML by default and J
     [2, 4, 6, 8, 10, 12, 14, 16, 18, 20],
   );
   assert.equal(page.nextPage, `${server.url}/m2/demo/profile/batchReport?batchId=${batchId}&afterLine=20&limit=10&format=json`);
-  const second = (await (await fetch(page.nextPage, { headers: bearer(server.demoToken) })).json()) as { failedRows: Array<{ line: number }>; nextPage: null };
+  const second = (await (await fetch(page.nextPage, { headers: bearer(server.demoToken) })).json()) as {
+    failedRows: Array<{ line: number }>;
+    nextPage: null;
+  };
   assert.deepEqual(
     second.failedRows.map((r) => r.line),
     [22, 24, 26],
   );
   assert.equal(second.nextPage, null);
 
-  const xml = await (await server.fetch(`/m2/demo/profile/batchReport?batchId=${batchId}&afterLine=24`, { headers: bearer(server.demoToken) })).text();
+  const xml = await (
+    await server.fetch(`/m2/demo/profile/batchReport?batchId=${batchId}&afterLine=24`, { headers: bearer(server.demoToken) })
+  ).text();
   assert.equal(
     xml,
     `<response><batchId>${batchId}</batchId><status>complete</status><failedUpdates>13</failedUpdates><failedRows>` +

@@ -46,7 +46,10 @@ describe('benchmark reports', () => {
     });
     assert.equal(judgeAim(aim, { ratio: 0.29, p99Ms: 6, failures: 0 }).text, 'MISSED: 0.290× < 0.30×, p99 6 ms < 20 ms');
     assert.equal(judgeAim(aim, { ratio: 0.42, p99Ms: 20, failures: 0 }).text, 'MISSED: 0.420× ≥ 0.30×, p99 20 ms ≥ 20 ms');
-    assert.equal(judgeAim(aim, { ratio: 0.9, p99Ms: 2, failures: 17 }).text, 'MISSED: 0.900× ≥ 0.30×, p99 2 ms < 20 ms, 17 failed requests');
+    assert.equal(
+      judgeAim(aim, { ratio: 0.9, p99Ms: 2, failures: 17 }).text,
+      'MISSED: 0.900× ≥ 0.30×, p99 2 ms < 20 ms, 17 failed requests',
+    );
   });
 });
 
@@ -110,8 +113,20 @@ describe('reading /proc', () => {
     // With the database's pid given, its share is taken out of "others".
     // A backend that exited in between (pid 8) is left out; one that started (pid 9) counts whole.
     const withDatabase = cpuUseBetween(
-      { ...before, database: new Map([[5, 50], [8, 900]]) },
-      { ...after, database: new Map([[5, 150], [9, 50]]) },
+      {
+        ...before,
+        database: new Map([
+          [5, 50],
+          [8, 900],
+        ]),
+      },
+      {
+        ...after,
+        database: new Map([
+          [5, 150],
+          [9, 50],
+        ]),
+      },
     );
     assert.equal(withDatabase.database!.toFixed(2), '0.15');
     assert.equal(withDatabase.others.toFixed(2), '0.07');

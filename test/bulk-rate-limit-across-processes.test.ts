@@ -58,13 +58,22 @@ function uploadOnFreshConnection(baseUrl: string, token: string): Promise<Answer
       {
         method: 'POST',
         agent: false,
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'text/plain', 'content-length': Buffer.byteLength(body), connection: 'close' },
+        headers: {
+          authorization: `Bearer ${token}`,
+          'content-type': 'text/plain',
+          'content-length': Buffer.byteLength(body),
+          connection: 'close',
+        },
       },
       (response) => {
         const chunks: Buffer[] = [];
         response.on('data', (chunk: Buffer) => chunks.push(chunk));
         response.on('end', () =>
-          resolve({ status: response.statusCode!, retryAfter: response.headers['retry-after'] as string | undefined, body: Buffer.concat(chunks).toString() }),
+          resolve({
+            status: response.statusCode!,
+            retryAfter: response.headers['retry-after'] as string | undefined,
+            body: Buffer.concat(chunks).toString(),
+          }),
         );
       },
     );
@@ -75,7 +84,11 @@ function uploadOnFreshConnection(baseUrl: string, token: string): Promise<Answer
 
 /** Process ids that logged an incoming batch upload. */
 function uploadPids(server: ServerProcess): Set<string> {
-  return new Set([...server.output().matchAll(/"pid":(\d+)[^\n]*"msg":"incoming request"/g)].filter((m) => m[0].includes('batchUpdate')).map((m) => m[1]!));
+  return new Set(
+    [...server.output().matchAll(/"pid":(\d+)[^\n]*"msg":"incoming request"/g)]
+      .filter((m) => m[0].includes('batchUpdate'))
+      .map((m) => m[1]!),
+  );
 }
 
 async function untilWorkersListen(server: ServerProcess, workers: number): Promise<void> {

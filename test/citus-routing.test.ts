@@ -51,7 +51,9 @@ after(async () => {
   await postgres.stop();
 });
 
-describeStoreContract('postgres (recording statements)', async () => openStores(parseConfig({}, { databaseUrl: await postgres.createDatabase() })));
+describeStoreContract('postgres (recording statements)', async () =>
+  openStores(parseConfig({}, { databaseUrl: await postgres.createDatabase() })),
+);
 
 function routable(sql: string): boolean {
   const tables = new Set([...sql.matchAll(/\b(?:FROM|INTO|UPDATE|JOIN) (profiles|profile_ids)\b/g)].map((m) => m[1]!));
@@ -59,17 +61,29 @@ function routable(sql: string): boolean {
   if (tables.size !== 1) return false;
   const table = [...tables][0]!;
   if (KEYED_INSERT[table]!.test(sql)) return true;
-  const where = sql.split(/\bWHERE\b/).slice(1).join(' WHERE ');
+  const where = sql
+    .split(/\bWHERE\b/)
+    .slice(1)
+    .join(' WHERE ');
   return /\bclient = \$\d/.test(where) && DISTRIBUTION_KEY[table]!.test(where);
 }
 
 test('every statement on a per-visitor table names its distribution key', () => {
-  const visitorStatements = [...recorded].filter((sql) => VISITOR_TABLES.test(sql) && !/^(CREATE|ALTER|INSERT INTO schema_migrations)/.test(sql));
+  const visitorStatements = [...recorded].filter(
+    (sql) => VISITOR_TABLES.test(sql) && !/^(CREATE|ALTER|INSERT INTO schema_migrations)/.test(sql),
+  );
   assert.ok(visitorStatements.length >= 8, `recorded ${visitorStatements.length} statements`);
   const unroutable = visitorStatements.filter((sql) => !routable(sql) && !MULTI_SHARD_ALLOWED.some((allowed) => allowed.test(sql)));
   assert.deepEqual(unroutable, []);
   // The batch and visit paths ran, through their set-based and merge statements.
-  for (const expected of [/^INSERT INTO profiles .* FROM staged_profiles/, /FROM profile_ids WHERE .*id_value = ANY/, /pg_advisory_xact_lock/]) {
-    assert.ok([...recorded].some((sql) => expected.test(sql)), `a statement matching ${expected} was recorded`);
+  for (const expected of [
+    /^INSERT INTO profiles .* FROM staged_profiles/,
+    /FROM profile_ids WHERE .*id_value = ANY/,
+    /pg_advisory_xact_lock/,
+  ]) {
+    assert.ok(
+      [...recorded].some((sql) => expected.test(sql)),
+      `a statement matching ${expected} was recorded`,
+    );
   }
 });

@@ -35,7 +35,9 @@ test('concurrent first logins spread over two processes merge into one profile w
   const anonymous = await Promise.all(Array.from({ length: tabs }, (_, i) => call(i, { tntId: `xp-${i}` }, { [`anon${i}`]: 'kept' })));
   assert.ok(anonymous.every((r) => r.status === 200));
   const statuses = await Promise.all(
-    Array.from({ length: tabs }, (_, i) => call(i, { tntId: `xp-${i}`, thirdPartyId: 'xp-person' }, { [`login${i}`]: 'yes' }).then((r) => r.status)),
+    Array.from({ length: tabs }, (_, i) =>
+      call(i, { tntId: `xp-${i}`, thirdPartyId: 'xp-person' }, { [`login${i}`]: 'yes' }).then((r) => r.status),
+    ),
   );
   assert.deepEqual(new Set(statuses), new Set([200]));
 
@@ -46,10 +48,7 @@ test('concurrent first logins spread over two processes merge into one profile w
   }
   const db = new Database(path.join(server.dataDir, DATABASE_FILE), { readonly: true });
   try {
-    const keys = db
-      .prepare("SELECT DISTINCT profile_key FROM profile_ids WHERE client = 'demo' AND (id_value LIKE 'xp-%')")
-      .pluck()
-      .all();
+    const keys = db.prepare("SELECT DISTINCT profile_key FROM profile_ids WHERE client = 'demo' AND (id_value LIKE 'xp-%')").pluck().all();
     assert.equal(keys.length, 1, 'every tntId and the thirdPartyId lead to one profile');
   } finally {
     db.close();

@@ -11,8 +11,7 @@ before(async () => {
 after(() => server.dispose());
 
 const CONTEXT = { channel: 'web' };
-const params = (count: number, value = 'v') =>
-  Object.fromEntries(Array.from({ length: count }, (_, i) => [`p${i}`, value]));
+const params = (count: number, value = 'v') => Object.fromEntries(Array.from({ length: count }, (_, i) => [`p${i}`, value]));
 const mboxes = (count: number) => Array.from({ length: count }, (_, i) => ({ name: `m${i}`, index: i }));
 
 describe('answers in the Delivery API shape', () => {
@@ -40,9 +39,15 @@ describe('answers in the Delivery API shape', () => {
   });
 
   test('a request without requestId gets a fresh one; mbox indexes default to their position', async () => {
-    const { body } = await deliver(server, 'client=demo&sessionId=s1', { context: CONTEXT, execute: { mboxes: [{ name: 'a' }, { name: 'b' }] } });
+    const { body } = await deliver(server, 'client=demo&sessionId=s1', {
+      context: CONTEXT,
+      execute: { mboxes: [{ name: 'a' }, { name: 'b' }] },
+    });
     assert.match(body.requestId, /^[0-9a-f-]{36}$/);
-    assert.deepEqual(body.execute.mboxes.map((m: { index: number }) => m.index), [0, 1]);
+    assert.deepEqual(
+      body.execute.mboxes.map((m: { index: number }) => m.index),
+      [0, 1],
+    );
   });
 
   test('every id sent is echoed; a location hint is kept in the echo but not in the profile key', async () => {
@@ -98,8 +103,16 @@ describe('answers in the Delivery API shape', () => {
   });
 
   test('empty values never clear a stored attribute', async () => {
-    await deliver(server, 'client=demo&sessionId=s1', { context: CONTEXT, id: { tntId: 'keeper' }, execute: { pageLoad: { profileParameters: { color: 'red' } } } });
-    await deliver(server, 'client=demo&sessionId=s1', { context: CONTEXT, id: { tntId: 'keeper' }, execute: { pageLoad: { profileParameters: { color: '' } } } });
+    await deliver(server, 'client=demo&sessionId=s1', {
+      context: CONTEXT,
+      id: { tntId: 'keeper' },
+      execute: { pageLoad: { profileParameters: { color: 'red' } } },
+    });
+    await deliver(server, 'client=demo&sessionId=s1', {
+      context: CONTEXT,
+      id: { tntId: 'keeper' },
+      execute: { pageLoad: { profileParameters: { color: '' } } },
+    });
     assert.equal((await attributesOf(server, 'keeper'))?.color, 'red');
   });
 
@@ -150,7 +163,11 @@ describe('answers in the Delivery API shape', () => {
     const response = await server.fetch('/rest/v1/delivery?client=demo&sessionId=s1', {
       method: 'POST',
       headers: { 'content-type': 'text/plain' },
-      body: JSON.stringify({ context: { channel: 'web', beacon: true }, id: { tntId: 'beaconed' }, notifications: [{ id: 'n', profileParameters: { left: 'page' } }] }),
+      body: JSON.stringify({
+        context: { channel: 'web', beacon: true },
+        id: { tntId: 'beaconed' },
+        notifications: [{ id: 'n', profileParameters: { left: 'page' } }],
+      }),
     });
     assert.equal(response.status, 204);
     assert.equal(await response.text(), '');
@@ -180,7 +197,11 @@ describe('client resolution', () => {
         message: 'The client or imsOrgId query parameter is required: this server has 2 clients',
       });
       // Profiles never cross clients.
-      await deliver(server, 'client=acme&sessionId=s1', { context: CONTEXT, id: { tntId: 'acme-only' }, execute: { pageLoad: { profileParameters: { a: '1' } } } });
+      await deliver(server, 'client=acme&sessionId=s1', {
+        context: CONTEXT,
+        id: { tntId: 'acme-only' },
+        execute: { pageLoad: { profileParameters: { a: '1' } } },
+      });
       assert.equal(await attributesOf(server, 'acme-only'), null);
     } finally {
       // Leave the server with one client for the other tests of this file.
@@ -198,11 +219,26 @@ describe('validation: the whole request is refused with {status, message}, nothi
     ['a sessionId with }', 'client=demo&sessionId=a%7Db', { context: CONTEXT }, /^sessionId must be/],
     ['a sessionId with /', 'client=demo&sessionId=a%2Fb', { context: CONTEXT }, /^sessionId must be/],
     ['a sessionId of 129 characters', `client=demo&sessionId=${'s'.repeat(129)}`, { context: CONTEXT }, /^sessionId must be/],
-    ['two sessionIds', 'client=demo&sessionId=a&sessionId=b', { context: CONTEXT }, 'The sessionId query parameter is given more than once'],
+    [
+      'two sessionIds',
+      'client=demo&sessionId=a&sessionId=b',
+      { context: CONTEXT },
+      'The sessionId query parameter is given more than once',
+    ],
     ['a body that is not an object', 'client=demo&sessionId=s', [1, 2], 'Request body must be a JSON object with a context'],
     ['no context', 'client=demo&sessionId=s', { execute: {} }, 'context is required and must be an object'],
-    ['51 execute mboxes', 'client=demo&sessionId=s', { context: CONTEXT, execute: { mboxes: mboxes(51) } }, 'execute.mboxes: size must be between 0 and 50'],
-    ['51 prefetch mboxes', 'client=demo&sessionId=s', { context: CONTEXT, prefetch: { mboxes: mboxes(51) } }, 'prefetch.mboxes: size must be between 0 and 50'],
+    [
+      '51 execute mboxes',
+      'client=demo&sessionId=s',
+      { context: CONTEXT, execute: { mboxes: mboxes(51) } },
+      'execute.mboxes: size must be between 0 and 50',
+    ],
+    [
+      '51 prefetch mboxes',
+      'client=demo&sessionId=s',
+      { context: CONTEXT, prefetch: { mboxes: mboxes(51) } },
+      'prefetch.mboxes: size must be between 0 and 50',
+    ],
     [
       '51 profile parameters on an mbox',
       'client=demo&sessionId=s',
@@ -263,32 +299,72 @@ describe('validation: the whole request is refused with {status, message}, nothi
       { context: CONTEXT, execute: { pageLoad: { profileParameters: { a: { b: 1 } } } } },
       "execute.pageLoad.profileParameters: value of attribute 'a' must be a string, number or boolean",
     ],
-    ['an mbox without a name', 'client=demo&sessionId=s', { context: CONTEXT, execute: { mboxes: [{ index: 0 }] } }, 'execute.mboxes[0].name is required'],
+    [
+      'an mbox without a name',
+      'client=demo&sessionId=s',
+      { context: CONTEXT, execute: { mboxes: [{ index: 0 }] } },
+      'execute.mboxes[0].name is required',
+    ],
     [
       'a negative mbox index',
       'client=demo&sessionId=s',
       { context: CONTEXT, prefetch: { mboxes: [{ name: 'm', index: -1 }] } },
       'prefetch.mboxes[0].index must be a whole number of 0 or more',
     ],
-    ['a notification without id', 'client=demo&sessionId=s', { context: CONTEXT, notifications: [{ type: 'display' }] }, 'notifications[0].id is required'],
-    ['a blocklisted tntId', 'client=demo&sessionId=s', { context: CONTEXT, id: { tntId: 'undefined' } }, "id.tntId 'undefined' is not a usable visitor id"],
-    ['a tntId of 129 characters', 'client=demo&sessionId=s', { context: CONTEXT, id: { tntId: 't'.repeat(129) } }, 'id.tntId is longer than 128 characters'],
-    ['a tntId with a stray dot', 'client=demo&sessionId=s', { context: CONTEXT, id: { tntId: 'a.b' } }, /^id\.tntId may contain a '\.' only before a location hint/],
+    [
+      'a notification without id',
+      'client=demo&sessionId=s',
+      { context: CONTEXT, notifications: [{ type: 'display' }] },
+      'notifications[0].id is required',
+    ],
+    [
+      'a blocklisted tntId',
+      'client=demo&sessionId=s',
+      { context: CONTEXT, id: { tntId: 'undefined' } },
+      "id.tntId 'undefined' is not a usable visitor id",
+    ],
+    [
+      'a tntId of 129 characters',
+      'client=demo&sessionId=s',
+      { context: CONTEXT, id: { tntId: 't'.repeat(129) } },
+      'id.tntId is longer than 128 characters',
+    ],
+    [
+      'a tntId with a stray dot',
+      'client=demo&sessionId=s',
+      { context: CONTEXT, id: { tntId: 'a.b' } },
+      /^id\.tntId may contain a '\.' only before a location hint/,
+    ],
     [
       'a thirdPartyId of 129 characters',
       'client=demo&sessionId=s',
       { context: CONTEXT, id: { thirdPartyId: 'x'.repeat(129) } },
       'id.thirdPartyId is longer than 128 characters',
     ],
-    ['a thirdPartyId with /', 'client=demo&sessionId=s', { context: CONTEXT, id: { thirdPartyId: 'a/b' } }, "id.thirdPartyId must not contain '+' or '/'"],
-    ['a numeric thirdPartyId', 'client=demo&sessionId=s', { context: CONTEXT, id: { thirdPartyId: 42 } }, 'id.thirdPartyId must be a string'],
+    [
+      'a thirdPartyId with /',
+      'client=demo&sessionId=s',
+      { context: CONTEXT, id: { thirdPartyId: 'a/b' } },
+      "id.thirdPartyId must not contain '+' or '/'",
+    ],
+    [
+      'a numeric thirdPartyId',
+      'client=demo&sessionId=s',
+      { context: CONTEXT, id: { thirdPartyId: 42 } },
+      'id.thirdPartyId must be a string',
+    ],
     [
       'a customer id without integrationCode',
       'client=demo&sessionId=s',
       { context: CONTEXT, id: { customerIds: [{ id: 'c', authenticatedState: 'authenticated' }] } },
       'id.customerIds[0].integrationCode is required',
     ],
-    ['a requestId of 129 characters', 'client=demo&sessionId=s', { context: CONTEXT, requestId: 'r'.repeat(129) }, 'requestId is longer than 128 characters'],
+    [
+      'a requestId of 129 characters',
+      'client=demo&sessionId=s',
+      { context: CONTEXT, requestId: 'r'.repeat(129) },
+      'requestId is longer than 128 characters',
+    ],
     ['execute as an array', 'client=demo&sessionId=s', { context: CONTEXT, execute: [] }, 'execute must be an object'],
   ];
 
@@ -333,7 +409,11 @@ describe('validation: the whole request is refused with {status, message}, nothi
   test('a profile pushed past 64 KB is refused whole', async () => {
     const big = (prefix: string) => Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`${prefix}${i}`, 'v'.repeat(256)]));
     const call = (prefix: string) =>
-      deliver(server, 'client=demo&sessionId=s', { context: CONTEXT, id: { tntId: 'heavy' }, execute: { pageLoad: { profileParameters: big(prefix) } } });
+      deliver(server, 'client=demo&sessionId=s', {
+        context: CONTEXT,
+        id: { tntId: 'heavy' },
+        execute: { pageLoad: { profileParameters: big(prefix) } },
+      });
     // Each call adds ~12.9 KB: five fit in 64 KB, the sixth does not.
     for (const prefix of ['a', 'b', 'c', 'd', 'e']) assert.equal((await call(prefix)).status, 200);
     const over = await call('f');
@@ -357,7 +437,10 @@ describe('validation: the whole request is refused with {status, message}, nothi
       call('neighbour-2', { ok: '2' }),
       call('crowded', { small: 'fits' }),
     ]);
-    assert.deepEqual(answers.map((a) => a.status), [200, 400, 200, 200]);
+    assert.deepEqual(
+      answers.map((a) => a.status),
+      [200, 400, 200, 200],
+    );
     assert.equal((await attributesOf(server, 'neighbour-1'))?.ok, '1');
     assert.equal((await attributesOf(server, 'neighbour-2'))?.ok, '2');
     const after = await attributesOf(server, 'crowded');
@@ -406,7 +489,10 @@ describe('CORS for pages on other origins', () => {
 
   test('answers echo the Origin with credentials allowed, errors included', async () => {
     const origin = 'http://localhost:3000';
-    const ok = await deliver(server, 'client=demo&sessionId=s', JSON.stringify({ context: CONTEXT }), { 'content-type': 'text/plain', origin });
+    const ok = await deliver(server, 'client=demo&sessionId=s', JSON.stringify({ context: CONTEXT }), {
+      'content-type': 'text/plain',
+      origin,
+    });
     const bad = await deliver(server, 'client=demo', JSON.stringify({ context: CONTEXT }), { 'content-type': 'text/plain', origin });
     for (const { headers } of [ok, bad]) {
       assert.equal(headers.get('access-control-allow-origin'), origin);

@@ -34,9 +34,13 @@ function storeFacts(): { profiles: number; idsOf(kind: string, value: string): s
   try {
     const profiles = db.prepare("SELECT COUNT(*) FROM profiles WHERE client = 'demo'").pluck().get() as number;
     const keys = new Map(
-      (db.prepare("SELECT id_kind, id_value, profile_key FROM profile_ids WHERE client = 'demo'").all() as Array<{ id_kind: string; id_value: string; profile_key: string }>).map(
-        (row) => [`${row.id_kind}/${row.id_value}`, row.profile_key],
-      ),
+      (
+        db.prepare("SELECT id_kind, id_value, profile_key FROM profile_ids WHERE client = 'demo'").all() as Array<{
+          id_kind: string;
+          id_value: string;
+          profile_key: string;
+        }>
+      ).map((row) => [`${row.id_kind}/${row.id_value}`, row.profile_key]),
     );
     return { profiles, idsOf: (kind, value) => keys.get(`${kind}/${value}`) };
   } finally {
@@ -50,8 +54,8 @@ async function adminIds(kind: string, id: string): Promise<Record<string, string
   return ((await response.json()) as { ids: Record<string, string[]> }).ids;
 }
 
-describe('linking and merging a visitor\'s ids', () => {
-  test('T + an unknown thirdPartyId X: X becomes an id of T\'s profile, in that very request', async () => {
+describe("linking and merging a visitor's ids", () => {
+  test("T + an unknown thirdPartyId X: X becomes an id of T's profile, in that very request", async () => {
     await visit({ tntId: 'r1-device' }, { color: 'red' });
     const before = storeFacts().profiles;
     await visit({ tntId: 'r1-device', thirdPartyId: 'r1-person' }, { size: 'M' });
@@ -60,7 +64,7 @@ describe('linking and merging a visitor\'s ids', () => {
     assert.equal(storeFacts().profiles, before, 'no profile created');
   });
 
-  test('T + X of another profile, T anonymous: union with X winning, T an alias, T\'s profile deleted', async () => {
+  test("T + X of another profile, T anonymous: union with X winning, T an alias, T's profile deleted", async () => {
     await visit({ thirdPartyId: 'r2-person' }, { category: 'skis', tier: 'gold' });
     const skisAt = clock.now();
     await visit({ tntId: 'r2-device' }, { category: 'hats', store: '94103' });
@@ -73,7 +77,11 @@ describe('linking and merging a visitor\'s ids', () => {
     });
     const merged = (await response.json()) as { profileAttributes: Record<string, { value: string; modifiedAt: string }> };
     assert.equal(merged.profileAttributes.category?.value, 'skis');
-    assert.equal(merged.profileAttributes.category?.modifiedAt, new Date(skisAt).toISOString().replace('Z', '+00:00'), 'modifiedAt from the winning side');
+    assert.equal(
+      merged.profileAttributes.category?.modifiedAt,
+      new Date(skisAt).toISOString().replace('Z', '+00:00'),
+      'modifiedAt from the winning side',
+    );
     assert.equal(merged.profileAttributes.store?.value, '94103');
     assert.equal(merged.profileAttributes.store?.modifiedAt, new Date(storeAt).toISOString().replace('Z', '+00:00'));
     assert.equal(merged.profileAttributes.tier?.value, 'gold');
@@ -82,7 +90,7 @@ describe('linking and merging a visitor\'s ids', () => {
     const facts = storeFacts();
     assert.equal(facts.profiles, before - 1, 'the anonymous profile is gone');
     assert.equal(facts.idsOf('tntId', 'r2-device'), facts.idsOf('thirdPartyId', 'r2-person'));
-    assert.deepEqual(await adminIds('tntId', 'r2-device'), (await adminIds('thirdPartyId', 'r2-person')));
+    assert.deepEqual(await adminIds('tntId', 'r2-device'), await adminIds('thirdPartyId', 'r2-person'));
   });
 
   test('T already belonging to person Y + X: T is re-pointed to X, Y keeps its data', async () => {
@@ -94,7 +102,7 @@ describe('linking and merging a visitor\'s ids', () => {
     assert.equal((await attributesOf(server, 'r3-device'))?.name, 'bob');
     const alice = await attributesOf(server, 'thirdPartyId/r3-alice');
     assert.equal(alice?.name, 'alice');
-    assert.equal(alice?.lastLogin, undefined, 'nothing of bob\'s visit reaches alice');
+    assert.equal(alice?.lastLogin, undefined, "nothing of bob's visit reaches alice");
     assert.equal(storeFacts().profiles, before, 'two identified people are never merged');
     assert.equal((await adminIds('thirdPartyId', 'r3-alice')).tntId, undefined, 'alice lost the shared device');
   });
@@ -103,7 +111,7 @@ describe('linking and merging a visitor\'s ids', () => {
     await visit({ tntId: 'r4-device', thirdPartyId: 'r4-alice' }, { name: 'alice' });
     await visit({ tntId: 'r4-device', thirdPartyId: 'r4-carol' }, { lastLogin: 'carol' });
     const carol = await attributesOf(server, 'thirdPartyId/r4-carol');
-    assert.equal(carol?.name, undefined, 'carol does not inherit alice\'s data');
+    assert.equal(carol?.name, undefined, "carol does not inherit alice's data");
     assert.equal(carol?.lastLogin, 'carol');
     assert.equal((await attributesOf(server, 'thirdPartyId/r4-alice'))?.name, 'alice');
     assert.deepEqual(await attributesOf(server, 'r4-device'), carol);
@@ -151,7 +159,10 @@ describe('linking and merging a visitor\'s ids', () => {
     await visit({ tntId: 'r8-device', thirdPartyId: 'r8-person' });
     assert.equal(storeFacts().profiles, once.profiles);
     const attributesTwice = await attributesOf(server, 'thirdPartyId/r8-person');
-    assert.deepEqual({ ...attributesTwice, sessionCount: undefined, lastSessionStart: undefined }, { ...attributesOnce, sessionCount: undefined, lastSessionStart: undefined });
+    assert.deepEqual(
+      { ...attributesTwice, sessionCount: undefined, lastSessionStart: undefined },
+      { ...attributesOnce, sessionCount: undefined, lastSessionStart: undefined },
+    );
   });
 });
 

@@ -133,7 +133,7 @@ describe('a visitor browsing a site that uses the Node SDK', () => {
     assert.equal(person.attributes.store, '94103', 'anonymous-only attributes are kept');
     assert.equal(person.attributes.tier, 'gold');
     assert.equal(person.attributes.favColor, 'blue');
-    assert.deepEqual(await fetchProfile(tntId), person, 'the browser\'s tntId now leads to the same profile');
+    assert.deepEqual(await fetchProfile(tntId), person, "the browser's tntId now leads to the same profile");
     assert.deepEqual(await fetchProfile(otherDeviceTnt), person);
   });
 
@@ -180,10 +180,7 @@ describe('a visitor browsing a site that uses the Node SDK', () => {
     });
     const ids = result.response.id;
     assert.equal(ids.marketingCloudVisitorId, '10527837386392355901041112038610706884');
-    assert.deepEqual(
-      ids.customerIds.map((c: { id: string }) => c.id).sort(),
-      ['L-77', 'N-1'],
-    );
+    assert.deepEqual(ids.customerIds.map((c: { id: string }) => c.id).sort(), ['L-77', 'N-1']);
     const stored = await admin(server, 'GET', `/admin/v1/clients/demo/profiles/tntId/${ids.tntId}`);
     const body = (await stored.json()) as { ids: Record<string, string[]> };
     assert.deepEqual(body.ids.customerId, ['loyalty:L-77']);

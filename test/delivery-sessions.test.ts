@@ -75,7 +75,7 @@ test('system attributes cannot be written by a caller, only by the server', asyn
   assert.equal(await attributesOf(server, 'forger'), null);
 });
 
-test('every visit extends the profile\'s lifetime; an unvisited profile expires after profileLifetimeDays', async () => {
+test("every visit extends the profile's lifetime; an unvisited profile expires after profileLifetimeDays", async () => {
   clock.set(START);
   await pageView('regular', 's');
   await pageView('one-timer', 's');

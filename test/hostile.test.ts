@@ -89,7 +89,12 @@ async function snapshot(): Promise<string> {
   const batchDir = path.join(server.dataDir, 'batches');
   // `.upload` files are uploads in flight: one whose connection broke is removed when the server
   // notices, which may be just after it has answered the client.
-  const files = fs.existsSync(batchDir) ? fs.readdirSync(batchDir).filter((f) => !f.endsWith('.upload')).sort() : [];
+  const files = fs.existsSync(batchDir)
+    ? fs
+        .readdirSync(batchDir)
+        .filter((f) => !f.endsWith('.upload'))
+        .sort()
+    : [];
   return `${await store.snapshot()}\nfiles=${files.join(',')}`;
 }
 
@@ -98,7 +103,8 @@ async function settle(): Promise<void> {
   const unfinished = async () => Number((await store.all("SELECT count(*) AS n FROM batches WHERE status = 'incomplete'"))[0]!.n);
   const batchDir = path.join(server.dataDir, 'batches');
   // A finished batch's body file is removed just after the batch is marked complete.
-  const busy = async () => (await unfinished()) > 0 || (fs.existsSync(batchDir) && fs.readdirSync(batchDir).some((f) => f.endsWith('.batch')));
+  const busy = async () =>
+    (await unfinished()) > 0 || (fs.existsSync(batchDir) && fs.readdirSync(batchDir).some((f) => f.endsWith('.batch')));
   for (let i = 0; i < 2000 && (await busy()); i++) await new Promise((r) => setTimeout(r, 10));
 }
 
@@ -119,7 +125,8 @@ function checkAnswer(where: string, response: RawResponse, expect: Expectation):
   assert.equal(response.status, expect.status, `${where}: status (body ${response.body.slice(0, 300)})`);
   if (expect.json !== undefined) assert.deepEqual(parsedBody(response), expect.json, `${where}: body`);
   if (expect.text !== undefined) assert.equal(response.body, expect.text, `${where}: body`);
-  for (const part of expect.contains ?? []) assert.ok(response.body.includes(expand(part)), `${where}: body holds ${part}: ${response.body.slice(0, 300)}`);
+  for (const part of expect.contains ?? [])
+    assert.ok(response.body.includes(expand(part)), `${where}: body holds ${part}: ${response.body.slice(0, 300)}`);
   for (const [name, value] of Object.entries(expect.headers ?? {})) {
     assert.equal(response.headers[name.toLowerCase()] ?? null, value, `${where}: header ${name}`);
   }
@@ -127,7 +134,10 @@ function checkAnswer(where: string, response: RawResponse, expect: Expectation):
 
 function record(where: string, expect: Expectation, response: RawResponse): void {
   if (expect.status !== response.status) {
-    fs.appendFileSync(path.join(CORPUS_DIR, '..', '..', 'hostile-mismatches.log'), `${where}: ${expect.status} → ${response.status} ${response.body.slice(0, 200)}\n`);
+    fs.appendFileSync(
+      path.join(CORPUS_DIR, '..', '..', 'hostile-mismatches.log'),
+      `${where}: ${expect.status} → ${response.status} ${response.body.slice(0, 200)}\n`,
+    );
   }
   expect.status = response.status;
   if (expect.contains) return; // answers that vary (batch ids) are checked by substrings only
@@ -140,7 +150,10 @@ function record(where: string, expect: Expectation, response: RawResponse): void
   else expect.text = response.body;
 }
 
-const files = fs.readdirSync(CORPUS_DIR).filter((f) => f.endsWith('.json')).sort();
+const files = fs
+  .readdirSync(CORPUS_DIR)
+  .filter((f) => f.endsWith('.json'))
+  .sort();
 const corpus = files.map((file) => ({ file, cases: JSON.parse(fs.readFileSync(path.join(CORPUS_DIR, file), 'utf8')) as HostileCase[] }));
 
 before(async () => {
@@ -150,7 +163,10 @@ before(async () => {
   const issued = await admin(server, 'POST', '/admin/v1/clients/acme/authentication/token?authorizationScope=profile_api');
   acmeToken = ((await issued.json()) as { accessToken: string }).accessToken;
   for (const [client, body] of [
-    ['demo', { tntId: 'shared-id', thirdPartyId: 'crm-1', marketingCloudVisitorId: 'ecid-1', attributes: { owner: 'demo', color: 'blue' } }],
+    [
+      'demo',
+      { tntId: 'shared-id', thirdPartyId: 'crm-1', marketingCloudVisitorId: 'ecid-1', attributes: { owner: 'demo', color: 'blue' } },
+    ],
     ['acme', { tntId: 'shared-id', attributes: { owner: 'acme' } }],
   ] as const) {
     assert.equal((await admin(server, 'POST', `/admin/v1/clients/${client}/profiles`, body)).status, 201);

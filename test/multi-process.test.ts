@@ -13,7 +13,7 @@ before(async () => {
 });
 after(async () => {
   await postgres.stop();
-  dirs.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true }));
+  for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
 });
 
 async function thousandAttributesAcrossWorkers(env: Record<string, string>) {
@@ -24,7 +24,11 @@ async function thousandAttributesAcrossWorkers(env: Record<string, string>) {
     const token = secretFromDataDir(dataDir, 'DEMO_TOKEN')!;
     const adminKey = secretFromDataDir(dataDir, 'ADMIN_KEY')!;
     // Wait until all four workers listen, so the load really is spread over processes.
-    for (let i = 0; i < 200 && new Set([...server.output().matchAll(/"pid":(\d+)[^\n]*Server listening/g)].map((m) => m[1])).size < 4; i++) {
+    for (
+      let i = 0;
+      i < 200 && new Set([...server.output().matchAll(/"pid":(\d+)[^\n]*Server listening/g)].map((m) => m[1])).size < 4;
+      i++
+    ) {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     const pids = new Set([...server.output().matchAll(/"pid":(\d+)[^\n]*Server listening/g)].map((m) => m[1]));
@@ -45,7 +49,9 @@ async function thousandAttributesAcrossWorkers(env: Record<string, string>) {
       }),
     );
     assert.deepEqual(new Set(statuses), new Set([200]));
-    const profile = (await (await fetch(`${server.url}/rest/v1/profiles/shared?client=demo`, { headers: { authorization: `Bearer ${token}` } })).json()) as {
+    const profile = (await (
+      await fetch(`${server.url}/rest/v1/profiles/shared?client=demo`, { headers: { authorization: `Bearer ${token}` } })
+    ).json()) as {
       profileAttributes: Record<string, { value: string }>;
     };
     assert.equal(Object.keys(profile.profileAttributes).length, 1000, 'no update was lost');

@@ -31,19 +31,39 @@ const batch = (batchId: string, client: string): NewBatch => ({
   firstLine: 2,
   submittedAt: 1,
 });
-const emptyChunk = (batchId: string, client: string) => ({ batchId, client, fromOffset: 10, rows: [], nextOffset: 20, nextLine: 3, last: false, now: 1 });
+const emptyChunk = (batchId: string, client: string) => ({
+  batchId,
+  client,
+  fromOffset: 10,
+  rows: [],
+  nextOffset: 20,
+  nextLine: 3,
+  last: false,
+  now: 1,
+});
 
 test('a batch is claimed by one process; the other neither gets it nor may apply to it until the lease runs out', async () => {
   const a = new PgBatchesStore(pool, { owner: 'process-a', leaseMs: 400 });
   const b = new PgBatchesStore(pool, { owner: 'process-b', leaseMs: 400 });
   await a.create(batch('lease-1', 'shop'));
-  assert.deepEqual((await a.unfinished()).map((x) => x.batchId), ['lease-1']);
+  assert.deepEqual(
+    (await a.unfinished()).map((x) => x.batchId),
+    ['lease-1'],
+  );
   assert.deepEqual(await b.unfinished(), [], 'held by a');
   await assert.rejects(b.applyChunk(emptyChunk('lease-1', 'shop')), BatchCursorMovedError);
-  assert.deepEqual((await a.unfinished()).map((x) => x.batchId), ['lease-1'], 'a renews its own lease');
+  assert.deepEqual(
+    (await a.unfinished()).map((x) => x.batchId),
+    ['lease-1'],
+    'a renews its own lease',
+  );
 
   await new Promise((resolve) => setTimeout(resolve, 600)); // a died: no chunk, no renewal
-  assert.deepEqual((await b.unfinished()).map((x) => x.batchId), ['lease-1'], 'b takes the expired lease over');
+  assert.deepEqual(
+    (await b.unfinished()).map((x) => x.batchId),
+    ['lease-1'],
+    'b takes the expired lease over',
+  );
   await assert.rejects(a.applyChunk(emptyChunk('lease-1', 'shop')), BatchCursorMovedError, 'a, back from a pause, may not write any more');
   const moved = await b.applyChunk(emptyChunk('lease-1', 'shop'));
   assert.equal(moved.nextOffset, 20);

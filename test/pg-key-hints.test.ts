@@ -21,9 +21,21 @@ const setting = (pairs: Record<string, string>, create = false): ProfileWrite =>
   now: 1000,
   expiresAt: 1_000_000,
   create,
-  apply: (existing) => applyWrites(existing, Object.entries(pairs).map(([name, value]) => ({ name, value })), 1000, 65_536),
+  apply: (existing) =>
+    applyWrites(
+      existing,
+      Object.entries(pairs).map(([name, value]) => ({ name, value })),
+      1000,
+      65_536,
+    ),
 });
-const visit = (refs: VisitorIdRef[]): VisitWrite => ({ now: 1000, expiresAt: 1_000_000, maxProfileBytes: 65_536, refs, apply: (state) => state });
+const visit = (refs: VisitorIdRef[]): VisitWrite => ({
+  now: 1000,
+  expiresAt: 1_000_000,
+  maxProfileBytes: 65_536,
+  refs,
+  apply: (state) => state,
+});
 const valuesOf = (profile: { attributes: Map<string, { value: string }> } | null) =>
   profile && Object.fromEntries([...profile.attributes].map(([name, attribute]) => [name, attribute.value]));
 

@@ -21,17 +21,29 @@ const visit = (refs: VisitorIdRef[], pairs: Record<string, string>): VisitWrite 
   expiresAt: 1_000_000,
   maxProfileBytes: 65_536,
   refs,
-  apply: (state) => ({ ...state, attributes: applyWrites(state.attributes, Object.entries(pairs).map(([name, value]) => ({ name, value })), 1000, 65_536) }),
+  apply: (state) => ({
+    ...state,
+    attributes: applyWrites(
+      state.attributes,
+      Object.entries(pairs).map(([name, value]) => ({ name, value })),
+      1000,
+      65_536,
+    ),
+  }),
 });
 
 test('without advisory locks, the same first logins on two nodes still end on one profile with nothing lost', async () => {
   const nodes = pools.map((pool) => new PgVisitsStore(pool, { lockIds: false }));
   const profiles = new PgProfilesStore(pools[0]!);
   const devices = 40;
-  await Promise.all(Array.from({ length: devices }, (_, i) => nodes[i % 2]!.recordVisit('shop', visit([tnt(`d${i}`)], { [`anon${i}`]: 'kept' }))));
+  await Promise.all(
+    Array.from({ length: devices }, (_, i) => nodes[i % 2]!.recordVisit('shop', visit([tnt(`d${i}`)], { [`anon${i}`]: 'kept' }))),
+  );
   // Every device logs in as the same, so far unknown, person at once, half through each node.
   await Promise.all(
-    Array.from({ length: devices }, (_, i) => nodes[(i + 1) % 2]!.recordVisit('shop', visit([tnt(`d${i}`), third('person')], { [`login${i}`]: 'yes' }))),
+    Array.from({ length: devices }, (_, i) =>
+      nodes[(i + 1) % 2]!.recordVisit('shop', visit([tnt(`d${i}`), third('person')], { [`login${i}`]: 'yes' })),
+    ),
   );
   const person = await profiles.find('shop', third('person'), 1000);
   assert.ok(person);

@@ -27,7 +27,9 @@ test('first start on PostgreSQL creates a missing data directory for its secrets
     assert.equal(fs.statSync(dataDir).mode & 0o077, 0, 'the directory is not readable by others');
     const token = secretFromDataDir(dataDir, 'DEMO_TOKEN');
     assert.ok(token);
-    const answer = await fetch(`${server.url}/rest/v1/profiles/thirdPartyId/nobody?client=demo`, { headers: { authorization: `Bearer ${token}` } });
+    const answer = await fetch(`${server.url}/rest/v1/profiles/thirdPartyId/nobody?client=demo`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
     assert.equal(answer.status, 404, 'the printed demo token is accepted (unknown visitor, not 401)');
   } finally {
     server.child.kill('SIGTERM');

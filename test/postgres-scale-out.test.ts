@@ -62,7 +62,9 @@ function writeBatch(file: string): void {
 }
 
 async function status(url: string, token: string, batchId: string): Promise<string> {
-  const response = await fetch(`${url}/m2/demo/profile/batchStatus?batchId=${batchId}&showDetails=true`, { headers: { authorization: `Bearer ${token}` } });
+  const response = await fetch(`${url}/m2/demo/profile/batchStatus?batchId=${batchId}&showDetails=true`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
   return response.text();
 }
 
@@ -96,7 +98,9 @@ async function endState(databaseUrl: string, batchId: string) {
     'SELECT batch_size, consumed_count, successful_updates, profiles_not_found, failed_updates, status FROM batches WHERE batch_id = $1',
     [batchId],
   );
-  const failures = await query(databaseUrl, 'SELECT line, profile_key, reason FROM batch_failures WHERE batch_id = $1 ORDER BY line', [batchId]);
+  const failures = await query(databaseUrl, 'SELECT line, profile_key, reason FROM batch_failures WHERE batch_id = $1 ORDER BY line', [
+    batchId,
+  ]);
   const bodyPieces = await query(databaseUrl, 'SELECT piece FROM batch_bodies WHERE batch_id = $1', [batchId]);
   return { profiles, counters, failures, bodyPieces: bodyPieces.length };
 }
@@ -116,7 +120,9 @@ describe('several nodes on one PostgreSQL', () => {
       for (;;) {
         const xml = await status(b.server.url, token, batchId); // any node answers for any batch
         assert.equal(xmlField(xml, 'status'), 'incomplete', 'the batch finished before the kill: make it larger');
-        const [lease] = await query<{ lease_owner: string | null }>(databaseUrl, 'SELECT lease_owner FROM batches WHERE batch_id = $1', [batchId]);
+        const [lease] = await query<{ lease_owner: string | null }>(databaseUrl, 'SELECT lease_owner FROM batches WHERE batch_id = $1', [
+          batchId,
+        ]);
         if (lease?.lease_owner) owners.push(lease.lease_owner);
         if (Number(xmlField(xml, 'consumedCount')) >= 3000) break;
         await new Promise((resolve) => setTimeout(resolve, 20));
@@ -128,7 +134,9 @@ describe('several nodes on one PostgreSQL', () => {
       for (const deadline = Date.now() + 120_000; Date.now() < deadline; ) {
         done = await status(b.server.url, token, batchId);
         if (xmlField(done, 'status') !== 'incomplete') break;
-        const [lease] = await query<{ lease_owner: string | null }>(databaseUrl, 'SELECT lease_owner FROM batches WHERE batch_id = $1', [batchId]);
+        const [lease] = await query<{ lease_owner: string | null }>(databaseUrl, 'SELECT lease_owner FROM batches WHERE batch_id = $1', [
+          batchId,
+        ]);
         if (lease?.lease_owner) owners.push(lease.lease_owner);
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
@@ -181,17 +189,28 @@ describe('several nodes on one PostgreSQL', () => {
         });
       const anonymous = await Promise.all(Array.from({ length: tabs }, (_, i) => call(i, { tntId: `xp-${i}` }, { [`anon${i}`]: 'kept' })));
       assert.deepEqual(new Set(anonymous), new Set([200]));
-      const logins = await Promise.all(Array.from({ length: tabs }, (_, i) => call(i, { tntId: `xp-${i}`, thirdPartyId: 'xp-person' }, { [`login${i}`]: 'yes' })));
+      const logins = await Promise.all(
+        Array.from({ length: tabs }, (_, i) => call(i, { tntId: `xp-${i}`, thirdPartyId: 'xp-person' }, { [`login${i}`]: 'yes' })),
+      );
       assert.deepEqual(new Set(logins), new Set([200]));
 
-      const keys = await query<{ profile_key: string }>(databaseUrl, "SELECT DISTINCT profile_key FROM profile_ids WHERE client = 'demo' AND id_value LIKE 'xp-%'");
+      const keys = await query<{ profile_key: string }>(
+        databaseUrl,
+        "SELECT DISTINCT profile_key FROM profile_ids WHERE client = 'demo' AND id_value LIKE 'xp-%'",
+      );
       assert.equal(keys.length, 1, 'every tntId and the thirdPartyId lead to one profile');
-      const [profile] = await query<{ attributes: string }>(databaseUrl, "SELECT attributes FROM profiles WHERE client = 'demo' AND profile_key = $1", [keys[0]!.profile_key]);
+      const [profile] = await query<{ attributes: string }>(
+        databaseUrl,
+        "SELECT attributes FROM profiles WHERE client = 'demo' AND profile_key = $1",
+        [keys[0]!.profile_key],
+      );
       const names = new Set((JSON.parse(profile!.attributes) as string[][]).map(([name]) => name));
       for (let i = 0; i < tabs; i++) {
         assert.ok(names.has(`anon${i}`) && names.has(`login${i}`), `tab ${i} kept both its anonymous and its login data`);
       }
-      const [{ n }] = (await query<{ n: string }>(databaseUrl, "SELECT count(*) AS n FROM profiles WHERE client = 'demo'")) as [{ n: string }];
+      const [{ n }] = (await query<{ n: string }>(databaseUrl, "SELECT count(*) AS n FROM profiles WHERE client = 'demo'")) as [
+        { n: string },
+      ];
       assert.equal(Number(n), 1, 'the anonymous profiles were merged away');
     } finally {
       await stopNode(a);
@@ -218,12 +237,18 @@ describe('several nodes on one PostgreSQL', () => {
           fetch(`${node.server.url}/rest/v1/delivery?client=demo&sessionId=w-${i}`, {
             method: 'POST',
             headers: { 'content-type': 'application/json' },
-            body: JSON.stringify({ context: { channel: 'web' }, id: { tntId: `wd-${i}`, thirdPartyId: `w-${i}` }, execute: { pageLoad: { profileParameters: { seen: 'yes' } } } }),
+            body: JSON.stringify({
+              context: { channel: 'web' },
+              id: { tntId: `wd-${i}`, thirdPartyId: `w-${i}` },
+              execute: { pageLoad: { profileParameters: { seen: 'yes' } } },
+            }),
           }).then((r) => r.json() as Promise<{ status: number }>),
         ),
       );
       assert.ok(visits.every((v) => v.status === 200));
-      const profile = (await (await fetch(`${node.server.url}/rest/v1/profiles/wd-7?client=demo`, { headers: { authorization: `Bearer ${token}` } })).json()) as {
+      const profile = (await (
+        await fetch(`${node.server.url}/rest/v1/profiles/wd-7?client=demo`, { headers: { authorization: `Bearer ${token}` } })
+      ).json()) as {
         profileAttributes: Record<string, { value: string }>;
       };
       assert.equal(profile.profileAttributes.tier?.value, 'gold7', 'the visit linked the device to the profile the batch wrote');

@@ -69,7 +69,10 @@ async function privacyCall(action: 'export' | 'delete', person: Record<string, s
 function tableLines(tables: Array<{ table: string; rows: Array<Record<string, unknown>> }>): string {
   const text = (value: unknown) => (Buffer.isBuffer(value) ? value.toString('latin1') : value);
   return tables
-    .map(({ table, rows }) => `${table}: ${JSON.stringify(rows.map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, text(v)]))))}`)
+    .map(
+      ({ table, rows }) =>
+        `${table}: ${JSON.stringify(rows.map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, text(v)]))))}`,
+    )
     .join('\n');
 }
 
@@ -91,7 +94,9 @@ async function withPostgres<T>(use: (db: pg.Client) => Promise<T>): Promise<T> {
 async function databaseTraces(): Promise<{ rows: string; files: Buffer }> {
   if (server.app.config.databaseUrl) {
     return withPostgres(async (db) => {
-      const names = await db.query<{ name: string }>("SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'");
+      const names = await db.query<{ name: string }>(
+        "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'",
+      );
       const tables = [];
       for (const { name } of names.rows) tables.push({ table: name, rows: (await db.query(`SELECT * FROM "${name}"`)).rows });
       return { rows: tableLines(tables), files: Buffer.alloc(0) };
@@ -101,7 +106,9 @@ async function databaseTraces(): Promise<{ rows: string; files: Buffer }> {
   const db = new Database(file, { readonly: true, fileMustExist: true });
   try {
     const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[];
-    const rows = tableLines(tables.map((table) => ({ table, rows: db.prepare(`SELECT * FROM "${table}"`).all() as Array<Record<string, unknown>> })));
+    const rows = tableLines(
+      tables.map((table) => ({ table, rows: db.prepare(`SELECT * FROM "${table}"`).all() as Array<Record<string, unknown>> })),
+    );
     const files = [file, `${file}-wal`].filter((f) => fs.existsSync(f)).map((f) => fs.readFileSync(f));
     return { rows, files: Buffer.concat(files) };
   } finally {
@@ -138,7 +145,14 @@ function bodyWithRowAcrossPieces(key: string): string {
   return body;
 }
 
-const personStrings = (person = PERSON) => [person.tntId, person.thirdPartyId, person.ecid, person.customerId, person.sessionId, person.secret];
+const personStrings = (person = PERSON) => [
+  person.tntId,
+  person.thirdPartyId,
+  person.ecid,
+  person.customerId,
+  person.sessionId,
+  person.secret,
+];
 
 test('export answers the fetch shape with every id and the failed batch rows carrying the person', async () => {
   await seedPerson();
@@ -187,7 +201,11 @@ test('delete by thirdPartyId erases the profile, every id, session state and fai
     storageScrubbed: true,
   });
 
-  for (const urlPath of [`/rest/v1/profiles/${PERSON.tntId}`, `/rest/v1/profiles/thirdPartyId/${PERSON.thirdPartyId}`, `/rest/v1/profiles/marketingCloudVisitorId/${PERSON.ecid}`]) {
+  for (const urlPath of [
+    `/rest/v1/profiles/${PERSON.tntId}`,
+    `/rest/v1/profiles/thirdPartyId/${PERSON.thirdPartyId}`,
+    `/rest/v1/profiles/marketingCloudVisitorId/${PERSON.ecid}`,
+  ]) {
     assert.equal((await server.fetch(`${urlPath}?client=demo`, { headers: bearer(server.demoToken) })).status, 404, urlPath);
   }
   assert.deepEqual(await privacyCall('export', { tntId: PERSON.tntId }), {
@@ -203,14 +221,27 @@ test('delete by thirdPartyId erases the profile, every id, session state and fai
   }
   assert.ok(rows.includes(BYSTANDER.value), 'the other visitor is untouched');
   // The batch reports still count the rows, without the person's keys.
-  const batchIds = JSON.parse(rows.split('\n').find((line) => line.startsWith('batches:'))!.slice('batches: '.length)) as Array<{ batch_id: string }>;
+  const batchIds = JSON.parse(
+    rows
+      .split('\n')
+      .find((line) => line.startsWith('batches:'))!
+      .slice('batches: '.length),
+  ) as Array<{ batch_id: string }>;
   for (const { batch_id } of batchIds) {
     for (const failure of await failureReport(server, 'demo', batch_id)) assert.ok(!failure.key.startsWith(PERSON.tntId));
   }
 });
 
 test('a stuck batch body holding a row of the person is removed; unfinished batches are reported', async () => {
-  const person = { ...PERSON, tntId: 'tnt4stuckbody21', thirdPartyId: 'crm-stuck-1', ecid: 'ecid-stuck-1', customerId: 'cust-stuck-1', sessionId: 'sess-stuck-1', secret: 'secret-stuck-1' };
+  const person = {
+    ...PERSON,
+    tntId: 'tnt4stuckbody21',
+    thirdPartyId: 'crm-stuck-1',
+    ecid: 'ecid-stuck-1',
+    customerId: 'cust-stuck-1',
+    sessionId: 'sess-stuck-1',
+    secret: 'secret-stuck-1',
+  };
   await seedPerson(person);
   await server.app.batchProcessor.stop();
   // Bodies stored where this server keeps them: files of the data directory, or PostgreSQL's batch_bodies.
@@ -220,8 +251,21 @@ test('a stuck batch body holding a row of the person is removed; unfinished batc
     const writer = await bodies.create(batchId);
     await writer.write(Buffer.from(body));
     await writer.commit();
-    await batches.create({ batchId, client, apiVersion: 2, keyColumn: 'pcId', attributes: ['a'], bodyFile: writer.file, bodyBytes: writer.bytes, batchSize: 1, firstOffset: 14, firstLine: 2, submittedAt: clock.now() });
-    if (stuck) await batches.markStuck(batchId, 'the batch could not be applied after repeated internal errors (see the server log)', clock.now());
+    await batches.create({
+      batchId,
+      client,
+      apiVersion: 2,
+      keyColumn: 'pcId',
+      attributes: ['a'],
+      bodyFile: writer.file,
+      bodyBytes: writer.bytes,
+      batchSize: 1,
+      firstOffset: 14,
+      firstLine: 2,
+      submittedAt: clock.now(),
+    });
+    if (stuck)
+      await batches.markStuck(batchId, 'the batch could not be applied after repeated internal errors (see the server log)', clock.now());
   };
   const someoneElse = 'batch=pcId,a\r\nsomeone-else,x\n';
   const personRow = `batch=pcId,a\r\n${person.tntId},x\n`;
@@ -248,8 +292,20 @@ test('a stuck batch body holding a row of the person is removed; unfinished batc
 });
 
 test('the CLI exports and deletes a person; invalid privacy requests are refused', async () => {
-  const person = { ...PERSON, tntId: 'tnt4cliperson11', thirdPartyId: 'crm-cli-1', ecid: 'ecid-cli-1', customerId: 'cust-cli-1', sessionId: 'sess-cli-1', secret: 'secret-cli-1' };
-  await admin(server, 'POST', '/admin/v1/clients/demo/profiles', { tntId: person.tntId, thirdPartyId: person.thirdPartyId, attributes: { s: person.secret } });
+  const person = {
+    ...PERSON,
+    tntId: 'tnt4cliperson11',
+    thirdPartyId: 'crm-cli-1',
+    ecid: 'ecid-cli-1',
+    customerId: 'cust-cli-1',
+    sessionId: 'sess-cli-1',
+    secret: 'secret-cli-1',
+  };
+  await admin(server, 'POST', '/admin/v1/clients/demo/profiles', {
+    tntId: person.tntId,
+    thirdPartyId: person.thirdPartyId,
+    attributes: { s: person.secret },
+  });
   const cli = (...args: string[]) => runCli(['--url', server.url, '--admin-key', server.adminKey, 'privacy', ...args]);
   const exported = await cli('export', '-c', 'demo', '--third-party-id', person.thirdPartyId);
   assert.equal(exported.code, 0, exported.stderr);
@@ -270,8 +326,16 @@ test('the CLI exports and deletes a person; invalid privacy requests are refused
     [{ tntId: 'null' }, "tntId 'null' is not a usable visitor id"],
     [[1], 'privacy request body must be a JSON object naming tntId, thirdPartyId or marketingCloudVisitorId'],
   ] as const) {
-    assert.deepEqual(await privacyCall('delete', body as Record<string, string>), { status: 400, body: { status: 400, message } }, JSON.stringify(body));
+    assert.deepEqual(
+      await privacyCall('delete', body as Record<string, string>),
+      { status: 400, body: { status: 400, message } },
+      JSON.stringify(body),
+    );
   }
-  const noKey = await server.fetch('/admin/v1/clients/demo/privacy/delete', { method: 'POST', headers: { ...bearer(server.demoToken), 'content-type': 'application/json' }, body: '{"tntId":"x"}' });
+  const noKey = await server.fetch('/admin/v1/clients/demo/privacy/delete', {
+    method: 'POST',
+    headers: { ...bearer(server.demoToken), 'content-type': 'application/json' },
+    body: '{"tntId":"x"}',
+  });
   assert.equal(noKey.status, 403, 'a profile token is not the admin key');
 });

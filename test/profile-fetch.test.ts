@@ -36,7 +36,10 @@ test('the same profile is fetched by tntId (with or without hint), thirdPartyId 
     ['/rest/v1/profiles/tnt-42?client=demo', 'tnt-42'],
     ['/rest/v1/profiles/tnt-42.28_20?client=demo', 'tnt-42.28_20'],
     ['/rest/v1/profiles/thirdPartyId/crm-42?client=demo', 'crm-42'],
-    ['/rest/v1/profiles/marketingCloudVisitorId/10527837386392355901041112038610706884?client=demo', '10527837386392355901041112038610706884'],
+    [
+      '/rest/v1/profiles/marketingCloudVisitorId/10527837386392355901041112038610706884?client=demo',
+      '10527837386392355901041112038610706884',
+    ],
   ] as const) {
     const result = await get(path);
     assert.equal(result.status, 200, path);

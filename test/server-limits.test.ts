@@ -15,7 +15,11 @@ interface Conversation {
 }
 
 /** Connects, runs `script` (writes, pauses), and resolves when the server closes the socket. */
-function converse(url: string, script: (socket: net.Socket, closed: () => boolean) => Promise<void>, giveUpMs = 10_000): Promise<Conversation> {
+function converse(
+  url: string,
+  script: (socket: net.Socket, closed: () => boolean) => Promise<void>,
+  giveUpMs = 10_000,
+): Promise<Conversation> {
   return new Promise((resolve, reject) => {
     const started = Date.now();
     const socket = net.connect(Number(new URL(url).port), '127.0.0.1');
@@ -51,7 +55,16 @@ describe('slow and oversized clients', () => {
   let server: TestServer;
   before(async () => {
     server = await startTestServer({
-      config: { server: { headersTimeoutMs: 600, requestTimeoutMs: 1500, idleTimeoutMs: 5000, keepAliveTimeoutMs: 300, maxRequestsPerSocket: 2, maxHeaderBytes: 4096 } },
+      config: {
+        server: {
+          headersTimeoutMs: 600,
+          requestTimeoutMs: 1500,
+          idleTimeoutMs: 5000,
+          keepAliveTimeoutMs: 300,
+          maxRequestsPerSocket: 2,
+          maxHeaderBytes: 4096,
+        },
+      },
     });
   });
   after(() => server.dispose());

@@ -8,7 +8,9 @@ import { runCli, spawnServer } from './support/process.js';
 import { tempDir } from './support/server.js';
 
 const dirs: string[] = [];
-after(() => dirs.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
+after(() => {
+  for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
+});
 
 test('first start prints the admin key and demo token once and keeps them in an owner-only file', async () => {
   const dataDir = tempDir();
@@ -51,7 +53,11 @@ test('SIGTERM lets an in-flight request finish, then closes the database cleanly
   const reply = new Promise<{ status: number; text: string }>((resolve, reject) => {
     const request = http.request(`${server.url}/m2/demo/profile/update`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body) },
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': 'application/x-www-form-urlencoded',
+        'content-length': Buffer.byteLength(body),
+      },
     });
     request.on('response', (response) => {
       let text = '';
@@ -73,7 +79,10 @@ test('SIGTERM lets an in-flight request finish, then closes the database cleanly
 
   const restarted = await spawnServer(dataDir);
   const profile = await fetch(`${restarted.url}/rest/v1/profiles/late?client=demo`, { headers: { authorization: `Bearer ${token}` } });
-  assert.equal(((await profile.json()) as { profileAttributes: Record<string, { value: string }> }).profileAttributes.arrived!.value, 'during-shutdown');
+  assert.equal(
+    ((await profile.json()) as { profileAttributes: Record<string, { value: string }> }).profileAttributes.arrived!.value,
+    'during-shutdown',
+  );
   restarted.child.kill('SIGTERM');
   await restarted.exited;
 });
@@ -88,7 +97,10 @@ test('the CLI manages clients, tokens and profiles on a running server', async (
     assert.equal(put.code, 0, put.stderr);
     assert.equal(JSON.parse(put.stdout).profileLifetimeDays, 30);
     assert.equal(JSON.parse((await cli('client', 'get', 'kiosk')).stdout).requireAuth, true);
-    assert.deepEqual(JSON.parse((await cli('client', 'list')).stdout).clients.map((c: { client: string }) => c.client), ['demo', 'kiosk']);
+    assert.deepEqual(
+      JSON.parse((await cli('client', 'list')).stdout).clients.map((c: { client: string }) => c.client),
+      ['demo', 'kiosk'],
+    );
 
     const token = JSON.parse((await cli('token', 'new', '--client', 'kiosk')).stdout);
     assert.match(token.accessToken, /^pet_/);
@@ -96,7 +108,9 @@ test('the CLI manages clients, tokens and profiles on a running server', async (
 
     const set = await cli('profile', 'set', '-c', 'kiosk', '--third-party-id', 'crm-9', 'tier=gold', 'note=a=b');
     assert.equal(set.code, 0, set.stderr);
-    const fetched = await fetch(`${server.url}/rest/v1/profiles/thirdPartyId/crm-9?client=kiosk`, { headers: { authorization: `Bearer ${token.accessToken}` } });
+    const fetched = await fetch(`${server.url}/rest/v1/profiles/thirdPartyId/crm-9?client=kiosk`, {
+      headers: { authorization: `Bearer ${token.accessToken}` },
+    });
     const attributes = ((await fetched.json()) as { profileAttributes: Record<string, { value: string }> }).profileAttributes;
     assert.equal(attributes.tier!.value, 'gold');
     assert.equal(attributes.note!.value, 'a=b');

@@ -6,7 +6,11 @@ import { m2Error, UPDATE_OK } from './support/m2.js';
 let server: TestServer;
 before(async () => {
   server = await startTestServer();
-  await admin(server, 'POST', '/admin/v1/clients/demo/profiles', { tntId: 'visitor-1', thirdPartyId: 'crm-1', attributes: { tier: 'silver' } });
+  await admin(server, 'POST', '/admin/v1/clients/demo/profiles', {
+    tntId: 'visitor-1',
+    thirdPartyId: 'crm-1',
+    attributes: { tier: 'silver' },
+  });
 });
 after(() => server.dispose());
 
@@ -56,7 +60,10 @@ describe('a call-centre agent updates a known visitor', () => {
   });
 
   test('POST may carry the parameters in the query string', async () => {
-    const response = await server.fetch('/m2/demo/profile/update?mboxPC=visitor-1&profile.channel=pos', { method: 'POST', headers: auth() });
+    const response = await server.fetch('/m2/demo/profile/update?mboxPC=visitor-1&profile.channel=pos', {
+      method: 'POST',
+      headers: auth(),
+    });
     assert.equal(await response.text(), UPDATE_OK);
     assert.equal((await attributesOf('/rest/v1/profiles/visitor-1')).channel, 'pos');
   });
@@ -82,20 +89,60 @@ describe('the single update API refuses bad input, changing nothing', () => {
     ['both keys', 'mboxPC=visitor-1&mbox3rdPartyId=crm-1&profile.a=1', 400, 'Send either mboxPC or mbox3rdPartyId, not both'],
     ['no attributes', 'mboxPC=visitor-1', 400, 'At least one profile.&lt;name&gt;=&lt;value&gt; parameter is required'],
     ['blocked id null', 'mboxPC=null&profile.a=1', 400, 'mboxPC &apos;null&apos; is not a usable visitor id'],
-    ['blocked id anonymous', 'mbox3rdPartyId=anonymous&profile.a=1', 400, 'mbox3rdPartyId &apos;anonymous&apos; is not a usable visitor id'],
-    ['blocked id [object Object]', 'mboxPC=%5Bobject%20Object%5D&profile.a=1', 400, 'mboxPC &apos;[object Object]&apos; is not a usable visitor id'],
+    [
+      'blocked id anonymous',
+      'mbox3rdPartyId=anonymous&profile.a=1',
+      400,
+      'mbox3rdPartyId &apos;anonymous&apos; is not a usable visitor id',
+    ],
+    [
+      'blocked id [object Object]',
+      'mboxPC=%5Bobject%20Object%5D&profile.a=1',
+      400,
+      'mboxPC &apos;[object Object]&apos; is not a usable visitor id',
+    ],
     ['blocked id 0', 'mboxPC=0&profile.a=1', 400, 'mboxPC &apos;0&apos; is not a usable visitor id'],
     ['whitespace id', 'mboxPC=%20%20&profile.a=1', 400, 'mboxPC &apos;  &apos; is not a usable visitor id'],
     ['129-char tntId', `mboxPC=${'a'.repeat(129)}&profile.a=1`, 400, 'mboxPC is longer than 128 characters'],
     ['257-char thirdPartyId', `mbox3rdPartyId=${'a'.repeat(257)}&profile.a=1`, 400, 'mbox3rdPartyId is longer than 256 characters'],
     ['thirdPartyId with +', 'mbox3rdPartyId=a%2Bb&profile.a=1', 400, 'mbox3rdPartyId must not contain &apos;+&apos; or &apos;/&apos;'],
-    ['malformed hint', 'mboxPC=visitor-1.x&profile.a=1', 400, 'mboxPC may contain a &apos;.&apos; only before a location hint of the form .&lt;cluster&gt;_&lt;node&gt;'],
-    ['129-char name', `mboxPC=visitor-1&profile.${'n'.repeat(129)}=1`, 400, `attribute name &apos;${'n'.repeat(32)}…&apos; is longer than the 128-character limit`],
-    ['5001-char value', `mboxPC=visitor-1&profile.big=${'v'.repeat(5001)}`, 400, 'value of attribute &apos;big&apos; is longer than the 5000-character limit'],
+    [
+      'malformed hint',
+      'mboxPC=visitor-1.x&profile.a=1',
+      400,
+      'mboxPC may contain a &apos;.&apos; only before a location hint of the form .&lt;cluster&gt;_&lt;node&gt;',
+    ],
+    [
+      '129-char name',
+      `mboxPC=visitor-1&profile.${'n'.repeat(129)}=1`,
+      400,
+      `attribute name &apos;${'n'.repeat(32)}…&apos; is longer than the 128-character limit`,
+    ],
+    [
+      '5001-char value',
+      `mboxPC=visitor-1&profile.big=${'v'.repeat(5001)}`,
+      400,
+      'value of attribute &apos;big&apos; is longer than the 5000-character limit',
+    ],
     ['empty name', 'mboxPC=visitor-1&profile.=1', 400, 'attribute name is empty'],
-    ['reserved system name', 'mboxPC=visitor-1&profile.sessionCount=9', 400, 'attribute name &apos;sessionCount&apos; is reserved for the server'],
-    ['script namespace', 'mboxPC=visitor-1&profile.user.x=9', 400, 'attribute name &apos;user.x&apos; is in the &apos;user.&apos; namespace reserved for profile scripts'],
-    ['undecodable %', 'mboxPC=visitor-1&profile.a=%zz', 400, 'Malformed request parameters: undecodable percent-encoding in &apos;%zz&apos;'],
+    [
+      'reserved system name',
+      'mboxPC=visitor-1&profile.sessionCount=9',
+      400,
+      'attribute name &apos;sessionCount&apos; is reserved for the server',
+    ],
+    [
+      'script namespace',
+      'mboxPC=visitor-1&profile.user.x=9',
+      400,
+      'attribute name &apos;user.x&apos; is in the &apos;user.&apos; namespace reserved for profile scripts',
+    ],
+    [
+      'undecodable %',
+      'mboxPC=visitor-1&profile.a=%zz',
+      400,
+      'Malformed request parameters: undecodable percent-encoding in &apos;%zz&apos;',
+    ],
   ];
   for (const [name, query, status, message] of cases) {
     test(`${name} → ${status}`, async () => {

@@ -12,7 +12,7 @@ before(async () => {
   postgres = await startPostgres();
 });
 after(async () => {
-  dirs.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true }));
+  for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
   await postgres.stop();
 });
 

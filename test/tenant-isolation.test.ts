@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { batchIdOf, waitForBatch } from './support/batch.js';
 import { admin, bearer, startTestServer, type TestServer } from './support/server.js';
@@ -50,7 +49,8 @@ after(() => server.dispose());
 async function bravoState(): Promise<string> {
   const store = await inspectStore(server);
   try {
-    const all = async (sql: string) => JSON.stringify(await store.all(sql, 'bravo'), (_k, v: unknown) => (Buffer.isBuffer(v) ? v.toString('hex') : v));
+    const all = async (sql: string) =>
+      JSON.stringify(await store.all(sql, 'bravo'), (_k, v: unknown) => (Buffer.isBuffer(v) ? v.toString('hex') : v));
     return [
       await all('SELECT * FROM clients WHERE code = ?'),
       await all('SELECT * FROM credentials WHERE client = ? ORDER BY id'),
@@ -111,7 +111,11 @@ function attacksOn(method: string, pattern: string): Attempt[] | 'no-client-data
     case '/rest/v1/profiles/:id':
     case '/rest/v1/profiles/thirdPartyId/:id':
     case '/rest/v1/profiles/marketingCloudVisitorId/:id': {
-      const id = pattern.includes('thirdPartyId') ? SHARED.thirdPartyId : pattern.includes('marketingCloudVisitorId') ? SHARED.marketingCloudVisitorId : SHARED.tntId;
+      const id = pattern.includes('thirdPartyId')
+        ? SHARED.thirdPartyId
+        : pattern.includes('marketingCloudVisitorId')
+          ? SHARED.marketingCloudVisitorId
+          : SHARED.tntId;
       const url = pattern.replace(':id', id);
       return [
         { what: 'bravo named in ?client=', url: `${url}?client=bravo`, allowed: [403] },
@@ -120,7 +124,13 @@ function attacksOn(method: string, pattern: string): Attempt[] | 'no-client-data
     }
     case '/m2/:client/profile/update':
       return [
-        { what: 'bravo named in the path', url: `${fill('bravo')}?${method === 'POST' ? '' : update}`, body: method === 'POST' ? update : undefined, contentType: form, allowed: [403] },
+        {
+          what: 'bravo named in the path',
+          url: `${fill('bravo')}?${method === 'POST' ? '' : update}`,
+          body: method === 'POST' ? update : undefined,
+          contentType: form,
+          allowed: [403],
+        },
         { what: 'the shared id under alpha', url: `${fill('alpha')}?${update}`, allowed: [200] },
       ];
     case '/m2/:client/profile/batchUpdate':
@@ -134,8 +144,16 @@ function attacksOn(method: string, pattern: string): Attempt[] | 'no-client-data
     case '/m2/:client/profile/batchReport':
     case '/m2/:client/v2/profile/batchReport':
       return [
-        { what: "bravo's batch, bravo named", url: `${fill('bravo')}?batchId=${bravoBatchId}&showDetails=true&format=json`, allowed: [403] },
-        { what: "bravo's batch id under alpha", url: `${fill('alpha')}?batchId=${bravoBatchId}&showDetails=true&format=json`, allowed: [404] },
+        {
+          what: "bravo's batch, bravo named",
+          url: `${fill('bravo')}?batchId=${bravoBatchId}&showDetails=true&format=json`,
+          allowed: [403],
+        },
+        {
+          what: "bravo's batch id under alpha",
+          url: `${fill('alpha')}?batchId=${bravoBatchId}&showDetails=true&format=json`,
+          allowed: [404],
+        },
         { what: "alpha's own batch", url: `${fill('alpha')}?batchId=${alphaBatchId}&showDetails=true&format=json`, allowed: [200] },
       ];
     default:
@@ -149,8 +167,20 @@ function attacksOn(method: string, pattern: string): Attempt[] | 'no-client-data
                 ? JSON.stringify({ ...SHARED, attributes: { secret: 'overwritten' } })
                 : undefined;
         return [
-          { what: 'admin route, bravo named', url: `${fill('bravo')}?authorizationScope=profile_api`, body, contentType: body ? json : undefined, allowed: [403] },
-          { what: 'admin route, alpha named', url: `${fill('alpha')}?authorizationScope=profile_api`, body, contentType: body ? json : undefined, allowed: [403] },
+          {
+            what: 'admin route, bravo named',
+            url: `${fill('bravo')}?authorizationScope=profile_api`,
+            body,
+            contentType: body ? json : undefined,
+            allowed: [403],
+          },
+          {
+            what: 'admin route, alpha named',
+            url: `${fill('alpha')}?authorizationScope=profile_api`,
+            body,
+            contentType: body ? json : undefined,
+            allowed: [403],
+          },
         ];
       }
       return [];
@@ -166,7 +196,10 @@ test("alpha's token never reads or writes bravo's data, on every route in the ro
   for (const { method, url: pattern } of routes) {
     const attacks = attacksOn(method, pattern);
     if (attacks === 'no-client-data') continue;
-    assert.ok(attacks.length > 0, `route ${method} ${pattern} is not classified in tenant-isolation.test.ts: say how alpha could reach bravo through it`);
+    assert.ok(
+      attacks.length > 0,
+      `route ${method} ${pattern} is not classified in tenant-isolation.test.ts: say how alpha could reach bravo through it`,
+    );
     for (const attack of attacks) {
       const response = await server.fetch(attack.url, {
         method,

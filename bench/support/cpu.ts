@@ -22,7 +22,10 @@ export function machineBusyTicks(procStat: string): number {
  * The command name may hold spaces and parentheses, so fields are counted from the last ')'.
  */
 export function processTicks(pidStat: string): number {
-  const fields = pidStat.slice(pidStat.lastIndexOf(')') + 2).trim().split(/\s+/);
+  const fields = pidStat
+    .slice(pidStat.lastIndexOf(')') + 2)
+    .trim()
+    .split(/\s+/);
   // After the name: state(3) ppid(4) … utime(14) stime(15); fields[0] is field 3.
   const utime = Number(fields[11]);
   const stime = Number(fields[12]);
@@ -52,7 +55,12 @@ export interface Snapshot {
 
 /** The parent pid from /proc/<pid>/stat (field 4). */
 function parentPid(pidStat: string): number {
-  return Number(pidStat.slice(pidStat.lastIndexOf(')') + 2).trim().split(/\s+/)[1]);
+  return Number(
+    pidStat
+      .slice(pidStat.lastIndexOf(')') + 2)
+      .trim()
+      .split(/\s+/)[1],
+  );
 }
 
 /**

@@ -74,7 +74,12 @@ export async function rawPgBulk(batchFile: string, databaseUrl: string, chunkRow
  * version is unchanged — with no HTTP, no auth, no validation, and ids resolved from memory.
  * Returns writes per second.
  */
-export async function rawPgSingleUpdates(databaseUrl: string, tntIds: readonly string[], seconds: number, connections = 20): Promise<number> {
+export async function rawPgSingleUpdates(
+  databaseUrl: string,
+  tntIds: readonly string[],
+  seconds: number,
+  connections = 20,
+): Promise<number> {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: connections });
   const keyOf = new Map<string, string>();
   const ids = await pool.query<{ id_value: string; profile_key: string }>(

@@ -67,15 +67,11 @@ export interface SpawnServerOptions {
 
 /** Starts `node --import tsx <script>` and waits until `readyPath` answers 200. */
 export async function spawnServer(options: SpawnServerOptions): Promise<ServerProcess> {
-  const child = spawn(
-    process.execPath,
-    [...(options.nodeFlags ?? []), '--import', 'tsx', options.script, ...(options.args ?? [])],
-    {
-      cwd: REPO_ROOT,
-      env: { ...process.env, ...options.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  const child = spawn(process.execPath, [...(options.nodeFlags ?? []), '--import', 'tsx', options.script, ...(options.args ?? [])], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const tail = new OutputTail();
   child.stdout!.on('data', (chunk: Buffer) => tail.push(chunk));
   child.stderr!.on('data', (chunk: Buffer) => tail.push(chunk));

@@ -3,10 +3,7 @@
  * only those whose name contains one of them (`npm run bench -- foundation bulk`).
  * Unknown arguments are returned so the runner can refuse them instead of running nothing.
  */
-export function selectBenchFiles(
-  fileNames: readonly string[],
-  filters: readonly string[],
-): { selected: string[]; unmatched: string[] } {
+export function selectBenchFiles(fileNames: readonly string[], filters: readonly string[]): { selected: string[]; unmatched: string[] } {
   const benches = fileNames.filter((name) => name.endsWith('.bench.ts')).sort();
   if (filters.length === 0) return { selected: benches, unmatched: [] };
   const selected = benches.filter((name) => filters.some((filter) => name.includes(filter)));

@@ -65,8 +65,7 @@ export function registerAdminCommands(program: Command, remoteOf: RemoteOf): voi
     });
 
   const token = program.command('token').description("a client's profile API token");
-  const tokenPath = (code: string) =>
-    `/admin/v1/clients/${encodeURIComponent(code)}/authentication/token?authorizationScope=profile_api`;
+  const tokenPath = (code: string) => `/admin/v1/clients/${encodeURIComponent(code)}/authentication/token?authorizationScope=profile_api`;
   token
     .command('get')
     .description('describe the current token (the secret itself is only shown when issued)')
@@ -79,8 +78,8 @@ export function registerAdminCommands(program: Command, remoteOf: RemoteOf): voi
     .action(async (opts: { client: string }, cmd: Command) => printJson(await callServer(remoteOf(cmd), 'POST', tokenPath(opts.client))));
 
   const profile = program.command('profile').description('read, write and delete visitor profiles');
-  withIdOptions(profile.command('get').description('show a profile and all its ids')).action(
-    async (opts: IdOptions, cmd: Command) => printJson(await callServer(remoteOf(cmd), 'GET', idPath(opts))),
+  withIdOptions(profile.command('get').description('show a profile and all its ids')).action(async (opts: IdOptions, cmd: Command) =>
+    printJson(await callServer(remoteOf(cmd), 'GET', idPath(opts))),
   );
   profile
     .command('set <attributes...>')

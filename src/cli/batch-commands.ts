@@ -27,7 +27,12 @@ function tokenOf(options: TokenOptions, remote: RemoteOptions): string | undefin
 
 function xmlField(xml: string, name: string): string | undefined {
   const match = new RegExp(`<${name}>([^<]*)</${name}>`).exec(xml);
-  return match?.[1]?.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
+  return match?.[1]
+    ?.replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&apos;/g, "'")
+    .replace(/&amp;/g, '&');
 }
 
 function headers(token: string | undefined): Record<string, string> {
@@ -67,7 +72,10 @@ function postFile(
     request.on('error', (err) => reject(new CliError(`Cannot reach ${url.origin}: ${err.message}`)));
     const body = fs.createReadStream(file, { highWaterMark: 256 * 1024 });
     let sent = 0;
-    body.on('data', (chunk) => onSent((sent += chunk.length)));
+    body.on('data', (chunk) => {
+      sent += chunk.length;
+      onSent(sent);
+    });
     body.on('error', (err) => reject(new CliError(`Cannot read ${file}: ${err.message}`)));
     body.pipe(request);
   });
@@ -82,7 +90,8 @@ interface FailedRow {
 /** Every failed row, following the report's pages. */
 async function failedRows(base: string, client: string, batchId: string, token: string | undefined): Promise<FailedRow[]> {
   const rows: FailedRow[] = [];
-  let url: string | null = `${base}/m2/${encodeURIComponent(client)}/profile/batchReport?batchId=${encodeURIComponent(batchId)}&format=json`;
+  let url: string | null =
+    `${base}/m2/${encodeURIComponent(client)}/profile/batchReport?batchId=${encodeURIComponent(batchId)}&format=json`;
   while (url) {
     const { status, text } = await get(url, token);
     if (status !== 200) throw new CliError(`batch report: ${status}: ${xmlField(text, 'message') ?? text}`);
@@ -104,7 +113,10 @@ export function registerBatchCommands(program: Command, remoteOf: RemoteOf): voi
     .description('upload a batch file (batch=pcId|thirdPartyId,names… then one row per profile) and wait until it is applied')
     .requiredOption('-c, --client <code>', 'client code')
     .option('--v1', 'update existing profiles only (v1); default v2 also creates missing profiles')
-    .option('--token <token>', 'profile API token (default: PROFILE_EDGE_TOKEN, then DEMO_TOKEN of the first-start secrets for client demo)')
+    .option(
+      '--token <token>',
+      'profile API token (default: PROFILE_EDGE_TOKEN, then DEMO_TOKEN of the first-start secrets for client demo)',
+    )
     .option('--no-progress', 'no progress bar')
     .action(async (file: string, opts: TokenOptions & { v1?: boolean; progress: boolean }, cmd: Command) => {
       const remote = remoteOf(cmd);

@@ -10,12 +10,25 @@ test('writes apply in order, empty values change nothing, unchanged values keep 
     ['tier', { value: 'gold', modifiedAt: 1 }],
     ['city', { value: 'Lyon', modifiedAt: 1 }],
   ]);
-  const next = applyWrites(existing, [{ name: 'tier', value: 'gold' }, { name: 'city', value: '' }, { name: 'x', value: '1' }, { name: 'x', value: '2' }], 5, 65536);
-  assert.deepEqual([...next], [
-    ['tier', { value: 'gold', modifiedAt: 1 }],
-    ['city', { value: 'Lyon', modifiedAt: 1 }],
-    ['x', { value: '2', modifiedAt: 5 }],
-  ]);
+  const next = applyWrites(
+    existing,
+    [
+      { name: 'tier', value: 'gold' },
+      { name: 'city', value: '' },
+      { name: 'x', value: '1' },
+      { name: 'x', value: '2' },
+    ],
+    5,
+    65536,
+  );
+  assert.deepEqual(
+    [...next],
+    [
+      ['tier', { value: 'gold', modifiedAt: 1 }],
+      ['city', { value: 'Lyon', modifiedAt: 1 }],
+      ['x', { value: '2', modifiedAt: 5 }],
+    ],
+  );
   assert.equal(existing.size, 2, 'the input map is not modified');
 });
 
@@ -26,7 +39,18 @@ test('the 64 KB limit counts UTF-8 bytes of names and values and rejects the who
 });
 
 test('names such as __proto__ are ordinary data', () => {
-  const next = applyWrites(new Map(), validateWrites([{ name: '__proto__', value: 'x' }, { name: 'constructor', value: 'y' }], limits), 1, 65536);
+  const next = applyWrites(
+    new Map(),
+    validateWrites(
+      [
+        { name: '__proto__', value: 'x' },
+        { name: 'constructor', value: 'y' },
+      ],
+      limits,
+    ),
+    1,
+    65536,
+  );
   const decoded = decodeAttributes(encodeAttributes(next));
   assert.equal(decoded.get('__proto__')!.value, 'x');
   assert.equal(decoded.get('constructor')!.value, 'y');
@@ -40,7 +64,7 @@ test('validation names the limit that was broken', () => {
 });
 
 test('property: encode → decode is the identity', () => {
-  const attribute = fc.tuple(fc.string({ unit: "grapheme" }), fc.nat()).map(([value, modifiedAt]) => ({ value, modifiedAt }));
+  const attribute = fc.tuple(fc.string({ unit: 'grapheme' }), fc.nat()).map(([value, modifiedAt]) => ({ value, modifiedAt }));
   fc.assert(
     fc.property(fc.uniqueArray(fc.tuple(fc.string({ unit: 'grapheme' }), attribute), { selector: ([name]) => name }), (entries) => {
       const map: AttributeMap = new Map(entries);

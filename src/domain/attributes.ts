@@ -24,11 +24,7 @@ export interface WriteLimits {
 }
 
 /** Attributes the server maintains itself (§8); external writers may not set them. */
-export const SYSTEM_ATTRIBUTES: ReadonlySet<string> = new Set([
-  'firstSessionStart',
-  'lastSessionStart',
-  'sessionCount',
-]);
+export const SYSTEM_ATTRIBUTES: ReadonlySet<string> = new Set(['firstSessionStart', 'lastSessionStart', 'sessionCount']);
 
 /** Profile-script output lives under `user.`; only scripts write there. */
 export const SCRIPT_NAMESPACE = 'user.';
@@ -37,7 +33,8 @@ export const SCRIPT_NAMESPACE = 'user.';
 const NAME_FORBIDDEN = /[\u0000-\u001F\u007F]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 // Tab, LF and CR are allowed in values (addresses, notes); other C0 controls are not.
 // eslint-disable-next-line no-control-regex
-const VALUE_FORBIDDEN = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const VALUE_FORBIDDEN =
+  /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** Why a name cannot be written by an external caller, or null when it can. */
 export function attributeNameProblem(name: string, maxNameLength: number): string | null {
@@ -91,7 +88,10 @@ export function profileBytes(attributes: AttributeMap): number {
 }
 
 export class ProfileTooLargeError extends BadRequestError {
-  constructor(readonly bytes: number, readonly maxBytes: number) {
+  constructor(
+    readonly bytes: number,
+    readonly maxBytes: number,
+  ) {
     super(
       `profile would hold ${bytes} bytes of attribute data, over the ${maxBytes}-byte (64 KB) limit; nothing was written`,
       'profile_too_large',
@@ -103,12 +103,7 @@ export class ProfileTooLargeError extends BadRequestError {
  * Applies writes in order (a later write of the same name wins) and returns a new map; the input
  * is not modified. Values equal to the stored one keep their modifiedAt: nothing changed.
  */
-export function applyWrites(
-  existing: AttributeMap,
-  writes: readonly AttributeWrite[],
-  now: number,
-  maxProfileBytes: number,
-): AttributeMap {
+export function applyWrites(existing: AttributeMap, writes: readonly AttributeWrite[], now: number, maxProfileBytes: number): AttributeMap {
   const next: AttributeMap = new Map(existing);
   for (const { name, value } of writes) {
     if (value === '') continue;

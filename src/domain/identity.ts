@@ -51,10 +51,7 @@ export function parseTntId(raw: string, field = 'tntId', maxLength = 128): strin
   const key = raw.slice(0, dot);
   const hint = raw.slice(dot + 1);
   if (!LOCATION_HINT.test(hint)) {
-    throw new BadRequestError(
-      `${field} may contain a '.' only before a location hint of the form .<cluster>_<node>`,
-      'invalid_id',
-    );
+    throw new BadRequestError(`${field} may contain a '.' only before a location hint of the form .<cluster>_<node>`, 'invalid_id');
   }
   checkCommon(key, field, maxLength);
   return key;

@@ -37,21 +37,30 @@ test('the same sessionId within 30 minutes of the last visit continues the sessi
 });
 
 test('30 minutes idle starts a new session even with the same sessionId; 1 ms less does not', () => {
-  const [, almost] = visits([['s1', T0], ['s1', T0 + SESSION_IDLE_MS - 1]]);
+  const [, almost] = visits([
+    ['s1', T0],
+    ['s1', T0 + SESSION_IDLE_MS - 1],
+  ]);
   assert.equal(almost!.facts.isNewSession, false);
-  const [, idle] = visits([['s1', T0], ['s1', T0 + SESSION_IDLE_MS]]);
+  const [, idle] = visits([
+    ['s1', T0],
+    ['s1', T0 + SESSION_IDLE_MS],
+  ]);
   assert.deepEqual(idle!.facts, { isFirstSession: false, isNewSession: true, daysSinceLastVisit: 0, sessionCount: 2 });
   assert.equal(idle!.attributes.get('lastSessionStart')?.value, String(T0 + SESSION_IDLE_MS));
   assert.equal(idle!.attributes.get('firstSessionStart')?.value, String(T0));
 });
 
 test('a new sessionId starts a new session at once', () => {
-  const [, next] = visits([['s1', T0], ['s2', T0 + 1000]]);
+  const [, next] = visits([
+    ['s1', T0],
+    ['s2', T0 + 1000],
+  ]);
   assert.equal(next!.facts.isNewSession, true);
   assert.equal(next!.attributes.get('sessionCount')?.value, '2');
 });
 
-test('daysSinceLastVisit counts whole days from the previous session\'s last visit', () => {
+test("daysSinceLastVisit counts whole days from the previous session's last visit", () => {
   const steps = visits([
     ['s1', T0],
     ['s1', T0 + 10 * 60_000],

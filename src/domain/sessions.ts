@@ -46,14 +46,8 @@ export function sessionCountOf(attributes: AttributeMap): number {
  * external-name check that reserves them applies to callers only. Returns new values; the inputs
  * are not modified.
  */
-export function recordSessionVisit(
-  attributes: AttributeMap,
-  previous: SessionState | null,
-  sessionId: string,
-  now: number,
-): SessionVisit {
-  const isNewSession =
-    previous === null || previous.id !== sessionId || now - previous.lastSeenAt >= SESSION_IDLE_MS;
+export function recordSessionVisit(attributes: AttributeMap, previous: SessionState | null, sessionId: string, now: number): SessionVisit {
+  const isNewSession = previous === null || previous.id !== sessionId || now - previous.lastSeenAt >= SESSION_IDLE_MS;
   if (!isNewSession) {
     const session = { ...previous, lastSeenAt: Math.max(previous.lastSeenAt, now) };
     const sessionCount = Math.max(sessionCountOf(attributes), 1);
@@ -79,9 +73,7 @@ function factsOf(session: SessionState, sessionCount: number, isNewSession: bool
     isFirstSession: sessionCount === 1,
     isNewSession,
     daysSinceLastVisit:
-      session.previousVisitAt === null
-        ? null
-        : Math.max(0, Math.floor((session.startedAt - session.previousVisitAt) / DAY_MS)),
+      session.previousVisitAt === null ? null : Math.max(0, Math.floor((session.startedAt - session.previousVisitAt) / DAY_MS)),
     sessionCount,
   };
 }

@@ -18,7 +18,10 @@ describe('planVisitorMerge: the rules of CONTRACT §4', () => {
     assert.deepEqual(plan, {
       winnerKey: null,
       absorbKeys: [],
-      link: [{ kind: 'tntId', value: 'T' }, { kind: 'thirdPartyId', value: 'X' }],
+      link: [
+        { kind: 'tntId', value: 'T' },
+        { kind: 'thirdPartyId', value: 'X' },
+      ],
     });
   });
 
@@ -28,10 +31,7 @@ describe('planVisitorMerge: the rules of CONTRACT §4', () => {
   });
 
   test('T + X of another profile, P_T anonymous: P_T merges into P_X', () => {
-    const plan = planVisitorMerge([
-      id('tntId', 'T', { key: 'PT' }),
-      id('thirdPartyId', 'X', { key: 'PX', identified: true }),
-    ]);
+    const plan = planVisitorMerge([id('tntId', 'T', { key: 'PT' }), id('thirdPartyId', 'X', { key: 'PX', identified: true })]);
     assert.deepEqual(plan, { winnerKey: 'PX', absorbKeys: ['PT'], link: [{ kind: 'tntId', value: 'T' }] });
   });
 
@@ -48,7 +48,10 @@ describe('planVisitorMerge: the rules of CONTRACT §4', () => {
     assert.deepEqual(plan, {
       winnerKey: null,
       absorbKeys: [],
-      link: [{ kind: 'tntId', value: 'T' }, { kind: 'thirdPartyId', value: 'X' }],
+      link: [
+        { kind: 'tntId', value: 'T' },
+        { kind: 'thirdPartyId', value: 'X' },
+      ],
     });
   });
 
@@ -61,7 +64,10 @@ describe('planVisitorMerge: the rules of CONTRACT §4', () => {
     assert.deepEqual(plan, {
       winnerKey: 'PX',
       absorbKeys: ['PE'],
-      link: [{ kind: 'marketingCloudVisitorId', value: 'E' }, { kind: 'customerId', value: 'crm:1' }],
+      link: [
+        { kind: 'marketingCloudVisitorId', value: 'E' },
+        { kind: 'customerId', value: 'crm:1' },
+      ],
     });
   });
 

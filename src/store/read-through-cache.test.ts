@@ -3,7 +3,13 @@ import { test } from 'node:test';
 import { ReadThroughCache } from './read-through-cache.js';
 
 function counting<V>(value: V | null) {
-  const loader = { calls: 0, load: async () => (loader.calls++, value) };
+  const loader = {
+    calls: 0,
+    load: async () => {
+      loader.calls++;
+      return value;
+    },
+  };
   return loader;
 }
 
@@ -59,7 +65,10 @@ test('a store that applies the write before returning its promise is invalidated
 test('a failed write still invalidates, since part of it may have been applied', async () => {
   const cache = new ReadThroughCache<string>();
   await cache.get('k', async () => 'old');
-  await assert.rejects(cache.writeThrough(async () => Promise.reject(new Error('disk full'))), /disk full/);
+  await assert.rejects(
+    cache.writeThrough(async () => Promise.reject(new Error('disk full'))),
+    /disk full/,
+  );
   assert.equal(cache.size, 0);
 });
 
@@ -111,7 +120,7 @@ test('while the change listener is disconnected every read goes to the database,
   listening = false;
   await cache.get('token', row.load);
   await cache.get('token', row.load);
-  assert.equal(row.calls, 3, 'a cached entry is not served while another node\'s revocation could go unheard');
+  assert.equal(row.calls, 3, "a cached entry is not served while another node's revocation could go unheard");
 
   cache.invalidate(); // what the listener does when it is listening again
   listening = true;

@@ -1,14 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import {
-  BatchFormatError,
-  encodeBatch,
-  LineSplitter,
-  readBatch,
-  readDataLine,
-  readHeaderLine,
-} from './batch-reader.js';
+import { BatchFormatError, encodeBatch, LineSplitter, readBatch, readDataLine, readHeaderLine } from './batch-reader.js';
 
 const body = (text: string) => Buffer.from(text, 'utf8');
 
@@ -92,7 +85,11 @@ test('every header error refuses the whole batch with a precise message', () => 
     ['batch=pcId,a\n\r\n\n', 'Batch is empty: no data rows after the header'],
   ];
   for (const [text, message] of cases) {
-    assert.throws(() => readBatch(body(text)), (err: unknown) => err instanceof BatchFormatError && err.message === message, text);
+    assert.throws(
+      () => readBatch(body(text)),
+      (err: unknown) => err instanceof BatchFormatError && err.message === message,
+      text,
+    );
   }
 });
 
@@ -167,9 +164,30 @@ test('property: arbitrary bytes never throw anything but BatchFormatError', () =
   const batchish = fc.oneof(
     fc.uint8Array({ maxLength: 200 }).map((b) => Buffer.from(b)),
     fc
-      .array(fc.constantFrom('batch=', 'pcId', 'thirdPartyId', ',', '\n', '\r', '%', '%2', '%zz', '%E0', '+', '&', '=', 'a', '\uFEFF', '\u0000', 'é'), {
-        maxLength: 40,
-      })
+      .array(
+        fc.constantFrom(
+          'batch=',
+          'pcId',
+          'thirdPartyId',
+          ',',
+          '\n',
+          '\r',
+          '%',
+          '%2',
+          '%zz',
+          '%E0',
+          '+',
+          '&',
+          '=',
+          'a',
+          '\uFEFF',
+          '\u0000',
+          'é',
+        ),
+        {
+          maxLength: 40,
+        },
+      )
       .map((parts) => Buffer.from(parts.join(''))),
   );
   fc.assert(

@@ -71,10 +71,7 @@ export function readHeaderLine(lineBytes: Buffer, requirePrefix = true): BatchHe
   });
   const keyColumn = names[0]!;
   if (!(KEY_COLUMNS as readonly string[]).includes(keyColumn)) {
-    throw new BatchFormatError(
-      `Header row must start with pcId or thirdPartyId, found '${truncateForMessage(keyColumn)}'`,
-      'bad_header',
-    );
+    throw new BatchFormatError(`Header row must start with pcId or thirdPartyId, found '${truncateForMessage(keyColumn)}'`, 'bad_header');
   }
   const attributes = names.slice(1);
   if (attributes.length === 0) {

@@ -29,7 +29,35 @@ after(() => {
 /** Text with everything hostile mixed in: full Unicode incl. lone surrogates, controls, markup, separators. */
 const hostileText = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 40 }),
-  fc.array(fc.constantFrom('<', '&', ']]>', '"', "'", '\u0000', '\r\n', '\n', '\uD800', '\uDC00', '\uFFFE', '%', '%zz', '%E0', '+', ',', '=', '#', '|', '__proto__', 'é', '💡'), { maxLength: 12 }).map((parts) => parts.join('')),
+  fc
+    .array(
+      fc.constantFrom(
+        '<',
+        '&',
+        ']]>',
+        '"',
+        "'",
+        '\u0000',
+        '\r\n',
+        '\n',
+        '\uD800',
+        '\uDC00',
+        '\uFFFE',
+        '%',
+        '%zz',
+        '%E0',
+        '+',
+        ',',
+        '=',
+        '#',
+        '|',
+        '__proto__',
+        'é',
+        '💡',
+      ),
+      { maxLength: 12 },
+    )
+    .map((parts) => parts.join('')),
 );
 const wellFormed = fc.string({ unit: 'grapheme', maxLength: 30 });
 const name = fc.string({ unit: 'grapheme', minLength: 1, maxLength: 16 });
@@ -47,14 +75,21 @@ test('batch reader: any bytes as a data line come back as a row, a malformed row
 
 test('batch reader: any header line is a header or a BatchFormatError', () => {
   check(
-    fc.property(fc.oneof(fc.uint8Array({ maxLength: 200 }).map((b) => Buffer.from(b)), hostileText.map((t) => Buffer.from(`batch=pcId,${t}`))), fc.boolean(), (bytes, prefix) => {
-      try {
-        const header = readHeaderLine(bytes, prefix);
-        assert.ok(header.attributes.length > 0);
-      } catch (err) {
-        if (!(err instanceof BatchFormatError)) throw err;
-      }
-    }),
+    fc.property(
+      fc.oneof(
+        fc.uint8Array({ maxLength: 200 }).map((b) => Buffer.from(b)),
+        hostileText.map((t) => Buffer.from(`batch=pcId,${t}`)),
+      ),
+      fc.boolean(),
+      (bytes, prefix) => {
+        try {
+          const header = readHeaderLine(bytes, prefix);
+          assert.ok(header.attributes.length > 0);
+        } catch (err) {
+          if (!(err instanceof BatchFormatError)) throw err;
+        }
+      },
+    ),
     5000,
   );
 });
@@ -63,7 +98,13 @@ test('batch reader: values holding separators, markup, controls and prototype na
   check(
     fc.property(
       fc.uniqueArray(name, { minLength: 1, maxLength: 4 }).filter((n) => !n.includes('pcId')),
-      fc.array(fc.tuple(name, fc.array(fc.oneof(wellFormed, fc.constantFrom('<&]]>', 'a,b', 'x%2Cy', '__proto__', '\u0000\n\r', 'a+b=c&d')), { maxLength: 4 })), { minLength: 1, maxLength: 8 }),
+      fc.array(
+        fc.tuple(
+          name,
+          fc.array(fc.oneof(wellFormed, fc.constantFrom('<&]]>', 'a,b', 'x%2Cy', '__proto__', '\u0000\n\r', 'a+b=c&d')), { maxLength: 4 }),
+        ),
+        { minLength: 1, maxLength: 8 },
+      ),
       (attributes, rawRows) => {
         const rows = rawRows.map(([key, values]) => [key, ...values.slice(0, attributes.length)]);
         const { rows: read } = readBatch(Buffer.from(encodeBatch({ keyColumn: 'pcId', attributes }, rows)));
@@ -93,14 +134,26 @@ test('form parser: any query or body either parses or throws FormDecodeError', (
 test('profile.* parser: any pairs give a single update or a BadRequestError (the 400 of the endpoint)', () => {
   const key = fc.constantFrom('mboxPC', 'mbox3rdPartyId', 'profile.', 'profile.a', 'profile.__proto__', 'profile.constructor', 'other');
   check(
-    fc.property(fc.array(fc.tuple(fc.oneof(key, key.chain((k) => hostileText.map((t) => k + t))), hostileText), { maxLength: 8 }), (pairs) => {
-      try {
-        const update = parseSingleUpdate(pairs, IDS);
-        assert.ok(update.writes.length > 0);
-      } catch (err) {
-        if (!(err instanceof BadRequestError)) throw err;
-      }
-    }),
+    fc.property(
+      fc.array(
+        fc.tuple(
+          fc.oneof(
+            key,
+            key.chain((k) => hostileText.map((t) => k + t)),
+          ),
+          hostileText,
+        ),
+        { maxLength: 8 },
+      ),
+      (pairs) => {
+        try {
+          const update = parseSingleUpdate(pairs, IDS);
+          assert.ok(update.writes.length > 0);
+        } catch (err) {
+          if (!(err instanceof BadRequestError)) throw err;
+        }
+      },
+    ),
     5000,
   );
 });
@@ -108,10 +161,15 @@ test('profile.* parser: any pairs give a single update or a BadRequestError (the
 test('profile.* parser: names and values round-trip through a URL-encoded query, in order', () => {
   check(
     fc.property(fc.array(fc.tuple(name, wellFormed), { minLength: 1, maxLength: 8 }), (attributes) => {
-      const query = ['mboxPC=visitor-1', ...attributes.map(([n, v]) => `profile.${encodeURIComponent(n)}=${encodeURIComponent(v)}`)].join('&');
+      const query = ['mboxPC=visitor-1', ...attributes.map(([n, v]) => `profile.${encodeURIComponent(n)}=${encodeURIComponent(v)}`)].join(
+        '&',
+      );
       const update = parseSingleUpdate(parseFormPairs(query), IDS);
       assert.deepEqual(update.ref, { kind: 'tntId', value: 'visitor-1' });
-      assert.deepEqual(update.writes, attributes.map(([n, v]) => ({ name: n, value: v })));
+      assert.deepEqual(
+        update.writes,
+        attributes.map(([n, v]) => ({ name: n, value: v })),
+      );
     }),
     2000,
   );
@@ -131,7 +189,11 @@ test('mbox cookie: any cookie text parses without throwing, into well-formed ent
 
 test('mbox cookie: entries with separators and markup round-trip through format → parse', () => {
   const entry: fc.Arbitrary<MboxCookieEntry> = fc.record(
-    { name: fc.oneof(name, fc.constantFrom('PC', 'session', '__proto__', 'a#b|c')), value: fc.oneof(wellFormed, fc.constantFrom('#', '|', '<&]]>', '%zz')), expiresAt: fc.integer({ min: 0, max: 2 ** 40 }) },
+    {
+      name: fc.oneof(name, fc.constantFrom('PC', 'session', '__proto__', 'a#b|c')),
+      value: fc.oneof(wellFormed, fc.constantFrom('#', '|', '<&]]>', '%zz')),
+      expiresAt: fc.integer({ min: 0, max: 2 ** 40 }),
+    },
     { noNullPrototype: true },
   );
   check(
@@ -151,7 +213,10 @@ function readFlatXml(xml: string): Array<[string, string]> {
   let consumed = 0;
   for (let m = element.exec(match[1]!); m; m = element.exec(match[1]!)) {
     assert.ok(!/&(?!(lt|gt|quot|apos|amp);)/.test(m[2]!), `bare & in ${m[2]}`);
-    fields.push([m[1]!, m[2]!.replace(/&(lt|gt|quot|apos|amp);/g, (_, e: string) => ({ lt: '<', gt: '>', quot: '"', apos: "'", amp: '&' })[e]!)]);
+    fields.push([
+      m[1]!,
+      m[2]!.replace(/&(lt|gt|quot|apos|amp);/g, (_, e: string) => ({ lt: '<', gt: '>', quot: '"', apos: "'", amp: '&' })[e]!),
+    ]);
     consumed = element.lastIndex;
   }
   assert.equal(consumed, match[1]!.length, 'the document holds only flat elements');
@@ -159,7 +224,8 @@ function readFlatXml(xml: string): Array<[string, string]> {
 }
 
 // eslint-disable-next-line no-control-regex
-const XML_ILLEGAL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const XML_ILLEGAL =
+  /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 test('XML writer: any text gives a well-formed document that reads back as the text (XML-illegal characters replaced)', () => {
   check(
@@ -173,15 +239,21 @@ test('XML writer: any text gives a well-formed document that reads back as the t
     }),
     5000,
   );
-  check(fc.property(hostileText, (text) => void escapeXml(text)), 2000);
+  check(
+    fc.property(hostileText, (text) => void escapeXml(text)),
+    2000,
+  );
 });
 
 test('stored attribute form: any names and values (prototype names included) round-trip', () => {
   check(
-    fc.property(fc.array(fc.tuple(fc.oneof(name, fc.constantFrom('__proto__', 'constructor', 'prototype')), wellFormed, fc.nat()), { maxLength: 10 }), (rows) => {
-      const attributes: AttributeMap = new Map(rows.map(([n, value, modifiedAt]) => [n, { value, modifiedAt }]));
-      assert.deepEqual(decodeAttributes(encodeAttributes(attributes)), attributes);
-    }),
+    fc.property(
+      fc.array(fc.tuple(fc.oneof(name, fc.constantFrom('__proto__', 'constructor', 'prototype')), wellFormed, fc.nat()), { maxLength: 10 }),
+      (rows) => {
+        const attributes: AttributeMap = new Map(rows.map(([n, value, modifiedAt]) => [n, { value, modifiedAt }]));
+        assert.deepEqual(decodeAttributes(encodeAttributes(attributes)), attributes);
+      },
+    ),
     2000,
   );
 });

@@ -1,13 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import {
-  formatMboxCookie,
-  mboxCookieEntry,
-  type MboxCookieEntry,
-  parseMboxCookie,
-  visitorMboxCookie,
-} from './mbox-cookie.js';
+import { formatMboxCookie, mboxCookieEntry, type MboxCookieEntry, parseMboxCookie, visitorMboxCookie } from './mbox-cookie.js';
 
 test('reads the cookie the Node SDK wrote in the wild', () => {
   const raw = 'session#sess-111#1795479238|PC#43789130716d4d26bee45616f5206a0e#1858722178';
@@ -18,7 +12,7 @@ test('reads the cookie the Node SDK wrote in the wild', () => {
   assert.equal(mboxCookieEntry(raw, 'PC'), '43789130716d4d26bee45616f5206a0e');
 });
 
-test('writes session and PC entries with the clients\' lifetimes', () => {
+test("writes session and PC entries with the clients' lifetimes", () => {
   assert.equal(visitorMboxCookie('s1', 'abc', 1_000), 'session#s1#2860|PC#abc#63245800');
 });
 
@@ -40,11 +34,14 @@ test('values with #, | and non-ASCII characters survive a round trip', () => {
   assert.deepEqual(parseMboxCookie(raw), entries);
 });
 
-const entryArb: fc.Arbitrary<MboxCookieEntry> = fc.record({
-  name: fc.string({ unit: 'grapheme', minLength: 1, maxLength: 12 }),
-  value: fc.string({ unit: 'grapheme', maxLength: 40 }),
-  expiresAt: fc.integer({ min: 0, max: 2 ** 40 }),
-}, { noNullPrototype: true });
+const entryArb: fc.Arbitrary<MboxCookieEntry> = fc.record(
+  {
+    name: fc.string({ unit: 'grapheme', minLength: 1, maxLength: 12 }),
+    value: fc.string({ unit: 'grapheme', maxLength: 40 }),
+    expiresAt: fc.integer({ min: 0, max: 2 ** 40 }),
+  },
+  { noNullPrototype: true },
+);
 
 test('property: parse(format(entries)) gives the entries back', () => {
   fc.assert(

@@ -9,7 +9,10 @@ function unescapeXml(text: string): string {
 
 test('m2 replies are flat XML with every text node escaped', () => {
   assert.equal(
-    xmlResponse([['success', true], ['message', 'a <b> & ]]> "c"']]),
+    xmlResponse([
+      ['success', true],
+      ['message', 'a <b> & ]]> "c"'],
+    ]),
     '<response><success>true</success><message>a &lt;b&gt; &amp; ]]&gt; &quot;c&quot;</message></response>',
   );
   assert.equal(m2Failure('x'), '<response><success>false</success><message>x</message></response>');

@@ -64,7 +64,13 @@ export function batchesAndVisitsContract(storesOf: () => Stores): void {
     await batches.create(newBatch('c2-b1', 'c2', 1, 2));
     const stored = await batches.get('c1', 'c1-b1');
     assert.deepEqual(
-      stored && { status: stored.status, nextOffset: stored.nextOffset, nextLine: stored.nextLine, consumed: stored.consumedCount, attributes: stored.attributes },
+      stored && {
+        status: stored.status,
+        nextOffset: stored.nextOffset,
+        nextLine: stored.nextLine,
+        consumed: stored.consumedCount,
+        attributes: stored.attributes,
+      },
       { status: 'incomplete', nextOffset: 20, nextLine: 2, consumed: 0, attributes: ['a', 'b'] },
     );
     assert.equal(await batches.get('c2', 'c1-b1'), null);
@@ -75,7 +81,10 @@ export function batchesAndVisitsContract(storesOf: () => Stores): void {
     for (let call = 0; call < 4; call++) {
       for (const { batchId } of await batches.unfinished()) if (!offered.includes(batchId)) offered.push(batchId);
     }
-    assert.deepEqual(offered.filter((id) => id === 'c1-b1' || id === 'c2-b1'), ['c1-b1', 'c2-b1']);
+    assert.deepEqual(
+      offered.filter((id) => id === 'c1-b1' || id === 'c2-b1'),
+      ['c1-b1', 'c2-b1'],
+    );
   });
 
   test('batches: a chunk applies its rows in file order, reports failed ones and moves the cursor, all at once', async () => {
@@ -91,22 +100,48 @@ export function batchesAndVisitsContract(storesOf: () => Stores): void {
       ]),
     );
     assert.deepEqual(
-      { next: after.nextOffset, line: after.nextLine, consumed: after.consumedCount, ok: after.successfulUpdates, notFound: after.profilesNotFound, failed: after.failedUpdates },
+      {
+        next: after.nextOffset,
+        line: after.nextLine,
+        consumed: after.consumedCount,
+        ok: after.successfulUpdates,
+        notFound: after.profilesNotFound,
+        failed: after.failedUpdates,
+      },
       { next: 120, line: 7, consumed: 5, ok: 3, notFound: 0, failed: 2 },
     );
-    assert.deepEqual(await values('c1', tnt('dup')), { a: 'second', b: 'kept' }, 'duplicates apply in file order, empty cells change nothing');
+    assert.deepEqual(
+      await values('c1', tnt('dup')),
+      { a: 'second', b: 'kept' },
+      'duplicates apply in file order, empty cells change nothing',
+    );
     assert.equal(await values('c1', tnt('huge')), null, 'a row over 64 KB creates nothing');
     const failures = await batches.failures('order', 0, 10);
-    assert.deepEqual(failures.map((f) => [f.line, f.key]), [[3, 'bad'], [6, 'huge']]);
+    assert.deepEqual(
+      failures.map((f) => [f.line, f.key]),
+      [
+        [3, 'bad'],
+        [6, 'huge'],
+      ],
+    );
     assert.match(failures[1]!.reason, /64 KB/);
-    assert.deepEqual((await batches.failures('order', 3, 10)).map((f) => f.line), [6], 'paged by line');
+    assert.deepEqual(
+      (await batches.failures('order', 3, 10)).map((f) => f.line),
+      [6],
+      'paged by line',
+    );
     const profile = await storesOf().profiles.find('c1', tnt('dup'), 100);
     assert.equal(profile?.expiresAt, 1100, 'bulk rows stamp the expiry');
   });
 
   test('batches: v1 rows for unknown keys count as not found and create nothing; known keys update, expired ones are unknown', async () => {
     const { batches, profiles } = storesOf();
-    await profiles.write('c1', [tnt('v1-known')], { now: 50, expiresAt: 1050, create: true, apply: () => new Map([['old', { value: 'o', modifiedAt: 50 }]]) });
+    await profiles.write('c1', [tnt('v1-known')], {
+      now: 50,
+      expiresAt: 1050,
+      create: true,
+      apply: () => new Map([['old', { value: 'o', modifiedAt: 50 }]]),
+    });
     await profiles.write('c1', [tnt('v1-expired')], { now: 50, expiresAt: 90, create: true, apply: () => new Map() });
     await batches.create(newBatch('v1', 'c1', 1));
     const after = await batches.applyChunk(
@@ -125,10 +160,15 @@ export function batchesAndVisitsContract(storesOf: () => Stores): void {
   test('batches: v2 rows create profiles with their key linked; an expired profile is replaced, not revived', async () => {
     const { batches, profiles } = storesOf();
     await profiles.write('c1', [tnt('v2-expired'), third('v2-expired-x')], {
-      now: 50, expiresAt: 90, create: true, apply: () => new Map([['stale', { value: 's', modifiedAt: 50 }]]),
+      now: 50,
+      expiresAt: 90,
+      create: true,
+      apply: () => new Map([['stale', { value: 's', modifiedAt: 50 }]]),
     });
     await batches.create(newBatch('v2', 'c1', 2));
-    await batches.applyChunk(chunk('v2', 'c1', 20, [writeRow(2, 'v2-new', { a: '1' }, 100, true), writeRow(3, 'v2-expired', { a: '2' }, 100, true)]));
+    await batches.applyChunk(
+      chunk('v2', 'c1', 20, [writeRow(2, 'v2-new', { a: '1' }, 100, true), writeRow(3, 'v2-expired', { a: '2' }, 100, true)]),
+    );
     const created = await profiles.find('c1', tnt('v2-new'), 100);
     assert.deepEqual(await profiles.idsOf('c1', created!.key), [tnt('v2-new')]);
     assert.deepEqual(await values('c1', tnt('v2-expired')), { a: '2' });
@@ -139,7 +179,10 @@ export function batchesAndVisitsContract(storesOf: () => Stores): void {
     const { batches } = storesOf();
     await batches.create(newBatch('cursor', 'c2', 2));
     await batches.applyChunk(chunk('cursor', 'c2', 20, [writeRow(2, 'cur-1', { a: '1' }, 100, true)]));
-    await assert.rejects(batches.applyChunk(chunk('cursor', 'c2', 20, [writeRow(2, 'cur-2', { a: '1' }, 100, true)])), BatchCursorMovedError);
+    await assert.rejects(
+      batches.applyChunk(chunk('cursor', 'c2', 20, [writeRow(2, 'cur-2', { a: '1' }, 100, true)])),
+      BatchCursorMovedError,
+    );
     assert.equal(await values('c2', tnt('cur-2')), null);
     const done = await batches.applyChunk(chunk('cursor', 'c2', 120, [writeRow(3, 'cur-3', { a: '1' }, 200, true)], true, 200));
     assert.deepEqual([done.status, done.finishedAt, done.consumedCount], ['complete', 200, 2]);
@@ -156,7 +199,7 @@ export function batchesAndVisitsContract(storesOf: () => Stores): void {
     assert.ok(!(await batches.unfinished()).some((b) => b.batchId === 'stuck'));
   });
 
-  test('batches: privacy sees the client\'s incomplete and stuck batches, oldest first, not complete ones or other clients\'', async () => {
+  test("batches: privacy sees the client's incomplete and stuck batches, oldest first, not complete ones or other clients'", async () => {
     const { batches } = storesOf();
     await batches.create(newBatch('kept-stuck', 'keeper', 2, 10));
     await batches.create(newBatch('kept-done', 'keeper', 2, 11));
@@ -199,19 +242,38 @@ export function batchesAndVisitsContract(storesOf: () => Stores): void {
     }
   });
 
-  const setting = (pairs: Record<string, string>, now = 1000) => (state: VisitorState): VisitorState => ({
-    ...state,
-    attributes: applyWrites(state.attributes, Object.entries(pairs).map(([name, value]) => ({ name, value })), now, MAX),
+  const setting =
+    (pairs: Record<string, string>, now = 1000) =>
+    (state: VisitorState): VisitorState => ({
+      ...state,
+      attributes: applyWrites(
+        state.attributes,
+        Object.entries(pairs).map(([name, value]) => ({ name, value })),
+        now,
+        MAX,
+      ),
+    });
+  const visit = (refs: VisitorIdRef[], apply: VisitWrite['apply'], now = 1000): VisitWrite => ({
+    now,
+    expiresAt: now + 10_000,
+    maxProfileBytes: MAX,
+    refs,
+    apply,
   });
-  const visit = (refs: VisitorIdRef[], apply: VisitWrite['apply'], now = 1000): VisitWrite => ({ now, expiresAt: now + 10_000, maxProfileBytes: MAX, refs, apply });
   const ecid = (value: string): VisitorIdRef => ({ kind: 'marketingCloudVisitorId', value });
 
   test('visits: a first visit creates one profile holding every id sent, with its session state', async () => {
     const { visits, profiles } = storesOf();
     const session = { id: 's1', startedAt: 1000, lastSeenAt: 1000, previousVisitAt: null };
-    const first = await visits.recordVisit('c1', visit([tnt('vis-t'), ecid('vis-e')], (s) => ({ ...setting({ a: '1' })(s), session })));
+    const first = await visits.recordVisit(
+      'c1',
+      visit([tnt('vis-t'), ecid('vis-e')], (s) => ({ ...setting({ a: '1' })(s), session })),
+    );
     assert.equal(first.created, true);
-    const again = await visits.recordVisit('c1', visit([ecid('vis-e')], (s) => s, 2000));
+    const again = await visits.recordVisit(
+      'c1',
+      visit([ecid('vis-e')], (s) => s, 2000),
+    );
     assert.deepEqual([again.created, again.key, again.state.session], [false, first.key, session]);
     assert.deepEqual(await profiles.idsOf('c1', first.key), [ecid('vis-e'), tnt('vis-t')]);
     assert.equal((await profiles.find('c1', tnt('vis-t'), 2000))?.expiresAt, 12_000, 'a visit touches the expiry');
@@ -221,7 +283,10 @@ export function batchesAndVisitsContract(storesOf: () => Stores): void {
     const { visits, profiles } = storesOf();
     await visits.recordVisit('c1', visit([tnt('m-device'), ecid('m-ecid')], setting({ anon: 'yes', color: 'red' })));
     const person = await visits.recordVisit('c1', visit([tnt('m-other'), third('m-person')], setting({ crm: 'yes', color: 'blue' })));
-    const merged = await visits.recordVisit('c1', visit([tnt('m-device'), third('m-person')], (s) => s));
+    const merged = await visits.recordVisit(
+      'c1',
+      visit([tnt('m-device'), third('m-person')], (s) => s),
+    );
     assert.deepEqual([merged.key, merged.absorbed], [person.key, 1]);
     assert.deepEqual(await values('c1', ecid('m-ecid'), 1000), { crm: 'yes', color: 'blue', anon: 'yes' });
     assert.deepEqual(await profiles.idsOf('c1', person.key), [ecid('m-ecid'), third('m-person'), tnt('m-device'), tnt('m-other')]);
@@ -240,9 +305,12 @@ export function batchesAndVisitsContract(storesOf: () => Stores): void {
     assert.deepEqual(await values('c1', third('r-alice'), 1000), { who: 'alice' });
     assert.deepEqual(await values('c1', tnt('r-device'), 1000), { who: 'bob' });
     await assert.rejects(
-      visits.recordVisit('c1', visit([tnt('r-device'), tnt('r-new')], () => {
-        throw new Error('profile too large');
-      })),
+      visits.recordVisit(
+        'c1',
+        visit([tnt('r-device'), tnt('r-new')], () => {
+          throw new Error('profile too large');
+        }),
+      ),
       /too large/,
     );
     assert.equal(await values('c1', tnt('r-new'), 1000), null);
@@ -254,9 +322,13 @@ export function batchesAndVisitsContract(storesOf: () => Stores): void {
   test('visits: concurrent first logins from many devices end on one profile with nothing lost', async () => {
     const { visits, profiles } = storesOf();
     const tabs = 30;
-    await Promise.all(Array.from({ length: tabs }, (_, i) => visits.recordVisit('c2', visit([tnt(`cl-${i}`)], setting({ [`anon${i}`]: 'kept' })))));
     await Promise.all(
-      Array.from({ length: tabs }, (_, i) => visits.recordVisit('c2', visit([tnt(`cl-${i}`), third('cl-person')], setting({ [`login${i}`]: 'yes' })))),
+      Array.from({ length: tabs }, (_, i) => visits.recordVisit('c2', visit([tnt(`cl-${i}`)], setting({ [`anon${i}`]: 'kept' })))),
+    );
+    await Promise.all(
+      Array.from({ length: tabs }, (_, i) =>
+        visits.recordVisit('c2', visit([tnt(`cl-${i}`), third('cl-person')], setting({ [`login${i}`]: 'yes' }))),
+      ),
     );
     const person = await values('c2', third('cl-person'), 1000);
     for (let i = 0; i < tabs; i++) {
@@ -283,7 +355,10 @@ export function batchesAndVisitsContract(storesOf: () => Stores): void {
           create: false,
           apply: (existing) => applyWrites(existing, [{ name: 'update', value: `u${i}` }], 1000, MAX),
         }),
-        visits.recordVisit('c2', visit([tnt(`race-anon-${i}`), third(`race-person-${i}`)], (state) => state)),
+        visits.recordVisit(
+          'c2',
+          visit([tnt(`race-anon-${i}`), third(`race-person-${i}`)], (state) => state),
+        ),
       ]).flat(),
     );
     for (let i = 0; i < pairs; i++) {
@@ -294,7 +369,10 @@ export function batchesAndVisitsContract(storesOf: () => Stores): void {
   test('visits: an expired profile counts as unknown and goes with its ids', async () => {
     const { visits } = storesOf();
     await visits.recordVisit('c2', visit([tnt('x-old'), ecid('x-old-ecid')], setting({ x: '1' }, 0), 0));
-    const again = await visits.recordVisit('c2', visit([tnt('x-old')], (s) => s, 20_000));
+    const again = await visits.recordVisit(
+      'c2',
+      visit([tnt('x-old')], (s) => s, 20_000),
+    );
     assert.deepEqual([again.created, again.state.attributes.size], [true, 0]);
     assert.equal(await values('c2', ecid('x-old-ecid'), 20_000), null);
   });

@@ -24,19 +24,39 @@ export function describeStoreContract(backend: string, open: () => Promise<Store
     const tnt = (value: string): VisitorIdRef => ({ kind: 'tntId', value });
     const third = (value: string): VisitorIdRef => ({ kind: 'thirdPartyId', value });
     const set = (pairs: Record<string, string>, now: number) => (existing: AttributeMap) =>
-      applyWrites(existing, Object.entries(pairs).map(([name, value]) => ({ name, value })), now, 65536);
-    const write = (now: number, create: boolean, apply: ProfileWrite['apply']): ProfileWrite => ({ now, expiresAt: now + 1000, create, apply });
+      applyWrites(
+        existing,
+        Object.entries(pairs).map(([name, value]) => ({ name, value })),
+        now,
+        65536,
+      );
+    const write = (now: number, create: boolean, apply: ProfileWrite['apply']): ProfileWrite => ({
+      now,
+      expiresAt: now + 1000,
+      create,
+      apply,
+    });
 
     test('clients: upsert creates with secure defaults, patches keep unnamed settings, imsOrgId finds the client', async () => {
       const { client, created } = await stores.clients.upsert('shop', { imsOrgId: 'ORG1@AdobeOrg' }, 10);
       assert.equal(created, true);
-      assert.deepEqual(client, { code: 'shop', requireAuth: true, profileLifetimeDays: 14, imsOrgId: 'ORG1@AdobeOrg', createdAt: 10, updatedAt: 10 });
+      assert.deepEqual(client, {
+        code: 'shop',
+        requireAuth: true,
+        profileLifetimeDays: 14,
+        imsOrgId: 'ORG1@AdobeOrg',
+        createdAt: 10,
+        updatedAt: 10,
+      });
       const again = await stores.clients.upsert('shop', { profileLifetimeDays: 30 }, 20);
       assert.equal(again.created, false);
       assert.deepEqual(again.client, { ...client, profileLifetimeDays: 30, updatedAt: 20 });
       assert.equal((await stores.clients.findByImsOrgId('ORG1@AdobeOrg'))?.code, 'shop');
       assert.equal(await stores.clients.get('nope'), null);
-      assert.deepEqual((await stores.clients.list()).map((c) => c.code), ['c1', 'c2', 'shop']);
+      assert.deepEqual(
+        (await stores.clients.list()).map((c) => c.code),
+        ['c1', 'c2', 'shop'],
+      );
     });
 
     test('credentials: replace revokes the previous credential of the same owner only', async () => {
@@ -73,9 +93,13 @@ export function describeStoreContract(backend: string, open: () => Promise<Store
 
     test('profiles: a throwing apply aborts the whole write', async () => {
       await assert.rejects(
-        stores.profiles.write('c1', [tnt('t1'), third('new-id')], write(20, true, () => {
-          throw new Error('limit');
-        })),
+        stores.profiles.write(
+          'c1',
+          [tnt('t1'), third('new-id')],
+          write(20, true, () => {
+            throw new Error('limit');
+          }),
+        ),
         /limit/,
       );
       assert.equal(await stores.profiles.find('c1', third('new-id'), 20), null, 'the id was not linked');
@@ -90,7 +114,9 @@ export function describeStoreContract(backend: string, open: () => Promise<Store
     test('profiles: concurrent writes to one profile lose nothing', async () => {
       await stores.profiles.write('c1', [tnt('busy')], write(10, true, set({}, 10)));
       await Promise.all(
-        Array.from({ length: 100 }, (_, i) => stores.profiles.write('c1', [tnt('busy')], write(10 + i, false, set({ [`k${i}`]: String(i) }, 10 + i)))),
+        Array.from({ length: 100 }, (_, i) =>
+          stores.profiles.write('c1', [tnt('busy')], write(10 + i, false, set({ [`k${i}`]: String(i) }, 10 + i))),
+        ),
       );
       assert.equal((await stores.profiles.find('c1', tnt('busy'), 10))!.attributes.size, 100);
     });
@@ -113,7 +139,10 @@ export function describeStoreContract(backend: string, open: () => Promise<Store
     test('profiles: delete removes the profile and every id', async () => {
       await stores.profiles.write('c1', [tnt('del'), third('del-x')], write(10, true, set({ a: '1', b: '2' }, 10)));
       const deleted = await stores.profiles.delete('c1', third('del-x'), 10);
-      assert.deepEqual(deleted && { ids: deleted.ids, attributeCount: deleted.attributeCount }, { ids: [third('del-x'), tnt('del')], attributeCount: 2 });
+      assert.deepEqual(deleted && { ids: deleted.ids, attributeCount: deleted.attributeCount }, {
+        ids: [third('del-x'), tnt('del')],
+        attributeCount: 2,
+      });
       assert.equal(await stores.profiles.find('c1', tnt('del'), 10), null);
       assert.equal(await stores.profiles.delete('c1', tnt('del'), 10), null);
     });

@@ -40,10 +40,18 @@ export function batchIdOf(submission: string): string {
 }
 
 /** Polls the detailed status until the batch is no longer incomplete; answers the status XML. */
-export async function waitForBatch(server: TestServer, client: string, batchId: string, token = server.demoToken, timeoutMs = 120_000): Promise<string> {
+export async function waitForBatch(
+  server: TestServer,
+  client: string,
+  batchId: string,
+  token = server.demoToken,
+  timeoutMs = 120_000,
+): Promise<string> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const response = await server.fetch(`/m2/${client}/profile/batchStatus?batchId=${batchId}&showDetails=true`, { headers: bearer(token) });
+    const response = await server.fetch(`/m2/${client}/profile/batchStatus?batchId=${batchId}&showDetails=true`, {
+      headers: bearer(token),
+    });
     const xml = await response.text();
     if (response.status !== 200) throw new Error(`status ${response.status}: ${xml}`);
     if (xmlField(xml, 'status') !== 'incomplete') return xml;
@@ -53,7 +61,12 @@ export async function waitForBatch(server: TestServer, client: string, batchId: 
 }
 
 /** The expected detailed status document, byte for byte. */
-export function detailedStatus(server: TestServer, client: string, batchId: string, counters: { status?: string; batchSize: number; consumed: number; ok: number; notFound: number; failed: number }): string {
+export function detailedStatus(
+  server: TestServer,
+  client: string,
+  batchId: string,
+  counters: { status?: string; batchSize: number; consumed: number; ok: number; notFound: number; failed: number },
+): string {
   return (
     `<response><batchId>${batchId}</batchId><status>${counters.status ?? 'complete'}</status><batchSize>${counters.batchSize}</batchSize>` +
     `<consumedCount>${counters.consumed}</consumedCount><successfulUpdates>${counters.ok}</successfulUpdates>` +
@@ -71,8 +84,15 @@ export async function profileValues(server: TestServer, urlPath: string, token =
   return Object.fromEntries(Object.entries(document.profileAttributes).map(([name, { value }]) => [name, value]));
 }
 
-export async function failureReport(server: TestServer, client: string, batchId: string, token = server.demoToken): Promise<Array<{ line: number; key: string; reason: string }>> {
-  const response = await server.fetch(`/m2/${client}/profile/batchReport?batchId=${batchId}&format=json&limit=10000`, { headers: bearer(token) });
+export async function failureReport(
+  server: TestServer,
+  client: string,
+  batchId: string,
+  token = server.demoToken,
+): Promise<Array<{ line: number; key: string; reason: string }>> {
+  const response = await server.fetch(`/m2/${client}/profile/batchReport?batchId=${batchId}&format=json&limit=10000`, {
+    headers: bearer(token),
+  });
   if (response.status !== 200) throw new Error(`report: ${response.status} ${await response.text()}`);
   return ((await response.json()) as { failedRows: Array<{ line: number; key: string; reason: string }> }).failedRows;
 }

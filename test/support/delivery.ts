@@ -4,7 +4,7 @@ import { bearer } from './server.js';
 export interface DeliveryAnswer {
   status: number;
   headers: Headers;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  // biome-ignore lint/suspicious/noExplicitAny: the JSON answer is asserted field by field
   body: any;
 }
 

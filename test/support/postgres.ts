@@ -71,7 +71,22 @@ export async function startPostgres(): Promise<TestPostgres> {
   const port = await freePort();
   const server: ChildProcess = spawn(
     path.join(bin, 'postgres'),
-    ['-D', dataDir, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'max_connections=300', '-c', 'shared_buffers=64MB'],
+    [
+      '-D',
+      dataDir,
+      '-p',
+      String(port),
+      '-k',
+      dir,
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'fsync=off',
+      '-c',
+      'max_connections=300',
+      '-c',
+      'shared_buffers=64MB',
+    ],
     { stdio: ['ignore', 'ignore', 'pipe'], ...user },
   );
   let log = '';
@@ -88,7 +103,8 @@ export async function startPostgres(): Promise<TestPostgres> {
       break;
     } catch (error) {
       await client.end().catch(() => {});
-      if (Date.now() > deadline || server.exitCode !== null) throw new Error(`PostgreSQL did not start: ${(error as Error).message}\n${log}`);
+      if (Date.now() > deadline || server.exitCode !== null)
+        throw new Error(`PostgreSQL did not start: ${(error as Error).message}\n${log}`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseConfig, type ConfigOverrides } from '../../src/config.js';
-import { type Clock } from '../../src/domain/clock.js';
+import type { Clock } from '../../src/domain/clock.js';
 import { secretFromDataDir } from '../../src/cli/remote.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 import { createDatabaseOn } from './postgres.js';
@@ -30,7 +30,10 @@ export async function startTestServer(options: { clock?: Clock; config?: ConfigO
   // Set by test/postgres-http.test.ts, which starts a throwaway PostgreSQL and runs HTTP test files on it.
   const postgresAdminUrl = process.env.PROFILE_EDGE_TEST_POSTGRES_ADMIN_URL;
   let databaseUrl = postgresAdminUrl ? postgresDatabases.get(dataDir) : undefined;
-  if (postgresAdminUrl && !databaseUrl) postgresDatabases.set(dataDir, (databaseUrl = await createDatabaseOn(postgresAdminUrl)));
+  if (postgresAdminUrl && !databaseUrl) {
+    databaseUrl = await createDatabaseOn(postgresAdminUrl);
+    postgresDatabases.set(dataDir, databaseUrl);
+  }
   const config = parseConfig({}, { port: 0, host: '127.0.0.1', dataDir, logLevel: 'silent', databaseUrl, ...options.config });
   const server = await startServer(config, { clock: options.clock, logger: false });
   const adminKey = options.config?.adminKey ?? secretFromDataDir(dataDir, 'ADMIN_KEY')!;

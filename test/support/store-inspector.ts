@@ -29,12 +29,19 @@ export async function inspectStore(server: TestServer): Promise<StoreInspector> 
     await db.connect();
     const all = async (sql: string, ...params: unknown[]) => {
       let n = 0;
-      return (await db.query(sql.replace(/\?/g, () => `$${++n}`), params)).rows as Array<Record<string, unknown>>;
+      return (
+        await db.query(
+          sql.replace(/\?/g, () => `$${++n}`),
+          params,
+        )
+      ).rows as Array<Record<string, unknown>>;
     };
     return {
       all,
       async snapshot() {
-        const tables = await all("SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY table_name");
+        const tables = await all(
+          "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY table_name",
+        );
         const lines: string[] = [];
         for (const { name } of tables) lines.push(`${String(name)}=${asText(await all(`SELECT * FROM "${String(name)}"`)).join(',')}`);
         return lines.join('\n');

@@ -24,12 +24,12 @@ globalThis.fetch = (async (input: string | URL | Request, init?: RequestInit) =>
 }) as typeof fetch;
 
 // Loaded only now, after the guard: a static import would be hoisted above it.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: the SDK ships no types
 const TargetClient: any = createRequire(import.meta.url)('@adobe/target-nodejs-sdk');
 
 /** The slice of the SDK's result the tests read. */
 export interface OffersResult {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  // biome-ignore lint/suspicious/noExplicitAny: the JSON answer is asserted field by field
   response: any;
   targetCookie?: { name: string; value: string; maxAge: number };
   targetLocationHintCookie?: unknown;
@@ -39,7 +39,10 @@ export interface OffersResult {
 export interface SdkClient {
   getOffers(options: Record<string, unknown>): Promise<OffersResult>;
   sendNotifications(options: Record<string, unknown>): Promise<OffersResult>;
-  getAttributes(mboxes: string[], options?: Record<string, unknown>): Promise<{
+  getAttributes(
+    mboxes: string[],
+    options?: Record<string, unknown>,
+  ): Promise<{
     getValue(mbox: string, key: string): unknown;
     asObject(mbox?: string): Record<string, unknown>;
     getResponse(): OffersResult;

@@ -56,7 +56,7 @@ function multipartFile(request: FastifyRequest, raw: Readable, limits: Limits): 
     let parser: busboy.Busboy;
     try {
       parser = busboy({
-        headers: request.headers as busboy.BusboyConfig["headers"],
+        headers: request.headers as busboy.BusboyConfig['headers'],
         limits: { files: 1, fileSize: limits.maxBatchBodyBytes, fields: 20, fieldSize: 64 * 1024, parts: 40 },
       });
     } catch {

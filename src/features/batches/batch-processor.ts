@@ -314,9 +314,9 @@ export class BatchProcessor {
   private async markStuck(batch: BatchRecord, reason: string): Promise<void> {
     this.attempts.delete(batch.batchId);
     this.log.error({ batchId: batch.batchId, reason }, 'batch is stuck');
-    await this.store.markStuck(batch.batchId, reason, this.clock.now()).catch((err: unknown) =>
-      this.log.error({ err, batchId: batch.batchId }, 'could not mark batch stuck'),
-    );
+    await this.store
+      .markStuck(batch.batchId, reason, this.clock.now())
+      .catch((err: unknown) => this.log.error({ err, batchId: batch.batchId }, 'could not mark batch stuck'));
   }
 
   private async dropReader(batchId: string): Promise<void> {

@@ -50,7 +50,14 @@ const xml = (reply: FastifyReply, body: string) => reply.type('application/xml')
  */
 export function registerBatchRoutes(
   app: FastifyInstance,
-  deps: { access: ProfileApiAccess; intake: BatchIntake; batches: BatchesService; config: Config; rateLimiter: BulkRateLimiter; now: () => number },
+  deps: {
+    access: ProfileApiAccess;
+    intake: BatchIntake;
+    batches: BatchesService;
+    config: Config;
+    rateLimiter: BulkRateLimiter;
+    now: () => number;
+  },
 ): void {
   const { access, intake, batches, config, rateLimiter, now } = deps;
   const limits = config.limits;

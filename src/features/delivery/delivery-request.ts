@@ -245,10 +245,7 @@ export function parseSessionId(raw: unknown): string {
   if (raw === undefined || raw === '') fail('The sessionId query parameter is required', 'session_id_missing');
   if (typeof raw !== 'string') fail('The sessionId query parameter is given more than once', 'invalid_session_id');
   if (!SESSION_ID.test(raw) || raw.length > 128) {
-    fail(
-      'sessionId must be 1 to 128 printable characters without spaces, ?, {, } or /',
-      'invalid_session_id',
-    );
+    fail('sessionId must be 1 to 128 printable characters without spaces, ?, {, } or /', 'invalid_session_id');
   }
   return raw;
 }

@@ -32,10 +32,7 @@ interface ViewAnswer extends ViewRef {
 const mboxAnswers = (mboxes: readonly MboxRef[]): MboxAnswer[] => mboxes.map(({ index, name }) => ({ index, name, options: [] }));
 const viewAnswers = (views: readonly ViewRef[]): ViewAnswer[] => views.map((view) => ({ ...view, options: [] }));
 
-export function deliveryResponse(
-  request: DeliveryRequest,
-  answer: { requestId: string; client: string; tntId: string },
-): DeliveryResponse {
+export function deliveryResponse(request: DeliveryRequest, answer: { requestId: string; client: string; tntId: string }): DeliveryResponse {
   const { ids } = request;
   const response: DeliveryResponse = {
     status: 200,

@@ -10,7 +10,10 @@ const PERSON_KEYS: readonly IdKind[] = ['tntId', 'thirdPartyId', 'marketingCloud
 /** `{"tntId"|"thirdPartyId"|"marketingCloudVisitorId": "…"}` — exactly one id names the person. */
 export function parsePersonRequest(body: unknown, limits: Limits): VisitorIdRef {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new BadRequestError('privacy request body must be a JSON object naming tntId, thirdPartyId or marketingCloudVisitorId', 'invalid_privacy_request');
+    throw new BadRequestError(
+      'privacy request body must be a JSON object naming tntId, thirdPartyId or marketingCloudVisitorId',
+      'invalid_privacy_request',
+    );
   }
   const fields = Object.keys(body);
   const unknown = fields.find((field) => !(PERSON_KEYS as readonly string[]).includes(field));
@@ -21,7 +24,10 @@ export function parsePersonRequest(body: unknown, limits: Limits): VisitorIdRef 
     );
   }
   if (fields.length !== 1) {
-    throw new BadRequestError('name the person with exactly one of tntId, thirdPartyId, marketingCloudVisitorId', 'invalid_privacy_request');
+    throw new BadRequestError(
+      'name the person with exactly one of tntId, thirdPartyId, marketingCloudVisitorId',
+      'invalid_privacy_request',
+    );
   }
   const kind = fields[0] as IdKind;
   const value = (body as Record<string, unknown>)[kind];
@@ -33,7 +39,10 @@ export function parsePersonRequest(body: unknown, limits: Limits): VisitorIdRef 
  * Admin privacy API (CONTRACT §10, docs/security.md):
  * `POST /admin/v1/clients/{client}/privacy/export` and `/privacy/delete`.
  */
-export function registerPrivacyRoutes(app: FastifyInstance, deps: { clients: ClientsService; privacy: PrivacyService; limits: Limits }): void {
+export function registerPrivacyRoutes(
+  app: FastifyInstance,
+  deps: { clients: ClientsService; privacy: PrivacyService; limits: Limits },
+): void {
   const { clients, privacy, limits } = deps;
   app.post<{ Params: { client: string } }>('/admin/v1/clients/:client/privacy/export', async (request) => {
     const client = await clients.require(request.params.client);

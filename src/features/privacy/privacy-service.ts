@@ -38,7 +38,10 @@ export interface PrivacyDeletion {
 
 export function idsDocument(ids: readonly VisitorIdRef[]): IdsDocument {
   const grouped: IdsDocument = {};
-  for (const { kind, value } of ids) (grouped[kind] ??= []).push(value);
+  for (const { kind, value } of ids) {
+    grouped[kind] ??= [];
+    grouped[kind].push(value);
+  }
   return grouped;
 }
 

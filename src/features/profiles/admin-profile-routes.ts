@@ -98,6 +98,9 @@ export function registerAdminProfileRoutes(
 
 function idsDocument(ids: readonly VisitorIdRef[]): Record<string, string[]> {
   const grouped: Record<string, string[]> = {};
-  for (const { kind, value } of ids) (grouped[kind] ??= []).push(value);
+  for (const { kind, value } of ids) {
+    grouped[kind] ??= [];
+    grouped[kind].push(value);
+  }
   return grouped;
 }

@@ -1,9 +1,4 @@
-import {
-  applyWrites,
-  type AttributeMap,
-  type AttributeWrite,
-  validateWrites,
-} from '../../domain/attributes.js';
+import { applyWrites, type AttributeMap, type AttributeWrite, validateWrites } from '../../domain/attributes.js';
 import { type Clock, DAY_MS } from '../../domain/clock.js';
 import { ID_KIND_LABEL, mintTntId, type VisitorIdRef } from '../../domain/identity.js';
 import { NotFoundError } from '../../errors.js';

@@ -19,10 +19,7 @@ function requireProfileScope(scope: string | undefined): void {
  * POST mints a new token and revokes the previous one; GET describes the current one. Only a hash
  * of each token is stored, so GET cannot show the secret again (ADR 002).
  */
-export function registerTokenRoutes(
-  app: FastifyInstance,
-  deps: { clients: ClientsService; credentials: CredentialsService },
-): void {
+export function registerTokenRoutes(app: FastifyInstance, deps: { clients: ClientsService; credentials: CredentialsService }): void {
   const { clients, credentials } = deps;
   const path = '/admin/v1/clients/:client/authentication/token';
 

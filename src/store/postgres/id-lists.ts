@@ -49,7 +49,11 @@ function byKind(ids: readonly VisitorIdRef[]): Map<IdKind, string[]> {
  * `key` (an id already re-pointed elsewhere is left alone). One statement per id kind, whatever
  * the number of profiles.
  */
-export async function unlinkIds(db: PgClient, client: string, profiles: ReadonlyArray<{ key: string; ids: readonly VisitorIdRef[] }>): Promise<void> {
+export async function unlinkIds(
+  db: PgClient,
+  client: string,
+  profiles: ReadonlyArray<{ key: string; ids: readonly VisitorIdRef[] }>,
+): Promise<void> {
   const groups = new Map<IdKind, { values: string[]; keys: string[] }>();
   for (const { key, ids } of profiles) {
     for (const { kind, value } of ids) {

@@ -58,10 +58,9 @@ export class PgBatchBodies implements BatchBodies {
   }
 
   async list(): Promise<Array<{ file: string; batchId: string; partial: boolean }>> {
-    const { rows } = await this.pool.query<{ batch_id: string }>(
-      'SELECT batch_id FROM batch_bodies WHERE piece = 0 AND stored_at < $1',
-      [this.now() - ORPHAN_AGE_MS],
-    );
+    const { rows } = await this.pool.query<{ batch_id: string }>('SELECT batch_id FROM batch_bodies WHERE piece = 0 AND stored_at < $1', [
+      this.now() - ORPHAN_AGE_MS,
+    ]);
     return rows.map((row) => ({ file: row.batch_id, batchId: row.batch_id, partial: false }));
   }
 }

@@ -73,7 +73,10 @@ export class PgBatchesStore implements BatchesStore {
   }
 
   async get(client: string, batchId: string): Promise<BatchRecord | null> {
-    const { rows } = await this.pool.query<BatchRow>(`SELECT ${COLUMNS} FROM batches WHERE client = $1 AND batch_id = $2`, [client, batchId]);
+    const { rows } = await this.pool.query<BatchRow>(`SELECT ${COLUMNS} FROM batches WHERE client = $1 AND batch_id = $2`, [
+      client,
+      batchId,
+    ]);
     return rows[0] ? toRecord(rows[0]) : null;
   }
 
@@ -131,7 +134,7 @@ export class PgBatchesStore implements BatchesStore {
       [chunk.batchId, this.owner],
     );
     const current = locked.rows[0];
-    if (!current || current.status !== 'incomplete' || current.next_offset !== chunk.fromOffset || current.leased_elsewhere) {
+    if (current?.status !== 'incomplete' || current.next_offset !== chunk.fromOffset || current.leased_elsewhere) {
       throw new BatchCursorMovedError(`batch ${chunk.batchId} is not at offset ${chunk.fromOffset} for this process`);
     }
     const failures: FailedRow[] = [];

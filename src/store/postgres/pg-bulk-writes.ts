@@ -134,7 +134,12 @@ export async function applyBulkWrites(db: PgClient, client: string, rows: readon
  * Locks and reads the live profiles the chunk's ids point to (`keyOfId`: id → profile key).
  * Expired ones are purged with their ids, and ids pointing at a missing profile are unlinked.
  */
-async function loadProfiles(db: PgClient, client: string, keyOfId: ReadonlyMap<string, string>, now: number): Promise<Map<string, LoadedProfile>> {
+async function loadProfiles(
+  db: PgClient,
+  client: string,
+  keyOfId: ReadonlyMap<string, string>,
+  now: number,
+): Promise<Map<string, LoadedProfile>> {
   const live = new Map<string, LoadedProfile>();
   const keys = [...new Set(keyOfId.values())].sort();
   if (keys.length === 0) return live;
@@ -146,7 +151,12 @@ async function loadProfiles(db: PgClient, client: string, keyOfId: ReadonlyMap<s
   const dead = new Map<string, VisitorIdRef[]>();
   for (const row of rows) {
     if (row.expires_at > now) {
-      live.set(row.profile_key, { attributes: decodeAttributes(row.attributes), createdAt: row.created_at, expiresAt: row.expires_at, ids: row.ids });
+      live.set(row.profile_key, {
+        attributes: decodeAttributes(row.attributes),
+        createdAt: row.created_at,
+        expiresAt: row.expires_at,
+        ids: row.ids,
+      });
     } else {
       dead.set(row.profile_key, decodeIdList(row.ids));
     }
@@ -157,7 +167,11 @@ async function loadProfiles(db: PgClient, client: string, keyOfId: ReadonlyMap<s
     dead.set(key, [...(dead.get(key) ?? []), { kind, value }]);
   }
   if (dead.size > 0) {
-    await unlinkIds(db, client, [...dead].map(([key, ids]) => ({ key, ids })));
+    await unlinkIds(
+      db,
+      client,
+      [...dead].map(([key, ids]) => ({ key, ids })),
+    );
     await db.query('DELETE FROM profiles WHERE client = $1 AND profile_key = ANY($2::text[])', [client, [...dead.keys()]]);
   }
   return live;

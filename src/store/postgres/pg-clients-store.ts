@@ -57,10 +57,13 @@ export class PgClientsStore implements ClientsStore {
         imsOrgId: patch.imsOrgId === undefined ? base.imsOrgId : patch.imsOrgId,
         updatedAt: now,
       };
-      await db.query(
-        'UPDATE clients SET require_auth = $2, profile_lifetime_days = $3, ims_org_id = $4, updated_at = $5 WHERE code = $1',
-        [code, next.requireAuth, next.profileLifetimeDays, next.imsOrgId, now],
-      );
+      await db.query('UPDATE clients SET require_auth = $2, profile_lifetime_days = $3, ims_org_id = $4, updated_at = $5 WHERE code = $1', [
+        code,
+        next.requireAuth,
+        next.profileLifetimeDays,
+        next.imsOrgId,
+        now,
+      ]);
       await notifyAuthChange(db, `clients:${code}`);
       return { client: next, created: inserted.rowCount === 1 };
     });

@@ -24,10 +24,11 @@ export class PgCredentialsStore implements CredentialsStore {
     await inTransaction(this.pool, async (db) => {
       // Serialize issuers of the same owner so two concurrent POSTs leave exactly one live token.
       await db.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`credentials:${record.scope}:${record.client ?? ''}`]);
-      await db.query(
-        'UPDATE credentials SET revoked_at = $1 WHERE scope = $2 AND client IS NOT DISTINCT FROM $3 AND revoked_at IS NULL',
-        [now, record.scope, record.client],
-      );
+      await db.query('UPDATE credentials SET revoked_at = $1 WHERE scope = $2 AND client IS NOT DISTINCT FROM $3 AND revoked_at IS NULL', [
+        now,
+        record.scope,
+        record.client,
+      ]);
       await db.query(
         `INSERT INTO credentials (id, scope, client, secret_hash, created_at, expires_at, revoked_at)
          VALUES ($1, $2, $3, $4, $5, $6, NULL)`,

@@ -2,13 +2,7 @@ import { LRUCache } from 'lru-cache';
 import { decodeAttributes, encodeAttributes, lastModified } from '../../domain/attributes.js';
 import type { VisitorIdRef } from '../../domain/identity.js';
 import { ConflictError } from '../../errors.js';
-import type {
-  DeletedProfile,
-  ProfilesStore,
-  ProfileWrite,
-  StoredProfile,
-  WrittenProfile,
-} from '../../features/profiles/profiles-store.js';
+import type { DeletedProfile, ProfilesStore, ProfileWrite, StoredProfile, WrittenProfile } from '../../features/profiles/profiles-store.js';
 import { inTransaction, type PgClient, type PgPool, RetryTransaction } from './database.js';
 import { decodeIdList, encodeIdList, uniqueIds, unlinkIds } from './id-lists.js';
 import { type ProfileRow, toStoredProfile as toProfile } from '../shared-rows.js';
@@ -139,7 +133,12 @@ export class PgProfilesStore implements ProfilesStore {
     return { profile: { key, attributes, createdAt: existing.createdAt, modifiedAt, expiresAt: write.expiresAt }, created: false, ids };
   }
 
-  private async writeLocked(db: PgClient, client: string, refs: readonly VisitorIdRef[], write: ProfileWrite): Promise<WrittenProfile | null> {
+  private async writeLocked(
+    db: PgClient,
+    client: string,
+    refs: readonly VisitorIdRef[],
+    write: ProfileWrite,
+  ): Promise<WrittenProfile | null> {
     let live: PgProfileRow | undefined;
     const unlinked: VisitorIdRef[] = [];
     for (const ref of refs) {
@@ -196,7 +195,13 @@ export class PgProfilesStore implements ProfilesStore {
   }
 
   /** Deletes a locked profile row (if any) with its ids and `alsoIds` that point at it. */
-  private async purge(db: PgClient, client: string, key: string, row: PgProfileRow | undefined, alsoIds: readonly VisitorIdRef[] = []): Promise<VisitorIdRef[]> {
+  private async purge(
+    db: PgClient,
+    client: string,
+    key: string,
+    row: PgProfileRow | undefined,
+    alsoIds: readonly VisitorIdRef[] = [],
+  ): Promise<VisitorIdRef[]> {
     const ids = uniqueIds([...(row ? decodeIdList(row.ids) : []), ...alsoIds]);
     await unlinkIds(db, client, [{ key, ids }]);
     if (row) await db.query('DELETE FROM profiles WHERE client = $1 AND profile_key = $2', [client, key]);
@@ -204,7 +209,10 @@ export class PgProfilesStore implements ProfilesStore {
   }
 
   async idsOf(client: string, key: string): Promise<VisitorIdRef[]> {
-    const { rows } = await this.pool.query<{ ids: string }>('SELECT ids FROM profiles WHERE client = $1 AND profile_key = $2', [client, key]);
+    const { rows } = await this.pool.query<{ ids: string }>('SELECT ids FROM profiles WHERE client = $1 AND profile_key = $2', [
+      client,
+      key,
+    ]);
     return rows[0] ? decodeIdList(rows[0].ids) : [];
   }
 

@@ -25,7 +25,10 @@ function decodeSession(encoded: string | null): SessionState | null {
   return { id: session.id, startedAt: session.startedAt, lastSeenAt: session.lastSeenAt, previousVisitAt: session.previousVisitAt ?? null };
 }
 
-const stateOf = (row: ProfileRow): VisitorState => ({ attributes: decodeAttributes(row.attributes), session: decodeSession(row.session_state) });
+const stateOf = (row: ProfileRow): VisitorState => ({
+  attributes: decodeAttributes(row.attributes),
+  session: decodeSession(row.session_state),
+});
 const newProfileKey = () => crypto.randomUUID().replace(/-/g, '');
 
 /**
@@ -125,7 +128,11 @@ export class PgVisitsStore implements VisitsStore {
       } else if (!absorbed.includes(source)) {
         const sourceRow = rows.get(source)!;
         sourceRow.ids = withoutIds(sourceRow.ids, [ref]);
-        await db.query('UPDATE profiles SET ids = $3, version = version + 1 WHERE client = $1 AND profile_key = $2', [client, source, sourceRow.ids]);
+        await db.query('UPDATE profiles SET ids = $3, version = version + 1 WHERE client = $1 AND profile_key = $2', [
+          client,
+          source,
+          sourceRow.ids,
+        ]);
         await repointIds(db, client, source, key, [ref]);
       }
     }

@@ -66,9 +66,10 @@ export class SqliteBatchesStore implements BatchesStore {
     // The key exactly, or followed by a location hint; only batches of the client are looked at.
     const keyMatch = `batch_id IN (SELECT batch_id FROM batches WHERE client = @client)
          AND (profile_key = @key OR substr(profile_key, 1, length(@key) + 1) = @key || '.')`;
-    this.failuresWithKey = db.prepare<{ client: string; key: string }, { batch_id: string; line: number; profile_key: string; reason: string }>(
-      `SELECT batch_id, line, profile_key, reason FROM batch_failures WHERE ${keyMatch}`,
-    );
+    this.failuresWithKey = db.prepare<
+      { client: string; key: string },
+      { batch_id: string; line: number; profile_key: string; reason: string }
+    >(`SELECT batch_id, line, profile_key, reason FROM batch_failures WHERE ${keyMatch}`);
     this.forgetFailuresWithKey = db.prepare<{ client: string; key: string }>(`DELETE FROM batch_failures WHERE ${keyMatch}`);
     this.keptBodies = db.prepare<[string], { batch_id: string; body_file: string; status: BatchWithKeptBody['status'] }>(
       "SELECT batch_id, body_file, status FROM batches WHERE client = ? AND status IN ('incomplete', 'stuck') ORDER BY seq",
@@ -128,7 +129,7 @@ export class SqliteBatchesStore implements BatchesStore {
 
   private applyChunkLocked(chunk: BatchChunk): BatchRecord {
     const current = this.byId.get(chunk.batchId);
-    if (!current || current.status !== 'incomplete' || current.next_offset !== chunk.fromOffset) {
+    if (current?.status !== 'incomplete' || current.next_offset !== chunk.fromOffset) {
       throw new BatchCursorMovedError(`batch ${chunk.batchId} is not at offset ${chunk.fromOffset}`);
     }
     let successful = 0;

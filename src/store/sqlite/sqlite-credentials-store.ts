@@ -14,9 +14,7 @@ export class SqliteCredentialsStore implements CredentialsStore {
       `SELECT * FROM credentials WHERE scope = ? AND client IS ? AND revoked_at IS NULL
        ORDER BY created_at DESC LIMIT 1`,
     );
-    this.revokeAll = db.prepare(
-      'UPDATE credentials SET revoked_at = ? WHERE scope = ? AND client IS ? AND revoked_at IS NULL',
-    );
+    this.revokeAll = db.prepare('UPDATE credentials SET revoked_at = ? WHERE scope = ? AND client IS ? AND revoked_at IS NULL');
     this.insert = db.prepare(
       `INSERT INTO credentials (id, scope, client, secret_hash, created_at, expires_at, revoked_at)
        VALUES (?, ?, ?, ?, ?, ?, NULL)`,

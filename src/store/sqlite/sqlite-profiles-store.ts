@@ -2,13 +2,7 @@ import { randomFillSync } from 'node:crypto';
 import { decodeAttributes, encodeAttributes, lastModified } from '../../domain/attributes.js';
 import type { IdKind, VisitorIdRef } from '../../domain/identity.js';
 import { ConflictError } from '../../errors.js';
-import type {
-  DeletedProfile,
-  ProfilesStore,
-  ProfileWrite,
-  StoredProfile,
-  WrittenProfile,
-} from '../../features/profiles/profiles-store.js';
+import type { DeletedProfile, ProfilesStore, ProfileWrite, StoredProfile, WrittenProfile } from '../../features/profiles/profiles-store.js';
 import type { SqliteDatabase } from './database.js';
 import { GroupCommit } from './group-commit.js';
 import { type ProfileRow, toStoredProfile as toProfile } from '../shared-rows.js';
@@ -62,9 +56,7 @@ export class SqliteProfilesStore implements ProfilesStore {
   constructor(private readonly db: SqliteDatabase) {
     this.writes = new GroupCommit(db);
     this.keyOf = db
-      .prepare<[string, IdKind, string], string>(
-        'SELECT profile_key FROM profile_ids WHERE client = ? AND id_kind = ? AND id_value = ?',
-      )
+      .prepare<[string, IdKind, string], string>('SELECT profile_key FROM profile_ids WHERE client = ? AND id_kind = ? AND id_value = ?')
       .pluck();
     this.profileByKey = db.prepare<[string, string], ProfileRow>(
       'SELECT profile_key, attributes, created_at, modified_at, expires_at FROM profiles WHERE client = ? AND profile_key = ?',

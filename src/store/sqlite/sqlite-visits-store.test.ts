@@ -18,10 +18,12 @@ after(() => {
 });
 
 const tnt = (value: string): VisitorIdRef => ({ kind: 'tntId', value });
-const setting = (name: string, value: string, now = 1000) => (state: VisitorState): VisitorState => ({
-  ...state,
-  attributes: new Map(state.attributes).set(name, { value, modifiedAt: now }),
-});
+const setting =
+  (name: string, value: string, now = 1000) =>
+  (state: VisitorState): VisitorState => ({
+    ...state,
+    attributes: new Map(state.attributes).set(name, { value, modifiedAt: now }),
+  });
 const visit = (refs: VisitorIdRef[], apply: VisitWrite['apply'], now = 1000): VisitWrite => ({
   now,
   expiresAt: now + 10_000,
@@ -35,9 +37,12 @@ test('visits arriving together (one commit): a refused one leaves no trace, the 
   const refusal = new Error('too large');
   const [first, refused, third] = await Promise.allSettled([
     store.recordVisit('c', visit([tnt('g1')], setting('a', '1'))),
-    store.recordVisit('c', visit([tnt('g2')], () => {
-      throw refusal;
-    })),
+    store.recordVisit(
+      'c',
+      visit([tnt('g2')], () => {
+        throw refusal;
+      }),
+    ),
     store.recordVisit('c', visit([tnt('g1')], setting('b', '2'))),
   ]);
   assert.equal(first.status, 'fulfilled');
@@ -51,7 +56,10 @@ test('visits arriving together (one commit): a refused one leaves no trace, the 
 
 test('an expired profile counts as unknown and is purged with its ids', async () => {
   await store.recordVisit('c', visit([tnt('old'), { kind: 'marketingCloudVisitorId', value: 'old-ecid' }], setting('x', '1'), 0));
-  const again = await store.recordVisit('c', visit([tnt('old')], (s) => s, 20_000));
+  const again = await store.recordVisit(
+    'c',
+    visit([tnt('old')], (s) => s, 20_000),
+  );
   assert.equal(again.created, true);
   assert.equal(again.state.attributes.size, 0);
   assert.equal(db.prepare("SELECT COUNT(*) FROM profile_ids WHERE id_value = 'old-ecid'").pluck().get(), 0);
@@ -61,7 +69,10 @@ test('merging moves every id of the absorbed profile and deletes it', async () =
   await store.recordVisit('c', visit([tnt('m-device'), { kind: 'marketingCloudVisitorId', value: 'm-ecid' }], setting('anon', 'yes')));
   await store.recordVisit('c', visit([tnt('m-other'), { kind: 'thirdPartyId', value: 'm-person' }], setting('crm', 'yes')));
   const before = countProfiles();
-  const merged = await store.recordVisit('c', visit([tnt('m-device'), { kind: 'thirdPartyId', value: 'm-person' }], (s) => s));
+  const merged = await store.recordVisit(
+    'c',
+    visit([tnt('m-device'), { kind: 'thirdPartyId', value: 'm-person' }], (s) => s),
+  );
   assert.equal(merged.absorbed, 1);
   assert.equal(countProfiles(), before - 1);
   const keys = db

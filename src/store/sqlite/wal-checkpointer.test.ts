@@ -9,14 +9,21 @@ import { WalCheckpointer } from './wal-checkpointer.js';
 test('the checkpointer copies the WAL back on its own thread; caughtUp() lets the next write restart the WAL', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'profile-edge-wal-'));
   const db = openSqlite({ dataDir: dir, synchronous: 'NORMAL' });
-  const checkpointer = WalCheckpointer.start(db, { idleMs: 20, wakeEveryMs: 1, catchUpEveryMs: 1, safetyNetFrames: 1_000_000, maxWaitMs: 5000 });
+  const checkpointer = WalCheckpointer.start(db, {
+    idleMs: 20,
+    wakeEveryMs: 1,
+    catchUpEveryMs: 1,
+    safetyNetFrames: 1_000_000,
+    maxWaitMs: 5000,
+  });
   try {
     assert.equal(db.pragma('wal_autocheckpoint', { simple: true }), 1_000_000, 'the main connection only keeps a safety net');
     db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)');
     const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
-    const writeSome = () => db.transaction(() => {
-      for (let i = 0; i < 2000; i++) insert.run('x'.repeat(200));
-    })();
+    const writeSome = () =>
+      db.transaction(() => {
+        for (let i = 0; i < 2000; i++) insert.run('x'.repeat(200));
+      })();
     for (let round = 0; round < 10; round++) {
       writeSome();
       checkpointer.wrote(10);
