@@ -1,8 +1,11 @@
 /**
  * Runs every *.test.ts under src/ and test/ with node:test, several files at once. Usage:
- *   node --import tsx scripts/run-tests.ts [filter...]   (filters match file paths)
+ *   node --import tsx scripts/run-tests.ts [--quick] [filter...]   (filters match file paths)
+ *
+ * `--quick` (`npm run test:quick`) is the development lane: SQLite only, no PostgreSQL server, no
+ * multi-process or crash runs, under a minute. `npm test` (and CI) runs every file.
  */
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { run } from 'node:test';
@@ -19,10 +22,29 @@ function findTests(dir: string): string[] {
   return found;
 }
 
-const filters = process.argv.slice(2);
+/** Slow files left out of the quick lane: real processes killed, restarted or driven by the CLI, 50 MB bodies. */
+const SLOW_FILES = [
+  'test/batch-cli.test.ts',
+  'test/batch-crash.test.ts',
+  'test/batch-limits.test.ts',
+  'test/bench-support.test.ts',
+  'test/delivery-cross-process.test.ts',
+  'test/server-process.test.ts',
+];
+
+/** Files that start a throwaway PostgreSQL; a file that also tests SQLite reads TEST_LANE itself. */
+function needsPostgres(file: string): boolean {
+  return readFileSync(file, 'utf8').includes("from './support/postgres.js'") && !file.endsWith('store-contract.test.ts');
+}
+
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const filters = args.filter((arg) => arg !== '--quick');
+if (quick) process.env.TEST_LANE = 'quick';
 const files = ['src', 'test']
   .flatMap((dir) => findTests(dir))
   .filter((file) => filters.length === 0 || filters.some((f) => file.includes(f)))
+  .filter((file) => !quick || !(SLOW_FILES.includes(file) || needsPostgres(file)))
   .sort();
 
 const concurrency = Number(process.env.TEST_CONCURRENCY) || Math.max(2, os.availableParallelism());

@@ -7,13 +7,15 @@ import { startPostgres, type TestPostgres } from './support/postgres.js';
 import { tempDir } from './support/server.js';
 
 const dirs: string[] = [];
-let postgres: TestPostgres;
+/** The quick development lane (`npm run test:quick`) runs the contract on SQLite only. */
+const withPostgres = process.env.TEST_LANE !== 'quick';
+let postgres: TestPostgres | undefined;
 before(async () => {
-  postgres = await startPostgres();
+  if (withPostgres) postgres = await startPostgres();
 });
 after(async () => {
   for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
-  await postgres.stop();
+  await postgres?.stop();
 });
 
 describeStoreContract('sqlite', async () => {
@@ -22,4 +24,6 @@ describeStoreContract('sqlite', async () => {
   return openStores(parseConfig({}, { dataDir }));
 });
 
-describeStoreContract('postgres', async () => openStores(parseConfig({}, { databaseUrl: await postgres.createDatabase() })));
+if (withPostgres) {
+  describeStoreContract('postgres', async () => openStores(parseConfig({}, { databaseUrl: await postgres!.createDatabase() })));
+}
