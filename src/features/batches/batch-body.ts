@@ -20,6 +20,36 @@ export interface BatchBody {
   abandon(): void;
 }
 
+/**
+ * The client went away before the end of its body (a closed laptop, a killed curl). Nobody reads
+ * the answer, but the intake must stop at once and drop what it wrote; it is not a server fault.
+ */
+export class UploadCutOffError extends AppError {
+  constructor() {
+    super(400, 'upload_cut_off', 'The upload was cut off before the end of its body');
+  }
+}
+
+/** A request whose connection closed before its body was complete. */
+function cutOff(raw: Readable): boolean {
+  return !(raw as Readable & { complete?: boolean }).complete;
+}
+
+function noteCutOff(request: FastifyRequest): UploadCutOffError {
+  request.log.info({ client: (request.params as { client?: string }).client }, 'batch upload cut off by the client');
+  return new UploadCutOffError();
+}
+
+/** The raw body's bytes; a connection closed mid-body ends the iteration with UploadCutOffError. */
+async function* rawBody(request: FastifyRequest, raw: Readable): AsyncIterable<Buffer> {
+  try {
+    for await (const chunk of raw) yield chunk as Buffer;
+  } catch (err) {
+    if (cutOff(request.raw)) throw noteCutOff(request);
+    throw err;
+  }
+}
+
 function mediaTypeOf(header: string | undefined): string {
   return (header ?? '').split(';')[0]!.trim().toLowerCase();
 }
@@ -28,7 +58,7 @@ function mediaTypeOf(header: string | undefined): string {
 export async function openBatchBody(request: FastifyRequest, limits: Limits): Promise<BatchBody> {
   const media = mediaTypeOf(request.headers['content-type']);
   const raw = (request.body as Readable | undefined) ?? request.raw;
-  if (RAW_TYPES.has(media)) return { stream: raw, multipart: false, abandon: () => undefined };
+  if (RAW_TYPES.has(media)) return { stream: rawBody(request, raw), multipart: false, abandon: () => undefined };
   if (media === MULTIPART) return multipartFile(request, raw, limits);
   throw new AppError(
     415,
@@ -65,6 +95,8 @@ function multipartFile(request: FastifyRequest, raw: Readable, limits: Limits): 
     }
     let file: Readable | null = null;
     let received = 0;
+    /** Refused already (too large, malformed): the connection closing after that is expected. */
+    let refused = false;
     const tooLarge = () => new PayloadTooLargeError(tooLargeMessage(limits), 'batch_too_large');
     // The limit is on the request body, framing included, so it is counted before busboy.
     const onData = (chunk: Buffer) => {
@@ -72,12 +104,22 @@ function multipartFile(request: FastifyRequest, raw: Readable, limits: Limits): 
       if (received >= limits.maxBatchBodyBytes) {
         raw.off('data', onData);
         raw.unpipe(parser);
+        refused = true;
         const error = tooLarge();
         if (file) file.destroy(error);
         else reject(error);
       }
     };
     raw.on('data', onData);
+    // busboy never hears of a connection closed mid-body: without this, the file stream would
+    // wait forever, holding the partial upload and its file handle until restart.
+    raw.once('close', () => {
+      if (refused || !cutOff(request.raw)) return;
+      raw.unpipe(parser);
+      const error = noteCutOff(request);
+      if (file) file.destroy(error);
+      else reject(error);
+    });
     parser.on('file', (_field, stream) => {
       if (file) {
         stream.resume();
@@ -97,6 +139,7 @@ function multipartFile(request: FastifyRequest, raw: Readable, limits: Limits): 
       });
     });
     parser.once('error', (err: Error) => {
+      refused = true;
       const error = new BadRequestError(`multipart/form-data body is malformed: ${err.message}`, 'bad_multipart');
       if (file) file.destroy(error);
       else reject(error);
