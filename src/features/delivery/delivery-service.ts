@@ -28,7 +28,7 @@ export interface ClientQuery {
 
 export interface DeliveryOutcome {
   response: DeliveryResponse;
-  /** Derived per request (CONTRACT §8), for decisions and response tokens. */
+  /** Derived per request (docs/wire-contract.md#8-delivery), for decisions and response tokens. */
   facts: VisitFacts;
   /** Internal key of the visited profile (never on the wire). */
   profileKey: string;
@@ -49,7 +49,7 @@ export class DeliveryService {
   ) {}
 
   /**
-   * CONTRACT §1: `client`, else the client owning `imsOrgId` (Adobe's SDK sends only that), else
+   * docs/wire-contract.md#1-tenants: `client`, else the client owning `imsOrgId` (Adobe's SDK sends only that), else
    * the only client when there is exactly one. A name that matches nothing is an error, never a
    * silent fallback: a misconfigured site must not write into another tenant.
    */
