@@ -11,7 +11,7 @@ import type { Limits } from '../../config.js';
 import type { ClientSettings } from '../clients/clients-store.js';
 import type { DeletedProfile, ProfilesStore, ProfileWrite, StoredProfile, WrittenProfile } from './profiles-store.js';
 
-/** Target's exact 404 text for the fetch API (docs/wire-contract.md#7-profile-fetch), reused by every profile endpoint. */
+/** Target's exact 404 text of the fetch API (docs/wire-contract.md#7-profile-fetch), on every profile endpoint. */
 export function profileNotFound(client: string, ref: VisitorIdRef): NotFoundError {
   const label = ref.kind === 'thirdPartyId' ? 'third party id' : ID_KIND_LABEL[ref.kind];
   return new NotFoundError(`No profile found for client ${client} with ${label}=${ref.value}`, 'profile_not_found');
