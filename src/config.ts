@@ -23,7 +23,7 @@ export interface Limits {
   maxThirdPartyIdLength: number;
   /** Longest tntId / ECID. */
   maxDeviceIdLength: number;
-  /** Bulk update: a request body must be smaller than this (CONTRACT §6: < 50 MB). */
+  /** Bulk update: a request body must be smaller than this (50 MB, docs/wire-contract.md#32-limits). */
   maxBatchBodyBytes: number;
   /** Bulk update: most data rows in one batch. */
   maxBatchRows: number;

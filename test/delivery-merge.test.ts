@@ -7,7 +7,7 @@ import { DATABASE_FILE } from '../src/store/sqlite/database.js';
 import { admin, startTestServer, type TestServer } from './support/server.js';
 import { attributesOf, deliver } from './support/delivery.js';
 
-/** Id linking and merging on delivery calls (CONTRACT §4, docs/merging.md). */
+/** Id linking and merging on delivery calls (docs/wire-contract.md#4-merging-ids, docs/merging.md). */
 const clock = new ManualClock(Date.UTC(2026, 2, 1, 12));
 let server: TestServer;
 before(async () => {

@@ -6,7 +6,8 @@ import { admin, bearer, startTestServer, type TestServer } from './support/serve
 
 /**
  * Adobe's own Node.js SDK (server-side mode) against profile-edge, as a site's server would use
- * it. Every test also checks that nothing tried to leave the machine (real-clients.md §7).
+ * it. Every test also checks that nothing tried to leave the machine (the loopback guard,
+ * docs/wire-contract.md#16-known-clients).
  */
 const ORG = 'ABCDEF012345678901234567@AdobeOrg';
 const HEX32 = /^[0-9a-f]{32}$/;

@@ -5,7 +5,10 @@ import { parseDeliveryRequest } from '../src/features/delivery/delivery-request.
 import { startTestServer, type TestServer } from './support/server.js';
 import { attributesOf, deliver } from './support/delivery.js';
 
-/** Sessions, system attributes and profile lifetime on delivery calls (CONTRACT §3, §8). */
+/**
+ * Sessions, system attributes and profile lifetime on delivery calls
+ * (docs/wire-contract.md#84-sessions-and-system-attributes, docs/wire-contract.md#34-lifetime).
+ */
 const START = Date.UTC(2026, 4, 1, 9);
 const clock = new ManualClock(START);
 let server: TestServer;

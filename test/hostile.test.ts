@@ -47,7 +47,7 @@ interface HostileCase extends Step {
   then?: Step[];
 }
 
-// Stack frames, file paths, SQL: none of it may reach a client (CONTRACT §11).
+// Stack frames, file paths, SQL: none of it may reach a client (docs/wire-contract.md#11-error-bodies).
 const LEAKS: Array<[string, RegExp]> = [
   ['a stack frame', /\bat [\w$.<>[\] ]+ \(|^\s+at /m],
   ['an internal path', /\/work\/|node_modules|\/src\/|\.ts:\d|\.js:\d/],

@@ -14,10 +14,11 @@ import { runCli } from './support/process.js';
 import { admin, bearer, startTestServer, type TestServer } from './support/server.js';
 
 /**
- * Privacy (CONTRACT §10): a person known by a tntId, a thirdPartyId, an ECID and a customer id,
- * with session state from delivery calls and failed rows in batch reports, is exported and then
- * erased — and afterwards not one byte of them is left in the database files. Runs on SQLite, and
- * on PostgreSQL from test/postgres-http.test.ts (there the rows are scanned, not the files).
+ * Privacy (docs/wire-contract.md#10-privacy): a person known by a tntId, a thirdPartyId, an ECID
+ * and a customer id, with session state from delivery calls and failed rows in batch reports, is
+ * exported and then erased — and afterwards not one byte of them is left in the database files.
+ * Runs on SQLite, and on PostgreSQL from test/postgres-http.test.ts (there the rows are scanned,
+ * not the files).
  */
 const clock = new ManualClock(Date.UTC(2026, 5, 1, 8));
 let server: TestServer;

@@ -5,10 +5,11 @@ import { admin, bearer, startTestServer, type TestServer } from './support/serve
 import { inspectStore } from './support/store-inspector.js';
 
 /**
- * Tenant isolation (CONTRACT §1, §9): client alpha's profile token never reads or writes client
- * bravo's data — on every route of the server, taken from Fastify's route table so that a route
- * added later is walked too (an unknown route fails the test until it is classified here). Both
- * clients hold a person with the same ids; bravo also has a batch with a failed row.
+ * Tenant isolation (docs/wire-contract.md#1-tenants, docs/wire-contract.md#91-profile-api-tokens):
+ * client alpha's profile token never reads or writes client bravo's data — on every route of the
+ * server, taken from Fastify's route table so that a route added later is walked too (an unknown
+ * route fails the test until it is classified here). Both clients hold a person with the same ids;
+ * bravo also has a batch with a failed row.
  */
 let server: TestServer;
 let alphaToken: string;

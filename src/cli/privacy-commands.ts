@@ -23,7 +23,9 @@ function personBody(options: PersonOptions): Record<string, string> {
 
 /** `profile-edge privacy export|delete`: a person's data, through a running server's admin API. */
 export function registerPrivacyCommands(program: Command, remoteOf: RemoteOf): void {
-  const privacy = program.command('privacy').description('export or erase everything stored about one person (CONTRACT §10)');
+  const privacy = program
+    .command('privacy')
+    .description('export or erase everything stored about one person (docs/wire-contract.md#10-privacy)');
   const withPerson = (command: Command) =>
     command
       .requiredOption('-c, --client <code>', 'client code')

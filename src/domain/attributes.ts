@@ -1,9 +1,9 @@
 import { BadRequestError } from '../errors.js';
 
 /**
- * The profile model (CONTRACT §3): attribute values are always strings, each with its own
- * modifiedAt. A write sets values; empty values never clear anything; a write that would break a
- * limit is rejected whole.
+ * The profile model (docs/wire-contract.md#3-profile-model): attribute values are always strings,
+ * each with its own modifiedAt. A write sets values; empty values never clear anything; a write
+ * that would break a limit is rejected whole.
  */
 export interface Attribute {
   value: string;
@@ -23,7 +23,10 @@ export interface WriteLimits {
   maxValueLength: number;
 }
 
-/** Attributes the server maintains itself (§8); external writers may not set them. */
+/**
+ * Attributes the server maintains itself (docs/wire-contract.md#84-sessions-and-system-attributes);
+ * external writers may not set them.
+ */
 export const SYSTEM_ATTRIBUTES: ReadonlySet<string> = new Set(['firstSessionStart', 'lastSessionStart', 'sessionCount']);
 
 /** Profile-script output lives under `user.`; only scripts write there. */

@@ -1,8 +1,8 @@
 import { BadRequestError } from '../errors.js';
 
 /**
- * The ids a visitor can be known by (CONTRACT §2). A profile is reached through any of them;
- * the id tables map `(client, kind, value)` to the profile's internal key.
+ * The ids a visitor can be known by (docs/wire-contract.md#21-the-ids). A profile is reached
+ * through any of them; the id tables map `(client, kind, value)` to the profile's internal key.
  */
 export type IdKind = 'tntId' | 'thirdPartyId' | 'marketingCloudVisitorId' | 'customerId';
 
@@ -87,7 +87,7 @@ export function parseIdRef(kind: IdKind, raw: string, limits: IdLimits, field: s
   }
 }
 
-/** Mints a tntId: 32 lowercase hex characters, no location hint (real-clients.md, G1). */
+/** Mints a tntId: 32 lowercase hex, no location hint (docs/wire-contract.md#22-minting-a-tntid). */
 export function mintTntId(): string {
   return crypto.randomUUID().replace(/-/g, '');
 }

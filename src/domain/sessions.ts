@@ -2,10 +2,11 @@ import type { AttributeMap } from './attributes.js';
 import { DAY_MS } from './clock.js';
 
 /**
- * Sessions and the system attributes the server keeps per profile (CONTRACT §8). A visit starts a
- * new session when its sessionId differs from the last one seen or when the visitor was idle for
- * 30 minutes. The session state is stored beside the profile, not among its attributes: it is
- * bookkeeping, not profile data, and never shows up in a fetch.
+ * Sessions and the system attributes the server keeps per profile
+ * (docs/wire-contract.md#84-sessions-and-system-attributes). A visit starts a new session when its
+ * sessionId differs from the last one seen or when the visitor was idle for 30 minutes. The
+ * session state is stored beside the profile, not among its attributes: it is bookkeeping, not
+ * profile data, and never shows up in a fetch.
  */
 export const SESSION_IDLE_MS = 30 * 60_000;
 

@@ -12,7 +12,7 @@ function attrs(entries: Record<string, [string, number]>): AttributeMap {
   return new Map(Object.entries(entries).map(([name, [value, modifiedAt]]) => [name, { value, modifiedAt }]));
 }
 
-describe('planVisitorMerge: the rules of CONTRACT §4', () => {
+describe('planVisitorMerge: the rules of docs/wire-contract.md#4-merging-ids', () => {
   test('nothing known: a new profile gets every id', () => {
     const plan = planVisitorMerge([id('tntId', 'T'), id('thirdPartyId', 'X')]);
     assert.deepEqual(plan, {

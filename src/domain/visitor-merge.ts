@@ -3,9 +3,10 @@ import type { VisitorIdRef } from './identity.js';
 import { laterSession, type SessionState } from './sessions.js';
 
 /**
- * Linking and merging a visitor's ids (CONTRACT §4, docs/merging.md). Pure rules: a store looks up
- * the profiles the request's ids point to, inside one transaction, asks `planVisitorMerge` what
- * to do and carries the plan out; every store implementation therefore merges identically.
+ * Linking and merging a visitor's ids (docs/wire-contract.md#4-merging-ids, docs/merging.md). Pure
+ * rules: a store looks up the profiles the request's ids point to, inside one transaction, asks
+ * `planVisitorMerge` what to do and carries the plan out; every store implementation therefore
+ * merges identically.
  *
  * thirdPartyId names a person; tntId, ECID and authenticated customerIds name a device. A profile
  * holding a thirdPartyId is "identified". Two identified profiles are never merged.

@@ -3,8 +3,9 @@ import type { Socket } from 'node:net';
 /**
  * Errors Node's HTTP parser raises before Fastify sees a request: a request line or headers over
  * the size limit, a slow client that did not finish its headers or body in time, bytes that are
- * not HTTP at all. They are answered with the REST error body (CONTRACT §11) — never Fastify's or
- * Node's own wording — and the connection is closed, since its framing can no longer be trusted.
+ * not HTTP at all. They are answered with the REST error body (docs/wire-contract.md#11-error-bodies)
+ * — never Fastify's or Node's own wording — and the connection is closed, since its framing can no
+ * longer be trusted.
  */
 export function clientErrorResponse(code: string | undefined): { status: number; message: string } {
   switch (code) {

@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 const HEADER_LIST = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+(\s*,\s*[A-Za-z0-9!#$%&'*+.^_`|~-]+)*$/;
 
 /**
- * Credentialed CORS for endpoints called from web pages (CONTRACT §8, real-clients §6.5). at.js
+ * Credentialed CORS for endpoints called from web pages (docs/wire-contract.md#85-cors). at.js
  * sends `withCredentials`, so `*` would be refused: the request's Origin is echoed with
  * `Access-Control-Allow-Credentials: true`, and `Vary: Origin` keeps shared caches honest. The
  * headers are set before the handler runs, so error answers carry them too and a page can read

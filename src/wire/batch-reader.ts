@@ -2,7 +2,8 @@ import { isUtf8 } from 'node:buffer';
 import { decodeFormComponent, FormDecodeError, truncateForMessage } from './form-params.js';
 
 /**
- * Target's bulk profile body (CONTRACT §6), as pure functions from bytes to values:
+ * Target's bulk profile body (docs/wire-contract.md#6-bulk-profile-update), as pure functions from
+ * bytes to values:
  *
  *   batch=pcId,name1,name2      ← line 1: `batch=`, then the key column and attribute names
  *   abc,value1,value%2C2        ← one profile per line; each `,`-separated cell URL-decoded

@@ -1,6 +1,6 @@
 import { escapeXml, xmlResponse } from './xml.js';
 
-/** The m2 XML documents of the bulk API (CONTRACT §6), plus our failed-row report. */
+/** The bulk API's m2 XML documents (docs/wire-contract.md#6-bulk-profile-update), plus our failed-row report. */
 export interface BatchStatusView {
   batchId: string;
   status: 'incomplete' | 'complete' | 'stuck';

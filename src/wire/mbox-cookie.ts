@@ -1,8 +1,8 @@
 /**
- * The `mbox` first-party cookie that at.js and Adobe's SDKs write themselves (target-wire-facts
- * §1.4): `entry *( "|" entry )`, entry = `urlencode(name) "#" urlencode(value) "#" expiresEpochSec`.
- * profile-edge never sets it (CONTRACT §2); this codec serves tests, the console and server-side
- * integrations that build or read the cookie.
+ * The `mbox` first-party cookie that at.js and Adobe's SDKs write themselves
+ * (docs/wire-contract.md#23-the-mbox-cookie): `entry *( "|" entry )`, entry =
+ * `urlencode(name) "#" urlencode(value) "#" expiresEpochSec`. profile-edge never sets it; this
+ * codec serves tests and server-side integrations that build or read the cookie.
  */
 export interface MboxCookieEntry {
   name: string;

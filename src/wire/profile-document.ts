@@ -1,7 +1,7 @@
 import type { AttributeMap } from '../domain/attributes.js';
 import { formatTimestamp } from './timestamps.js';
 
-/** The profile fetch API's JSON body (CONTRACT §7). */
+/** The profile fetch API's JSON body (docs/wire-contract.md#7-profile-fetch). */
 export interface ProfileDocument {
   client: string;
   visitorId: string;

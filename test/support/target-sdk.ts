@@ -1,10 +1,11 @@
 import { createRequire } from 'node:module';
 
 /**
- * Adobe's Node.js SDK behind the loopback guard of real-clients.md §7. The SDK captures
- * `global.fetch` when it is loaded, so the guard is installed first and the SDK is required
- * afterwards: any attempt to reach a host other than 127.0.0.1/localhost (e.g. the
- * `mboxedgeNN.tt.omtrdc.net` reroute of gotcha G1) is recorded in `leaks` and refused, never sent.
+ * Adobe's Node.js SDK behind a loopback guard (docs/wire-contract.md#16-known-clients). The SDK
+ * captures `global.fetch` when it is loaded, so the guard is installed first and the SDK is
+ * required afterwards: any attempt to reach a host other than 127.0.0.1/localhost (e.g. the
+ * `mboxedgeNN.tt.omtrdc.net` reroute that a location hint causes,
+ * docs/wire-contract.md#22-minting-a-tntid) is recorded in `leaks` and refused, never sent.
  */
 export const leaks: string[] = [];
 

@@ -6,8 +6,9 @@ import { AppError, BadRequestError, PayloadTooLargeError } from '../../errors.js
 import { tooLargeMessage } from './batch-intake.js';
 
 /**
- * Content types a batch may arrive with (CONTRACT §6). curl's `--data-binary` sends the form type
- * with the raw bytes; the body is still never read as a form. A missing type is read the same way.
+ * Content types a batch may arrive with (docs/wire-contract.md#6-bulk-profile-update). curl's
+ * `--data-binary` sends the form type with the raw bytes; the body is still never read as a form.
+ * A missing type is read the same way.
  */
 const RAW_TYPES = new Set(['', 'application/x-www-form-urlencoded', 'text/plain', 'text/csv', 'application/octet-stream']);
 const MULTIPART = 'multipart/form-data';

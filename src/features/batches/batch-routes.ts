@@ -45,8 +45,9 @@ function m2Url(base: string, client: string, endpoint: string, batchId: string):
 const xml = (reply: FastifyReply, body: string) => reply.type('application/xml').send(body);
 
 /**
- * The bulk profile API (CONTRACT §6): batch upload (v1 and v2), batch status, and our failed-row
- * report. Uploads are streamed: the body is never buffered or parsed as a form.
+ * The bulk profile API (docs/wire-contract.md#6-bulk-profile-update): batch upload (v1 and v2),
+ * batch status, and our failed-row report. Uploads are streamed: the body is never buffered or
+ * parsed as a form.
  */
 export function registerBatchRoutes(
   app: FastifyInstance,

@@ -25,8 +25,9 @@ function failed(line: number, key: string, reason: string): ChunkRow {
 }
 
 /**
- * What one data row means (CONTRACT §6): a failure with its reason, nothing to do (every value
- * empty), or a profile write. Attribute names were checked once, on the header.
+ * What one data row means (docs/wire-contract.md#6-bulk-profile-update): a failure with its
+ * reason, nothing to do (every value empty), or a profile write. Attribute names were checked
+ * once, on the header.
  */
 export function planRow(row: Exclude<BatchRow, { kind: 'blank' }>, line: number, context: RowContext): ChunkRow {
   if (row.kind === 'malformed') return failed(line, row.key, row.reason);

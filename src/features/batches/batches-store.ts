@@ -97,8 +97,8 @@ export interface BatchesStore {
   /** The status of any client's batch, null when unknown (clean-up of body files no batch needs). */
   statusOf(batchId: string): Promise<BatchStatus | null>;
   /**
-   * Privacy (CONTRACT §10): the failed-row records of the client's batches whose key is one of
-   * `keys` — exactly, or followed by a location hint (`<key>.<cluster>_<node>`).
+   * Privacy (docs/wire-contract.md#10-privacy): the failed-row records of the client's batches
+   * whose key is one of `keys` — exactly, or followed by a location hint (`<key>.<cluster>_<node>`).
    */
   failuresWithKeys(client: string, keys: readonly string[]): Promise<KeyedFailedRow[]>;
   /** Privacy: deletes those records (the batch counters stay); returns how many. */

@@ -4,7 +4,10 @@ import type { ClientSettings, ClientSettingsPatch } from './clients-store.js';
 export const CLIENT_CODE = /^[A-Za-z0-9_-]{1,64}$/;
 const IMS_ORG_ID = /^[A-Za-z0-9]{1,64}@AdobeOrg$/;
 
-/** Secure by default (CONTRACT §9): every client, the demo client included, requires a token. */
+/**
+ * Secure by default (docs/wire-contract.md#91-profile-api-tokens): every client, the demo client
+ * included, requires a token.
+ */
 export const DEFAULT_CLIENT_SETTINGS: Omit<ClientSettings, 'code' | 'createdAt' | 'updatedAt'> = {
   requireAuth: true,
   profileLifetimeDays: 14,

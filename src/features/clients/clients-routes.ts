@@ -13,7 +13,7 @@ function settingsDocument(client: ClientSettings) {
   };
 }
 
-/** Admin: create, update, read and list clients (CONTRACT §1, §12). */
+/** Admin: create, update, read and list clients (docs/wire-contract.md#93-the-admin-api). */
 export function registerClientRoutes(app: FastifyInstance, deps: { clients: ClientsService }): void {
   const { clients } = deps;
 

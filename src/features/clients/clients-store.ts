@@ -1,4 +1,4 @@
-/** A tenant (Target's "client code") and its settings (CONTRACT §1). */
+/** A tenant (Target's "client code") and its settings (docs/wire-contract.md#1-tenants). */
 export interface ClientSettings {
   code: string;
   requireAuth: boolean;

@@ -4,8 +4,8 @@ import { parseOpaqueId, parseThirdPartyId, parseTntId } from '../../domain/ident
 import { BadRequestError } from '../../errors.js';
 
 /**
- * The parts of a Delivery API request (target-wire-facts §7.2) that profile-edge acts on, read
- * from the parsed JSON body. Everything else of the model (`context.*`, `experienceCloud`,
+ * The parts of a Delivery API request (docs/wire-contract.md#81-request) that profile-edge acts
+ * on, read from the parsed JSON body. Everything else of the model (`context.*`, `experienceCloud`,
  * `telemetry`, `property`, `trace`, `parameters`, `order`, …) is tolerated and ignored. Any
  * violation rejects the whole request with a message naming the field, before anything is
  * written: the same body always gets the same answer, so the SDK's ten retries are harmless.
@@ -35,7 +35,7 @@ export interface DeliveryIds {
   marketingCloudVisitorId?: string;
   /** Echoed as sent. */
   customerIds?: CustomerIdEcho[];
-  /** Stored form of the `authenticated` customer ids, the only ones that link (CONTRACT §2). */
+  /** Stored form of the `authenticated` customer ids, the only ones that link (docs/wire-contract.md#21-the-ids). */
   authenticatedCustomerIds: string[];
 }
 
@@ -107,7 +107,7 @@ class RequestReader {
       const nameProblem = attributeNameProblem(name, this.limits.maxNameLength);
       if (nameProblem) fail(`${where}: ${nameProblem}`, 'invalid_attribute_name');
       const value = String(raw);
-      if (value === '') continue; // empty values never clear anything (CONTRACT §3)
+      if (value === '') continue; // empty values never clear anything (docs/wire-contract.md#31-attributes)
       const valueProblem = attributeValueProblem(name, value, this.limits.maxDeliveryValueLength);
       if (valueProblem) fail(`${where}: ${valueProblem}`, 'invalid_attribute_value');
       this.writes.push({ name, value });

@@ -1,10 +1,11 @@
 import type { CustomerIdEcho, DeliveryRequest, MboxRef, ViewRef } from './delivery-request.js';
 
 /**
- * The Delivery API answer (CONTRACT §8), shaped from the request: each mbox comes back with its
- * `index` and `name`, every id the request sent is echoed and the tntId is always present.
- * Content arrives with a later issue, so every `options` is empty. There is deliberately no
- * `edgeHost`: a 4-label host makes Adobe's SDK reroute all later calls to Adobe (real-clients G1).
+ * The Delivery API answer (docs/wire-contract.md#83-answer), shaped from the request: each mbox
+ * comes back with its `index` and `name`, every id the request sent is echoed and the tntId is
+ * always present. Content arrives with a later issue, so every `options` is empty. There is
+ * deliberately no `edgeHost`: a 4-label host makes Adobe's SDK reroute all later calls to Adobe
+ * (docs/wire-contract.md#22-minting-a-tntid).
  */
 export interface DeliveryResponse {
   status: 200;

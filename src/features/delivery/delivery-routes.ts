@@ -19,9 +19,9 @@ function single(value: string | string[] | undefined, name: string): string | un
 }
 
 /**
- * `POST /rest/v1/delivery?client=|imsOrgId=&sessionId=` — the Delivery API (CONTRACT §8). No token:
- * browsers call it. Bodies are JSON whatever the content type (at.js sends `text/plain` to avoid
- * a preflight), up to 60 MB.
+ * `POST /rest/v1/delivery?client=|imsOrgId=&sessionId=` — the Delivery API
+ * (docs/wire-contract.md#8-delivery). No token: browsers call it. Bodies are JSON whatever the
+ * content type (at.js sends `text/plain` to avoid a preflight), up to 60 MB.
  */
 export function registerDeliveryRoutes(app: FastifyInstance, deps: { delivery: DeliveryService; limits: Limits }): void {
   const { delivery, limits } = deps;

@@ -28,7 +28,7 @@ export interface ClientQuery {
 
 export interface DeliveryOutcome {
   response: DeliveryResponse;
-  /** Derived per request (CONTRACT §8), for decisions and response tokens. */
+  /** Derived per request, for decisions and response tokens (docs/wire-contract.md#84-sessions-and-system-attributes). */
   facts: VisitFacts;
   /** Internal key of the visited profile (never on the wire). */
   profileKey: string;
@@ -49,9 +49,10 @@ export class DeliveryService {
   ) {}
 
   /**
-   * CONTRACT §1: `client`, else the client owning `imsOrgId` (Adobe's SDK sends only that), else
-   * the only client when there is exactly one. A name that matches nothing is an error, never a
-   * silent fallback: a misconfigured site must not write into another tenant.
+   * `client`, else the client owning `imsOrgId` (Adobe's SDK sends only that), else the only
+   * client when there is exactly one (docs/wire-contract.md#81-request). A name that matches
+   * nothing is an error, never a silent fallback: a misconfigured site must not write into another
+   * tenant.
    */
   async resolveClient(query: ClientQuery): Promise<ClientSettings> {
     if (query.client) return this.clients.require(query.client);

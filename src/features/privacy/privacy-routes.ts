@@ -36,7 +36,7 @@ export function parsePersonRequest(body: unknown, limits: Limits): VisitorIdRef 
 }
 
 /**
- * Admin privacy API (CONTRACT §10, docs/security.md):
+ * Admin privacy API (docs/wire-contract.md#10-privacy, docs/security.md):
  * `POST /admin/v1/clients/{client}/privacy/export` and `/privacy/delete`.
  */
 export function registerPrivacyRoutes(

@@ -46,10 +46,10 @@ export function idsDocument(ids: readonly VisitorIdRef[]): IdsDocument {
 }
 
 /**
- * Privacy requests (CONTRACT §10): export everything stored about a person, or erase it — the
- * profile, every id linked to it, the failed-row records of batch reports that carry one of the
- * person's keys, and stuck batch bodies holding one of their rows. Session state lives in the
- * profile row and goes with it. Then the store scrubs its files so no copy lingers.
+ * Privacy requests (docs/wire-contract.md#10-privacy): export everything stored about a person,
+ * or erase it — the profile, every id linked to it, the failed-row records of batch reports that
+ * carry one of the person's keys, and stuck batch bodies holding one of their rows. Session state
+ * lives in the profile row and goes with it. Then the store scrubs its files so no copy lingers.
  */
 export class PrivacyService {
   constructor(

@@ -53,7 +53,10 @@ interface ProfileParams {
   id: string;
 }
 
-/** Admin: create/update a profile, read it with its ids, remove one attribute, delete it (§12). */
+/**
+ * Admin: create/update a profile, read it with its ids, remove one attribute, delete it
+ * (docs/wire-contract.md#93-the-admin-api).
+ */
 export function registerAdminProfileRoutes(
   app: FastifyInstance,
   deps: { clients: ClientsService; profiles: ProfilesService; limits: Limits },

@@ -10,7 +10,7 @@ interface FetchRequest {
   Querystring: { client?: string };
 }
 
-/** `GET /rest/v1/profiles/...?client=` — the profile fetch API (CONTRACT §7). */
+/** `GET /rest/v1/profiles/...?client=` — the profile fetch API (docs/wire-contract.md#7-profile-fetch). */
 export function registerFetchRoutes(
   app: FastifyInstance,
   deps: { access: ProfileApiAccess; profiles: ProfilesService; limits: Limits },

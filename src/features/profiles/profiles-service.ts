@@ -6,7 +6,7 @@ import type { Limits } from '../../config.js';
 import type { ClientSettings } from '../clients/clients-store.js';
 import type { DeletedProfile, ProfilesStore, ProfileWrite, StoredProfile, WrittenProfile } from './profiles-store.js';
 
-/** Target's exact 404 text for the fetch API (CONTRACT §7), reused by every profile endpoint. */
+/** Target's exact 404 text of the fetch API (docs/wire-contract.md#7-profile-fetch), on every profile endpoint. */
 export function profileNotFound(client: string, ref: VisitorIdRef): NotFoundError {
   const label = ref.kind === 'thirdPartyId' ? 'third party id' : ID_KIND_LABEL[ref.kind];
   return new NotFoundError(`No profile found for client ${client} with ${label}=${ref.value}`, 'profile_not_found');
@@ -63,7 +63,7 @@ export class ProfilesService {
     return new AttributesWrite(accepted, now, this.expiryFor(client, now), create, this.limits.maxProfileBytes);
   }
 
-  /** Single profile update (§5): update-only, applied before the reply. */
+  /** Single profile update (docs/wire-contract.md#5-single-profile-update): update-only, applied before the reply. */
   async updateExisting(client: ClientSettings, ref: VisitorIdRef, writes: readonly AttributeWrite[]): Promise<WrittenProfile> {
     const written = await this.writeAttributes(client, [ref], writes, false);
     if (!written) throw profileNotFound(client.code, ref);

@@ -23,8 +23,9 @@ function single(pairs: readonly FormPair[], name: string): string | undefined {
 }
 
 /**
- * Reads the single profile update parameters (CONTRACT §5): exactly one of `mboxPC` and
- * `mbox3rdPartyId`, then `profile.<name>=<value>` pairs in order. Other parameters are ignored.
+ * Reads the single profile update parameters (docs/wire-contract.md#5-single-profile-update):
+ * exactly one of `mboxPC` and `mbox3rdPartyId`, then `profile.<name>=<value>` pairs in order.
+ * Other parameters are ignored.
  */
 export function parseSingleUpdate(pairs: readonly FormPair[], limits: IdLimits): SingleUpdateRequest {
   const mboxPC = single(pairs, 'mboxPC');

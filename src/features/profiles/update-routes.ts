@@ -12,7 +12,7 @@ const SUCCESS = xmlResponse([
   ['message', 'Request successfully submitted'],
 ]);
 
-/** `GET|POST /m2/{client}/profile/update` — the single profile update API (CONTRACT §5). */
+/** `GET|POST /m2/{client}/profile/update` — the single update API (docs/wire-contract.md#5-single-profile-update). */
 export function registerUpdateRoutes(
   app: FastifyInstance,
   deps: { access: ProfileApiAccess; profiles: ProfilesService; limits: Limits },

@@ -111,7 +111,10 @@ export class CredentialsService {
     return (await this.issue('admin', null, this.options.adminKeyTtlDays * DAY_MS)).accessToken;
   }
 
-  /** Profile API auth (§9): missing → 401; wrong, expired, revoked or another client's → 403. */
+  /**
+   * Profile API auth (docs/wire-contract.md#91-profile-api-tokens): missing → 401; wrong, expired,
+   * revoked or another client's → 403.
+   */
   async authorizeProfileCall(client: ClientSettings, authorization: string | undefined): Promise<void> {
     if (!client.requireAuth) return;
     const token = bearerOf(authorization);

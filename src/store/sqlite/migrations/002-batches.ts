@@ -1,10 +1,11 @@
 import type { Migration } from './index.js';
 
 /**
- * Bulk profile batches (CONTRACT §6). The body itself lives in a file in the data directory; this
- * row holds what the processor needs to resume after a crash: the byte offset and line number of
- * the next unprocessed line, and the counters — all advanced in the same transaction as the
- * profile writes of each chunk. `seq` orders the batches of one client by submission.
+ * Bulk profile batches (docs/wire-contract.md#6-bulk-profile-update). The body itself lives in a
+ * file in the data directory; this row holds what the processor needs to resume after a crash:
+ * the byte offset and line number of the next unprocessed line, and the counters — all advanced
+ * in the same transaction as the profile writes of each chunk. `seq` orders the batches of one
+ * client by submission.
  */
 export const batches: Migration = {
   version: 2,
