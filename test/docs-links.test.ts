@@ -64,7 +64,10 @@ const anchorCache = new WeakMap<Files, Map<string, Set<string>>>();
 /** The anchors a Markdown file offers: one per heading outside code fences. */
 function anchorsOf(files: Files, file: string): Set<string> {
   let cache = anchorCache.get(files);
-  if (!cache) anchorCache.set(files, (cache = new Map()));
+  if (!cache) {
+    cache = new Map();
+    anchorCache.set(files, cache);
+  }
   let anchors = cache.get(file);
   if (anchors) return anchors;
   anchors = new Set();
