@@ -6,6 +6,7 @@ import { frameworkErrors, registerErrorHandling } from './http/error-handler.js'
 import { refuseOversizedBeforeContinue } from './http/expect-continue.js';
 import { registerStrictJsonBodies } from './http/json-body.js';
 import { registerMetrics } from './http/metrics.js';
+import { registerProtocolRefusals } from './http/protocol-refusals.js';
 import { registerResponseBursts } from './http/response-bursts.js';
 import { ProfileApiAccess } from './http/profile-api-access.js';
 import { BatchFiles } from './features/batches/batch-files.js';
@@ -100,6 +101,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     // Slow and oversized clients (docs/security.md): Node enforces these on the socket.
     http: {
       maxHeaderSize: limitsOfServer.maxHeaderBytes,
+      // A missing Host is refused by registerProtocolRefusals, with a body.
+      requireHostHeader: false,
       headersTimeout: limitsOfServer.headersTimeoutMs,
       // How often Node looks for connections past their headers/request timeout.
       connectionsCheckingInterval: Math.min(30_000, Math.max(50, Math.floor(limitsOfServer.headersTimeoutMs / 4))),
@@ -114,6 +117,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     frameworkErrors,
   });
   registerErrorHandling(http);
+  registerProtocolRefusals(http);
   refuseOversizedBeforeContinue(http, (url) =>
     url.includes('/batchUpdate')
       ? config.limits.maxBatchBodyBytes

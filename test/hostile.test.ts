@@ -33,7 +33,8 @@ interface Step {
   path: string;
   /** demo | acme | admin: adds that Authorization header. */
   auth?: 'demo' | 'acme' | 'admin';
-  headers?: Record<string, string>;
+  /** A null value leaves the header out (Host included). */
+  headers?: Record<string, string | null>;
   body?: string;
   bodyBase64?: string;
   expect: Expectation;
@@ -72,10 +73,10 @@ function expand(text: string): string {
 }
 
 async function send(step: Step): Promise<RawResponse> {
-  const headers: Array<[string, string]> = [];
+  const headers: Array<[string, string | null]> = [];
   const token = { demo: server.demoToken, acme: acmeToken, admin: server.adminKey };
   if (step.auth) headers.push(['Authorization', `Bearer ${token[step.auth]}`]);
-  for (const [name, value] of Object.entries(step.headers ?? {})) headers.push([name, expand(value)]);
+  for (const [name, value] of Object.entries(step.headers ?? {})) headers.push([name, value === null ? null : expand(value)]);
   let body: Buffer | null = null;
   if (step.bodyBase64 !== undefined) body = Buffer.from(step.bodyBase64, 'base64');
   else if (step.body !== undefined) body = Buffer.from(expand(step.body), 'utf8');

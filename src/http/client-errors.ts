@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import { errorBody } from './error-handler.js';
 
 /**
  * Errors Node's HTTP parser raises before Fastify sees a request: a request line or headers over
@@ -18,7 +19,26 @@ export function clientErrorResponse(code: string | undefined): { status: number;
   }
 }
 
-const REASONS: Record<number, string> = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' };
+const REASONS: Record<number, string> = {
+  400: 'Bad Request',
+  405: 'Method Not Allowed',
+  408: 'Request Timeout',
+  431: 'Request Header Fields Too Large',
+};
+
+/**
+ * Answers on the bare socket, in the error body of the family `url` belongs to (JSON when the
+ * request line could not be read), and closes the connection.
+ */
+export function refuseOnSocket(socket: Socket, status: number, message: string, url = ''): void {
+  const { contentType, body } = errorBody(url, status, message);
+  socket.end(
+    `HTTP/1.1 ${status} ${REASONS[status]}\r\nContent-Type: ${contentType}\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+  // A client that never reads its answer must not keep the socket open.
+  setTimeout(() => socket.destroy(), 1000).unref();
+}
 
 export function handleClientError(error: Error & { code?: string }, socket: Socket): void {
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
@@ -27,11 +47,5 @@ export function handleClientError(error: Error & { code?: string }, socket: Sock
     return;
   }
   const { status, message } = clientErrorResponse(error.code);
-  const body = JSON.stringify({ status, message });
-  socket.end(
-    `HTTP/1.1 ${status} ${REASONS[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
-      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-  );
-  // A client that never reads its answer must not keep the socket open.
-  setTimeout(() => socket.destroy(), 1000).unref();
+  refuseOnSocket(socket, status, message);
 }

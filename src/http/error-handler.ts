@@ -3,16 +3,23 @@ import { AppError } from '../errors.js';
 import { FormDecodeError } from '../wire/form-params.js';
 import { m2Failure } from '../wire/xml.js';
 
+/** A request target in absolute form (`http://host:port/m2/…`, as proxies send it) starts with this. */
+const SCHEME_AND_AUTHORITY = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*/;
+
 /** m2 endpoints answer XML; every other endpoint answers Target's JSON `{status, message}`. */
 export function isM2Path(url: string): boolean {
-  return url.startsWith('/m2/');
+  return url.replace(SCHEME_AND_AUTHORITY, '').startsWith('/m2/');
+}
+
+/** The error body of the endpoint family `url` belongs to, with its content type. */
+export function errorBody(url: string, status: number, message: string): { contentType: string; body: string } {
+  if (isM2Path(url)) return { contentType: 'application/xml', body: m2Failure(message) };
+  return { contentType: 'application/json; charset=utf-8', body: JSON.stringify({ status, message }) };
 }
 
 export function sendError(request: FastifyRequest, reply: FastifyReply, status: number, message: string): FastifyReply {
-  if (isM2Path(request.url)) {
-    return reply.code(status).type('application/xml').send(m2Failure(message));
-  }
-  return reply.code(status).type('application/json; charset=utf-8').send({ status, message });
+  const { contentType, body } = errorBody(request.url, status, message);
+  return reply.code(status).type(contentType).send(body);
 }
 
 export function formatBytes(bytes: number): string {

@@ -66,11 +66,19 @@ function dechunk(bytes: Buffer): Buffer {
   return Buffer.concat(parts);
 }
 
-/** Builds the request bytes; Content-Length is added unless the headers already frame the body. */
-export function buildRequest(method: string, target: Buffer | string, headers: Array<[string, string]>, body: Buffer | null): Buffer {
+/**
+ * Builds the request bytes; Content-Length is added unless the headers already frame the body.
+ * A header given as null is left out, even Host, which is otherwise always sent.
+ */
+export function buildRequest(
+  method: string,
+  target: Buffer | string,
+  headers: Array<[string, string | null]>,
+  body: Buffer | null,
+): Buffer {
   const names = new Set(headers.map(([name]) => name.toLowerCase()));
   const head: string[] = names.has('host') ? [] : [`Host: 127.0.0.1`];
-  for (const [name, value] of headers) head.push(`${name}: ${value}`);
+  for (const [name, value] of headers) if (value !== null) head.push(`${name}: ${value}`);
   if (body && !names.has('content-length') && !names.has('transfer-encoding')) head.push(`Content-Length: ${body.length}`);
   if (!names.has('connection')) head.push('Connection: close');
   return Buffer.concat([
