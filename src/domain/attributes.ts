@@ -42,6 +42,8 @@ const VALUE_FORBIDDEN =
 /** Why a name cannot be written by an external caller, or null when it can. */
 export function attributeNameProblem(name: string, maxNameLength: number): string | null {
   if (name.length === 0) return 'attribute name is empty';
+  // Only whitespace (a `profile.%20`): unreadable in every answer, and not what any caller meant.
+  if (name.trim() === '') return 'attribute name is blank';
   if (name.length > maxNameLength) {
     return `attribute name '${name.slice(0, 32)}…' is longer than the ${maxNameLength}-character limit`;
   }

@@ -103,7 +103,6 @@ class RequestReader {
       if (typeof raw !== 'string' && typeof raw !== 'number' && typeof raw !== 'boolean') {
         fail(`${where}: value of attribute '${name.slice(0, 64)}' must be a string, number or boolean`);
       }
-      if (name.trim() === '' && name !== '') fail(`${where}: attribute name is blank`, 'invalid_attribute_name');
       const nameProblem = attributeNameProblem(name, this.limits.maxNameLength);
       if (nameProblem) fail(`${where}: ${nameProblem}`, 'invalid_attribute_name');
       const value = String(raw);
