@@ -146,6 +146,38 @@ function bodyWithRowAcrossPieces(key: string): string {
   return body;
 }
 
+/**
+ * Stores a batch with its body where this server keeps bodies (files of the data directory, or
+ * PostgreSQL's batch_bodies), as the intake would, and marks it stuck: the processor must be stopped.
+ */
+async function storeBatch(
+  batchId: string,
+  body: string,
+  options: { stuck: boolean; client?: string; keyColumn: 'pcId' | 'thirdPartyId' },
+): Promise<void> {
+  const { batches, batchBodies } = server.app.stores;
+  const bodies = batchBodies ?? new BatchFiles(server.dataDir);
+  const writer = await bodies.create(batchId);
+  await writer.write(Buffer.from(body));
+  await writer.commit();
+  await batches.create({
+    batchId,
+    client: options.client ?? 'demo',
+    apiVersion: 2,
+    keyColumn: options.keyColumn,
+    attributes: ['a'],
+    bodyFile: writer.file,
+    bodyBytes: writer.bytes,
+    batchSize: 1,
+    firstOffset: body.indexOf('\n') + 1,
+    firstLine: 2,
+    submittedAt: clock.now(),
+  });
+  if (options.stuck) {
+    await batches.markStuck(batchId, 'the batch could not be applied after repeated internal errors (see the server log)', clock.now());
+  }
+}
+
 const personStrings = (person = PERSON) => [
   person.tntId,
   person.thirdPartyId,
@@ -233,6 +265,98 @@ test('delete by thirdPartyId erases the profile, every id, session state and fai
   }
 });
 
+test('failed rows count for the person only when keyed by one of its ids of the batch key kind: location hints on tntIds, percent-encoded keys decoded', async () => {
+  const person = { tntId: 'tnt4exactrows5k2', thirdPartyId: 'crm-exact-9', secret: 'secret-exact-4471' };
+  await admin(server, 'POST', '/admin/v1/clients/demo/profiles', {
+    tntId: person.tntId,
+    thirdPartyId: person.thirdPartyId,
+    attributes: { s: person.secret },
+  });
+  // Every row fails; an undecodable cell carries a marker, which the row's reason quotes. A row that
+  // is not UTF-8 (the 0xFF byte) is reported with its key as sent, still percent-encoded.
+  const notUtf8 = Buffer.from([0xff]).toString('latin1');
+  const body = (text: string) => Buffer.from(text, 'latin1');
+  const thirdPartyBatch = body(
+    'batch=thirdPartyId,note\n' +
+      `${person.thirdPartyId},%E0mine-by-3p\n` + // 2: the person's thirdPartyId
+      `${person.thirdPartyId}.something,%E0other-dotted-3p\n` + // 3: another person: a thirdPartyId has no location hint
+      `${person.tntId},%E0other-3p-named-like-the-tntId\n` + // 4: a thirdPartyId of the value of the person's tntId
+      `crm%2Dexact%2D9,${notUtf8}\n`, // 5: the person's thirdPartyId, percent-encoded
+  );
+  const pcIdBatch = body(
+    'batch=pcId,note\n' +
+      `${person.tntId}.28_20,%E0mine-by-hinted-tntId\n` + // 2: the person's tntId with a location hint
+      `${person.thirdPartyId},%E0other-tntId-named-like-the-3p\n` + // 3: a tntId of the value of the person's thirdPartyId
+      `${person.tntId}.something,x\n` + // 4: not a location hint: no tntId at all
+      `tnt4exactrows5k2%2E28_20,${notUtf8}\n`, // 5: the person's hinted tntId, percent-encoded
+  );
+  const batchIds: string[] = [];
+  for (const content of [thirdPartyBatch, pcIdBatch]) {
+    const submitted = await curlBatch(server, '/m2/demo/profile/batchUpdate', batchFile(content));
+    assert.equal(submitted.status, 200, submitted.body);
+    batchIds.push(batchIdOf(submitted.body));
+    await waitForBatch(server, 'demo', batchIds.at(-1)!);
+  }
+  const [thirdPartyBatchId, pcIdBatchId] = batchIds as [string, string];
+  const mine = [
+    [thirdPartyBatchId, 2, person.thirdPartyId],
+    [thirdPartyBatchId, 5, 'crm%2Dexact%2D9'],
+    [pcIdBatchId, 2, `${person.tntId}.28_20`],
+    [pcIdBatchId, 5, 'tnt4exactrows5k2%2E28_20'],
+  ];
+  const others = [
+    [thirdPartyBatchId, 3, `${person.thirdPartyId}.something`],
+    [thirdPartyBatchId, 4, person.tntId],
+    [pcIdBatchId, 3, person.thirdPartyId],
+    [pcIdBatchId, 4, `${person.tntId}.something`],
+  ];
+  const sorted = (rows: unknown[][]) => [...rows].sort();
+  const reported = async () =>
+    (
+      await Promise.all(
+        batchIds.map(async (batchId) => (await failureReport(server, 'demo', batchId)).map((f) => [batchId, f.line, f.key])),
+      )
+    )
+      .flat()
+      .sort();
+  assert.deepEqual(await reported(), sorted([...mine, ...others]), 'every row failed');
+
+  for (const named of [{ tntId: person.tntId }, { thirdPartyId: person.thirdPartyId }] as Array<Record<string, string>>) {
+    const exported = await privacyCall('export', named);
+    assert.equal(exported.status, 200, JSON.stringify(exported.body));
+    const failures = exported.body.batchFailures as Array<{ batchId: string; key: string; line: number }>;
+    assert.deepEqual(sorted(failures.map((f) => [f.batchId, f.line, f.key])), sorted(mine), `export by ${JSON.stringify(named)}`);
+  }
+  // The other rows are the traces of the people their keys name.
+  for (const [named, row] of [
+    [{ thirdPartyId: `${person.thirdPartyId}.something` }, others[0]],
+    [{ thirdPartyId: person.tntId }, others[1]],
+    [{ tntId: person.thirdPartyId }, others[2]],
+  ] as Array<[Record<string, string>, unknown[]]>) {
+    const exported = await privacyCall('export', named);
+    const failures = exported.body.batchFailures as Array<{ batchId: string; key: string; line: number }>;
+    assert.deepEqual(
+      failures.map((f) => [f.batchId, f.line, f.key]),
+      [row],
+      `export by ${JSON.stringify(named)}`,
+    );
+  }
+
+  const deleted = await privacyCall('delete', { thirdPartyId: person.thirdPartyId });
+  assert.equal(deleted.status, 200, JSON.stringify(deleted.body));
+  assert.equal(deleted.body.batchFailureRows, mine.length);
+  assert.deepEqual(await reported(), sorted(others), "the other people's rows stay in the reports");
+
+  const { rows, files } = await databaseTraces();
+  for (const text of ['mine-by-3p', 'crm%2Dexact%2D9', 'mine-by-hinted-tntId', 'tnt4exactrows5k2%2E28_20', person.secret]) {
+    assert.ok(!rows.includes(text), `no table row holds '${text}'`);
+    assert.equal(files.indexOf(Buffer.from(text)), -1, `no byte of the database files holds '${text}'`);
+  }
+  for (const text of ['other-dotted-3p', 'other-3p-named-like-the-tntId', 'other-tntId-named-like-the-3p', `${person.tntId}.something`]) {
+    assert.ok(rows.includes(text), `the row of someone else holding '${text}' stays`);
+  }
+});
+
 test('a stuck batch body holding a row of the person is removed; unfinished batches are reported', async () => {
   const person = {
     ...PERSON,
@@ -245,29 +369,9 @@ test('a stuck batch body holding a row of the person is removed; unfinished batc
   };
   await seedPerson(person);
   await server.app.batchProcessor.stop();
-  // Bodies stored where this server keeps them: files of the data directory, or PostgreSQL's batch_bodies.
-  const { batches, batchBodies } = server.app.stores;
-  const bodies = batchBodies ?? new BatchFiles(server.dataDir);
-  const make = async (batchId: string, body: string, stuck: boolean, client = 'demo') => {
-    const writer = await bodies.create(batchId);
-    await writer.write(Buffer.from(body));
-    await writer.commit();
-    await batches.create({
-      batchId,
-      client,
-      apiVersion: 2,
-      keyColumn: 'pcId',
-      attributes: ['a'],
-      bodyFile: writer.file,
-      bodyBytes: writer.bytes,
-      batchSize: 1,
-      firstOffset: 14,
-      firstLine: 2,
-      submittedAt: clock.now(),
-    });
-    if (stuck)
-      await batches.markStuck(batchId, 'the batch could not be applied after repeated internal errors (see the server log)', clock.now());
-  };
+  const { batches } = server.app.stores;
+  const make = (batchId: string, body: string, stuck: boolean, client = 'demo') =>
+    storeBatch(batchId, body, { stuck, client, keyColumn: 'pcId' });
   const someoneElse = 'batch=pcId,a\r\nsomeone-else,x\n';
   const personRow = `batch=pcId,a\r\n${person.tntId},x\n`;
   await make('demo-1780000000000-00000001', bodyWithRowAcrossPieces(person.tntId), true);
@@ -290,6 +394,31 @@ test('a stuck batch body holding a row of the person is removed; unfinished batc
 
   const again = await privacyCall('delete', { tntId: person.tntId });
   assert.equal(again.status, 404, 'nothing of the person is left');
+});
+
+test('a stuck body counts when a row is keyed by one of the person ids of the batch key kind, compared percent-decoded', async () => {
+  const person = { tntId: 'tnt4stuckexact3', thirdPartyId: 'crm-stuck-exact-2' };
+  await admin(server, 'POST', '/admin/v1/clients/demo/profiles', { ...person, attributes: { s: 'stuck-exact-secret' } });
+  // The processor was stopped by the previous test: these batches stay as stored.
+  const bodies: Array<[batchId: string, keyColumn: 'pcId' | 'thirdPartyId', body: string, removed: boolean]> = [
+    ['demo-1780000000000-00000011', 'thirdPartyId', 'batch=thirdPartyId,a\r\nsomeone,x\ncrm%2Dstuck%2Dexact%2D2,x\n', true],
+    ['demo-1780000000000-00000012', 'thirdPartyId', 'batch=thirdPartyId,a\r\ncrm-stuck-exact-2.something,x\n', false],
+    ['demo-1780000000000-00000013', 'thirdPartyId', 'batch=thirdPartyId,a\r\ntnt4stuckexact3,x\n', false],
+    ['demo-1780000000000-00000014', 'pcId', 'batch=pcId,a\r\ncrm-stuck-exact-2,x\n', false],
+    ['demo-1780000000000-00000015', 'pcId', 'batch=pcId,a\r\ntnt4stuckexact3.something,x\n', false],
+    ['demo-1780000000000-00000016', 'pcId', 'batch=pcId,a\r\nsomeone,x\ntnt4stuck%65xact3%2E28_20,x\n', true],
+  ];
+  for (const [batchId, keyColumn, body] of bodies) await storeBatch(batchId, body, { stuck: true, keyColumn });
+
+  const deleted = await privacyCall('delete', { tntId: person.tntId });
+  assert.equal(deleted.status, 200, JSON.stringify(deleted.body));
+  assert.deepEqual(
+    deleted.body.batchBodiesRemoved,
+    bodies.filter(([, , , removed]) => removed).map(([batchId]) => batchId),
+  );
+  for (const [batchId, keyColumn, body, removed] of bodies) {
+    assert.equal((await storedBody(batchId)).bytes, removed ? 0 : body.length, `${keyColumn} body ${JSON.stringify(body)}`);
+  }
 });
 
 test('the CLI exports and deletes a person; invalid privacy requests are refused', async () => {

@@ -6,6 +6,7 @@ import type { VisitorIdRef } from '../../src/domain/identity.js';
 import type { VisitorState } from '../../src/domain/visitor-merge.js';
 import { BatchFiles } from '../../src/features/batches/batch-files.js';
 import { type BatchChunk, BatchCursorMovedError, type ChunkRow, type NewBatch } from '../../src/features/batches/batches-store.js';
+import { ROW_NOT_UTF8_REASON } from '../../src/features/batches/row-keys.js';
 import type { VisitWrite } from '../../src/features/delivery/visits-store.js';
 import type { Stores } from '../../src/store/open-stores.js';
 import { tempDir } from '../support/server.js';
@@ -207,11 +208,65 @@ export function batchesAndVisitsContract(storesOf: () => Stores): void {
     await batches.create(newBatch('kept-elsewhere', 'c2', 2, 13));
     await batches.markStuck('kept-stuck', 'the stored batch body is missing', 20);
     assert.equal((await batches.applyChunk(chunk('kept-done', 'keeper', 20, [], true))).status, 'complete');
+    await batches.create({ ...newBatch('kept-by-3p', 'keeper', 2, 14), keyColumn: 'thirdPartyId' });
     assert.deepEqual(await batches.withKeptBodies('keeper'), [
-      { batchId: 'kept-stuck', bodyFile: 'kept-stuck.batch', status: 'stuck' },
-      { batchId: 'kept-open', bodyFile: 'kept-open.batch', status: 'incomplete' },
+      { batchId: 'kept-stuck', bodyFile: 'kept-stuck.batch', status: 'stuck', keyColumn: 'pcId' },
+      { batchId: 'kept-open', bodyFile: 'kept-open.batch', status: 'incomplete', keyColumn: 'pcId' },
+      { batchId: 'kept-by-3p', bodyFile: 'kept-by-3p.batch', status: 'incomplete', keyColumn: 'thirdPartyId' },
     ]);
     assert.deepEqual(await batches.withKeptBodies('nobody'), []);
+  });
+
+  test("batches: privacy finds the failed rows naming a person: one of its ids of the batch's key kind, exactly, a location hint on a tntId only", async () => {
+    const { batches } = storesOf();
+    const failed = (line: number, key: string, reason = 'value of attribute a is longer than the 5000-character limit'): ChunkRow => ({
+      kind: 'failed',
+      failure: { line, key, reason },
+    });
+    await batches.create(newBatch('pf-pc', 'pf', 2));
+    await batches.create({ ...newBatch('pf-3p', 'pf', 2), keyColumn: 'thirdPartyId' });
+    await batches.create(newBatch('pf-elsewhere', 'c2', 2));
+    await batches.applyChunk(
+      chunk('pf-pc', 'pf', 20, [
+        failed(2, 'ada'),
+        failed(3, 'ada.28_20'), // a location hint: the same visitor
+        failed(4, 'ada.x'), // not a location hint: no tntId at all
+        failed(5, 'crm-1'), // a tntId of the value of the person's thirdPartyId
+        failed(6, 'ada%2E28_20', ROW_NOT_UTF8_REASON), // kept as sent: compared decoded
+        failed(7, 'ada%2E28_20'), // decoded already: a tntId holding '%'
+        failed(8, 'adam'),
+      ]),
+    );
+    await batches.applyChunk(
+      chunk('pf-3p', 'pf', 20, [
+        failed(2, 'crm-1'),
+        failed(3, 'crm-1.28_20'), // a thirdPartyId has no location hint: another person
+        failed(4, 'ada'), // a thirdPartyId of the value of the person's tntId
+        failed(5, 'crm%2D1', ROW_NOT_UTF8_REASON),
+        failed(6, 'crm%2D1'),
+      ]),
+    );
+    await batches.applyChunk(chunk('pf-elsewhere', 'c2', 20, [failed(2, 'ada'), failed(3, 'crm-1')]));
+    const person = { tntIds: ['ada'], thirdPartyIds: ['crm-1'] };
+    const lines = async (batchId: string) => (await batches.failures(batchId, 0, 100)).map((f) => f.line);
+
+    assert.deepEqual(
+      (await batches.failuresOfPerson('pf', person)).map((f) => [f.batchId, f.line, f.key]),
+      [
+        ['pf-3p', 2, 'crm-1'],
+        ['pf-3p', 5, 'crm%2D1'],
+        ['pf-pc', 2, 'ada'],
+        ['pf-pc', 3, 'ada.28_20'],
+        ['pf-pc', 6, 'ada%2E28_20'],
+      ],
+    );
+    assert.deepEqual(await batches.failuresOfPerson('pf', { tntIds: [], thirdPartyIds: [] }), []);
+    assert.equal(await batches.forgetFailuresOfPerson('pf', person), 5);
+    assert.deepEqual(await lines('pf-pc'), [4, 5, 7, 8]);
+    assert.deepEqual(await lines('pf-3p'), [3, 4, 6]);
+    assert.deepEqual(await lines('pf-elsewhere'), [2, 3], "another client's rows are not looked at");
+    assert.equal(await batches.forgetFailuresOfPerson('pf', person), 0);
+    assert.equal((await batches.get('pf', 'pf-pc'))?.failedUpdates, 7, 'the counters stay');
   });
 
   test('bodies: a stored body reads back piece by piece in order, whatever its size; a removed one reads nothing', async () => {

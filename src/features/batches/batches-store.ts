@@ -1,6 +1,7 @@
 import type { VisitorIdRef } from '../../domain/identity.js';
 import type { BatchKeyColumn } from '../../wire/batch-reader.js';
 import type { ProfileWrite } from '../profiles/profiles-store.js';
+import type { PersonKeys } from './row-keys.js';
 
 export type BatchStatus = 'incomplete' | 'complete' | 'stuck';
 export type BatchApiVersion = 1 | 2;
@@ -40,7 +41,7 @@ export interface BatchRecord extends Omit<NewBatch, 'firstOffset' | 'firstLine'>
 
 export interface FailedRow {
   line: number;
-  /** The row's key as sent (decoded when it could be). */
+  /** The row's key, decoded; as sent when it could not be (a row that is not UTF-8, a key that does not decode). */
   key: string;
   reason: string;
 }
@@ -98,11 +99,13 @@ export interface BatchesStore {
   statusOf(batchId: string): Promise<BatchStatus | null>;
   /**
    * Privacy (docs/wire-contract.md#10-privacy): the failed-row records of the client's batches
-   * whose key is one of `keys` — exactly, or followed by a location hint (`<key>.<cluster>_<node>`).
+   * that name the person (failedRowNamesPerson, row-keys.ts) — a row of a pcId batch keyed by one
+   * of its tntIds, with or without a location hint; a row of a thirdPartyId batch keyed by exactly
+   * one of its thirdPartyIds — ordered by batch id and line.
    */
-  failuresWithKeys(client: string, keys: readonly string[]): Promise<KeyedFailedRow[]>;
+  failuresOfPerson(client: string, person: PersonKeys): Promise<KeyedFailedRow[]>;
   /** Privacy: deletes those records (the batch counters stay); returns how many. */
-  forgetFailuresWithKeys(client: string, keys: readonly string[]): Promise<number>;
+  forgetFailuresOfPerson(client: string, person: PersonKeys): Promise<number>;
   /**
    * Privacy: the client's batches whose body is kept — incomplete ones (still to be applied) and
    * stuck ones (kept for inspection) — oldest submission first.
@@ -115,6 +118,8 @@ export interface BatchWithKeptBody {
   /** Where the body is stored (BatchBodies); a stuck batch's body may already be gone. */
   bodyFile: string;
   status: Exclude<BatchStatus, 'complete'>;
+  /** What the body's row keys are: tntIds or thirdPartyIds. */
+  keyColumn: BatchKeyColumn;
 }
 
 export interface KeyedFailedRow extends FailedRow {

@@ -4,9 +4,10 @@ import { NotFoundError } from '../../errors.js';
 import { type ProfileDocument, profileDocument } from '../../wire/profile-document.js';
 import type { BatchBodies } from '../batches/batch-bodies.js';
 import type { BatchesStore, KeyedFailedRow } from '../batches/batches-store.js';
+import type { PersonKeys } from '../batches/row-keys.js';
 import type { ClientSettings } from '../clients/clients-store.js';
 import type { ProfilesStore } from '../profiles/profiles-store.js';
-import { holdsRowKeyedBy } from './rows-in-body.js';
+import { holdsRowOf } from './rows-in-body.js';
 
 /** Every id of a person, grouped by kind, as the admin API shows them. */
 export type IdsDocument = Record<string, string[]>;
@@ -14,7 +15,7 @@ export type IdsDocument = Record<string, string[]>;
 export interface PrivacyExport extends Omit<ProfileDocument, 'modifiedAt'> {
   modifiedAt: string | null;
   ids: IdsDocument;
-  /** Failed-row records of bulk batches that carry one of the person's keys. */
+  /** Failed-row records of bulk batches keyed by one of the person's ids, each of its batch's key kind. */
   batchFailures: KeyedFailedRow[];
 }
 
@@ -48,7 +49,8 @@ export function idsDocument(ids: readonly VisitorIdRef[]): IdsDocument {
 /**
  * Privacy requests (docs/wire-contract.md#10-privacy): export everything stored about a person,
  * or erase it — the profile, every id linked to it, the failed-row records of batch reports that
- * carry one of the person's keys, and stuck batch bodies holding one of their rows. Session state
+ * are the person's, and stuck batch bodies holding one of the person's rows (row-keys.ts: keyed by
+ * one of its ids of the batch's key kind, exactly, compared decoded). Session state
  * lives in the profile row and goes with it. Then the store scrubs its files so no copy lingers.
  */
 export class PrivacyService {
@@ -61,21 +63,10 @@ export class PrivacyService {
     private readonly clock: Clock,
   ) {}
 
-  /** The keys a bulk row may have carried for this person: pcId / thirdPartyId values. */
-  private batchKeys(ref: VisitorIdRef, ids: readonly VisitorIdRef[]): string[] {
-    const keys = new Set<string>();
-    for (const id of [ref, ...ids]) {
-      if (id.kind !== 'tntId' && id.kind !== 'thirdPartyId') continue;
-      keys.add(id.value);
-      keys.add(encodeURIComponent(id.value)); // rows that failed to decode keep their raw key
-    }
-    return [...keys];
-  }
-
   async export(client: ClientSettings, ref: VisitorIdRef): Promise<PrivacyExport> {
     const profile = await this.profiles.find(client.code, ref, this.clock.now());
     const ids = profile ? await this.profiles.idsOf(client.code, profile.key) : [];
-    const batchFailures = await this.batches.failuresWithKeys(client.code, this.batchKeys(ref, ids));
+    const batchFailures = await this.batches.failuresOfPerson(client.code, personKeys(ref, ids));
     if (!profile && batchFailures.length === 0) throw nothingStored(client.code, ref);
     const document = profile
       ? profileDocument(client.code, ref.value, profile)
@@ -86,9 +77,9 @@ export class PrivacyService {
   async delete(client: ClientSettings, ref: VisitorIdRef): Promise<PrivacyDeletion> {
     // The id may point at an expired profile the sweep has not reached yet: it is erased too.
     const deleted = await this.profiles.delete(client.code, ref, this.clock.now());
-    const keys = this.batchKeys(ref, deleted?.ids ?? []);
-    const batchFailureRows = await this.batches.forgetFailuresWithKeys(client.code, keys);
-    const { removed, pending } = await this.scrubBatchBodies(client.code, keys);
+    const person = personKeys(ref, deleted?.ids ?? []);
+    const batchFailureRows = await this.batches.forgetFailuresOfPerson(client.code, person);
+    const { removed, pending } = await this.scrubBatchBodies(client.code, person);
     if (!deleted && batchFailureRows === 0 && removed.length === 0) throw nothingStored(client.code, ref);
     return {
       deleted: true,
@@ -103,21 +94,30 @@ export class PrivacyService {
 
   /**
    * Bodies of the client's batches: a stuck one (kept for inspection, never applied again) that
-   * holds a row keyed by the person is removed; incomplete ones are reported.
+   * holds a row naming the person is removed; incomplete ones are reported.
    */
-  private async scrubBatchBodies(client: string, keys: readonly string[]): Promise<{ removed: string[]; pending: string[] }> {
+  private async scrubBatchBodies(client: string, person: PersonKeys): Promise<{ removed: string[]; pending: string[] }> {
     const removed: string[] = [];
     const pending: string[] = [];
-    for (const { batchId, bodyFile, status } of await this.batches.withKeptBodies(client)) {
+    for (const { batchId, bodyFile, status, keyColumn } of await this.batches.withKeptBodies(client)) {
       if (status === 'incomplete') {
         pending.push(batchId);
-      } else if (await holdsRowKeyedBy(this.bodies.storedPieces(bodyFile), keys)) {
+      } else if (await holdsRowOf(this.bodies.storedPieces(bodyFile), keyColumn, person)) {
         await this.bodies.remove(bodyFile);
         removed.push(batchId);
       }
     }
     return { removed, pending };
   }
+}
+
+/**
+ * The ids a bulk row may carry for this person, each of its kind (row-keys.ts): tntIds in pcId
+ * batches, thirdPartyIds in thirdPartyId batches. The other kinds are no bulk key.
+ */
+function personKeys(ref: VisitorIdRef, ids: readonly VisitorIdRef[]): PersonKeys {
+  const of = (kind: 'tntId' | 'thirdPartyId') => [...new Set([ref, ...ids].filter((id) => id.kind === kind).map((id) => id.value))];
+  return { tntIds: of('tntId'), thirdPartyIds: of('thirdPartyId') };
 }
 
 function nothingStored(client: string, ref: VisitorIdRef): NotFoundError {

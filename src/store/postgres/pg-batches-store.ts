@@ -10,6 +10,8 @@ import {
   type KeyedFailedRow,
   type NewBatch,
 } from '../../features/batches/batches-store.js';
+import { failedRowNamesPerson, type PersonKeys, ROW_NOT_UTF8_REASON } from '../../features/batches/row-keys.js';
+import type { BatchKeyColumn } from '../../wire/batch-reader.js';
 import { inTransaction, type PgClient, type PgPool } from './database.js';
 import { applyBulkWrites, type WriteRow } from './pg-bulk-writes.js';
 import { BATCH_COLUMNS as COLUMNS, type BatchRow, toBatchRecord as toRecord } from '../shared-rows.js';
@@ -17,9 +19,22 @@ import { BATCH_COLUMNS as COLUMNS, type BatchRow, toBatchRecord as toRecord } fr
 /** The database's clock in epoch ms: leases are compared on one clock, whatever the nodes' clocks say. */
 const DB_NOW_MS = '(extract(epoch FROM clock_timestamp()) * 1000)::bigint';
 
-/** Privacy: failed rows of the client's batches keyed by one of $2 — exactly, or followed by a location hint. */
-const FAILURE_KEY_MATCH = `batch_id IN (SELECT batch_id FROM batches WHERE client = $1)
-  AND EXISTS (SELECT 1 FROM unnest($2::text[]) AS k WHERE profile_key = k OR left(profile_key, length(k) + 1) = k || '.')`;
+/**
+ * Privacy: failed rows of client $1's batches that may name the person, for failedRowNamesPerson
+ * to decide: keyed by one of its ids of the batch's kind — tntIds $2, exactly or followed by a
+ * dot; thirdPartyIds $3, exactly — and rows whose key was kept as sent ($4) and may decode to one.
+ * `batches` and `batch_failures` are co-located by batch_id on Citus: the join stays on a shard.
+ * Cost: rows kept as sent with a `%` or `+` in their key are all read (a non-UTF-8 batch may have
+ * failed on every row) — once per privacy request, which is rare.
+ */
+const FAILURE_CANDIDATES = `SELECT f.batch_id, f.line, f.profile_key, f.reason, b.key_column
+   FROM batch_failures f JOIN batches b ON b.batch_id = f.batch_id
+  WHERE b.client = $1
+    AND ((b.key_column = 'pcId' AND EXISTS (SELECT 1 FROM unnest($2::text[]) AS k
+           WHERE f.profile_key = k OR left(f.profile_key, length(k) + 1) = k || '.'))
+      OR (b.key_column = 'thirdPartyId' AND f.profile_key = ANY($3::text[]))
+      OR (f.reason = $4 AND (strpos(f.profile_key, '%') > 0 OR strpos(f.profile_key, '+') > 0)))
+  ORDER BY f.batch_id COLLATE "C", f.line`;
 
 export interface BatchLeaseOptions {
   /** Identifies this process in `lease_owner`; one per store instance. */
@@ -81,11 +96,15 @@ export class PgBatchesStore implements BatchesStore {
   }
 
   async withKeptBodies(client: string): Promise<BatchWithKeptBody[]> {
-    const { rows } = await this.pool.query<{ batch_id: string; body_file: string; status: BatchWithKeptBody['status'] }>(
-      "SELECT batch_id, body_file, status FROM batches WHERE client = $1 AND status IN ('incomplete', 'stuck') ORDER BY seq",
-      [client],
-    );
-    return rows.map((row) => ({ batchId: row.batch_id, bodyFile: row.body_file, status: row.status }));
+    const { rows } = await this.pool.query<{
+      batch_id: string;
+      body_file: string;
+      status: BatchWithKeptBody['status'];
+      key_column: BatchKeyColumn;
+    }>("SELECT batch_id, body_file, status, key_column FROM batches WHERE client = $1 AND status IN ('incomplete', 'stuck') ORDER BY seq", [
+      client,
+    ]);
+    return rows.map((row) => ({ batchId: row.batch_id, bodyFile: row.body_file, status: row.status, keyColumn: row.key_column }));
   }
 
   async statusOf(batchId: string): Promise<BatchStatus | null> {
@@ -189,16 +208,31 @@ export class PgBatchesStore implements BatchesStore {
     );
   }
 
-  async failuresWithKeys(client: string, keys: readonly string[]): Promise<KeyedFailedRow[]> {
-    const { rows } = await this.pool.query<{ batch_id: string; line: number; profile_key: string; reason: string }>(
-      `SELECT batch_id, line, profile_key, reason FROM batch_failures WHERE ${FAILURE_KEY_MATCH} ORDER BY batch_id, line`,
-      [client, [...new Set(keys)]],
-    );
-    return rows.map((row) => ({ batchId: row.batch_id, line: row.line, key: row.profile_key, reason: row.reason }));
+  async failuresOfPerson(client: string, person: PersonKeys): Promise<KeyedFailedRow[]> {
+    if (person.tntIds.length === 0 && person.thirdPartyIds.length === 0) return [];
+    const { rows } = await this.pool.query<{
+      batch_id: string;
+      line: number;
+      profile_key: string;
+      reason: string;
+      key_column: BatchKeyColumn;
+    }>(FAILURE_CANDIDATES, [client, person.tntIds, person.thirdPartyIds, ROW_NOT_UTF8_REASON]);
+    const found: KeyedFailedRow[] = [];
+    for (const row of rows) {
+      const failure = { batchId: row.batch_id, line: row.line, key: row.profile_key, reason: row.reason };
+      if (failedRowNamesPerson(row.key_column, failure, person)) found.push(failure);
+    }
+    return found;
   }
 
-  async forgetFailuresWithKeys(client: string, keys: readonly string[]): Promise<number> {
-    const deleted = await this.pool.query(`DELETE FROM batch_failures WHERE ${FAILURE_KEY_MATCH}`, [client, [...new Set(keys)]]);
+  /** Failed rows are written once and never changed: deleting the ones found is exact without a lock. */
+  async forgetFailuresOfPerson(client: string, person: PersonKeys): Promise<number> {
+    const found = await this.failuresOfPerson(client, person);
+    if (found.length === 0) return 0;
+    const deleted = await this.pool.query(
+      'DELETE FROM batch_failures WHERE (batch_id, line) IN (SELECT * FROM unnest($1::text[], $2::bigint[]))',
+      [found.map((f) => f.batchId), found.map((f) => f.line)],
+    );
     return deleted.rowCount ?? 0;
   }
 

@@ -10,10 +10,20 @@ import {
   type KeyedFailedRow,
   type NewBatch,
 } from '../../features/batches/batches-store.js';
+import { failedRowNamesPerson, type PersonKeys, ROW_NOT_UTF8_REASON } from '../../features/batches/row-keys.js';
+import type { BatchKeyColumn } from '../../wire/batch-reader.js';
 import type { SqliteDatabase } from './database.js';
 import type { SqliteProfilesStore } from './sqlite-profiles-store.js';
 import type { WalCheckpointer } from './wal-checkpointer.js';
 import { BATCH_COLUMNS as COLUMNS, type BatchRow, toBatchRecord as toRecord } from '../shared-rows.js';
+
+interface FailureCandidateRow {
+  batch_id: string;
+  line: number;
+  profile_key: string;
+  reason: string;
+  key_column: BatchKeyColumn;
+}
 
 /**
  * Batches on the embedded store. `applyChunk` is one `BEGIN IMMEDIATE` transaction holding the
@@ -30,8 +40,8 @@ export class SqliteBatchesStore implements BatchesStore {
   private readonly insertFailure;
   private readonly stuck;
   private readonly failuresAfter;
-  private readonly failuresWithKey;
-  private readonly forgetFailuresWithKey;
+  private readonly failureCandidates;
+  private readonly forgetFailure;
   private readonly keptBodies;
 
   constructor(
@@ -63,37 +73,61 @@ export class SqliteBatchesStore implements BatchesStore {
     this.failuresAfter = db.prepare<[string, number, number], { line: number; profile_key: string; reason: string }>(
       'SELECT line, profile_key, reason FROM batch_failures WHERE batch_id = ? AND line > ? ORDER BY line LIMIT ?',
     );
-    // The key exactly, or followed by a location hint; only batches of the client are looked at.
-    const keyMatch = `batch_id IN (SELECT batch_id FROM batches WHERE client = @client)
-         AND (profile_key = @key OR substr(profile_key, 1, length(@key) + 1) = @key || '.')`;
-    this.failuresWithKey = db.prepare<
-      { client: string; key: string },
-      { batch_id: string; line: number; profile_key: string; reason: string }
-    >(`SELECT batch_id, line, profile_key, reason FROM batch_failures WHERE ${keyMatch}`);
-    this.forgetFailuresWithKey = db.prepare<{ client: string; key: string }>(`DELETE FROM batch_failures WHERE ${keyMatch}`);
-    this.keptBodies = db.prepare<[string], { batch_id: string; body_file: string; status: BatchWithKeptBody['status'] }>(
-      "SELECT batch_id, body_file, status FROM batches WHERE client = ? AND status IN ('incomplete', 'stuck') ORDER BY seq",
+    // Privacy: failed rows of the client's batches that may name the person, for
+    // failedRowNamesPerson to decide: keyed by one of its ids of the batch's kind, exactly or
+    // (tntIds) followed by a dot, and rows whose key was kept as sent and may decode to one.
+    this.failureCandidates = db.prepare<{ client: string; tntIds: string; thirdPartyIds: string; keptAsSent: string }, FailureCandidateRow>(
+      `SELECT f.batch_id, f.line, f.profile_key, f.reason, b.key_column
+         FROM batch_failures f JOIN batches b ON b.batch_id = f.batch_id
+        WHERE b.client = @client
+          AND ((b.key_column = 'pcId' AND EXISTS (SELECT 1 FROM json_each(@tntIds) AS k
+                 WHERE f.profile_key = k.value OR substr(f.profile_key, 1, length(k.value) + 1) = k.value || '.'))
+            OR (b.key_column = 'thirdPartyId' AND f.profile_key IN (SELECT value FROM json_each(@thirdPartyIds)))
+            OR (f.reason = @keptAsSent AND (instr(f.profile_key, '%') > 0 OR instr(f.profile_key, '+') > 0)))
+        ORDER BY f.batch_id, f.line`,
     );
+    this.forgetFailure = db.prepare<[string, number]>('DELETE FROM batch_failures WHERE batch_id = ? AND line = ?');
+    this.keptBodies = db.prepare<
+      [string],
+      { batch_id: string; body_file: string; status: BatchWithKeptBody['status']; key_column: BatchKeyColumn }
+    >("SELECT batch_id, body_file, status, key_column FROM batches WHERE client = ? AND status IN ('incomplete', 'stuck') ORDER BY seq");
   }
 
   async withKeptBodies(client: string): Promise<BatchWithKeptBody[]> {
-    return this.keptBodies.all(client).map((row) => ({ batchId: row.batch_id, bodyFile: row.body_file, status: row.status }));
+    return this.keptBodies
+      .all(client)
+      .map((row) => ({ batchId: row.batch_id, bodyFile: row.body_file, status: row.status, keyColumn: row.key_column }));
   }
 
-  async failuresWithKeys(client: string, keys: readonly string[]): Promise<KeyedFailedRow[]> {
-    const found = new Map<string, KeyedFailedRow>();
-    for (const key of new Set(keys)) {
-      for (const row of this.failuresWithKey.all({ client, key })) {
-        found.set(`${row.batch_id}\n${row.line}`, { batchId: row.batch_id, line: row.line, key: row.profile_key, reason: row.reason });
-      }
-    }
-    return [...found.values()].sort((a, b) => a.batchId.localeCompare(b.batchId) || a.line - b.line);
+  async failuresOfPerson(client: string, person: PersonKeys): Promise<KeyedFailedRow[]> {
+    return this.findFailuresOf(client, person);
   }
 
-  async forgetFailuresWithKeys(client: string, keys: readonly string[]): Promise<number> {
+  async forgetFailuresOfPerson(client: string, person: PersonKeys): Promise<number> {
     return this.db
-      .transaction(() => [...new Set(keys)].reduce((total, key) => total + this.forgetFailuresWithKey.run({ client, key }).changes, 0))
+      .transaction(() => {
+        let forgotten = 0;
+        for (const row of this.findFailuresOf(client, person)) forgotten += this.forgetFailure.run(row.batchId, row.line).changes;
+        return forgotten;
+      })
       .immediate();
+  }
+
+  private findFailuresOf(client: string, person: PersonKeys): KeyedFailedRow[] {
+    const found: KeyedFailedRow[] = [];
+    if (person.tntIds.length === 0 && person.thirdPartyIds.length === 0) return found;
+    const candidates = this.failureCandidates.iterate({
+      client,
+      tntIds: JSON.stringify(person.tntIds),
+      thirdPartyIds: JSON.stringify(person.thirdPartyIds),
+      keptAsSent: ROW_NOT_UTF8_REASON,
+    });
+    // Iterated, not loaded: a client's non-UTF-8 batch may have failed on every row.
+    for (const row of candidates) {
+      const failure = { batchId: row.batch_id, line: row.line, key: row.profile_key, reason: row.reason };
+      if (failedRowNamesPerson(row.key_column, failure, person)) found.push(failure);
+    }
+    return found;
   }
 
   async create(batch: NewBatch): Promise<void> {
