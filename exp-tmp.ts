@@ -1,8 +1,8 @@
+import fs from 'node:fs';
 import { startTestServer } from './test/support/server.js';
 const s = await startTestServer();
 const doc = await (await s.fetch('/openapi.json')).json();
-console.log(JSON.stringify(doc.paths['/rest/v1/profiles/{id}'], null, 1).slice(0, 3000));
-console.log(Object.keys(doc.paths));
-const html = await (await s.fetch('/docs')).text(); console.log(html);
-console.log(s.app.routes.map(r => r.method + ' ' + r.url).join('\n'));
+fs.writeFileSync('/tmp/openapi.json', JSON.stringify(doc, null, 1));
+for (const [p, ops] of Object.entries<any>(doc.paths)) for (const [m, op] of Object.entries<any>(ops)) console.log(m.toUpperCase(), p, '|', op.summary, '|', Object.keys(op.responses).join(','), '|', (op.parameters||[]).map((x:any)=>x.in+':'+x.name).join(','), op.requestBody ? 'body:' + Object.keys(op.requestBody.content).join(',') : '');
+console.log((await (await s.fetch('/docs')).text()).slice(0, 300));
 await s.dispose();

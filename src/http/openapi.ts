@@ -33,7 +33,7 @@ export async function registerApiReference(app: FastifyInstance): Promise<void> 
     },
   });
   // The UI's validator badge stays off (its default): it would send the document to another host.
-  await app.register(swaggerUi, { routePrefix: DOCS_PREFIX });
+  await app.register(swaggerUi, { routePrefix: DOCS_PREFIX, theme: { title: 'profile-edge API reference' } });
 
   app.get(
     '/openapi.json',

@@ -27,7 +27,15 @@ export const AJV_OPTIONS = {
   // String lengths in UTF-16 code units, as `.length` counts them everywhere else (Ajv's default
   // counts code points: an emoji would be one character here and two in the code behind).
   unicode: false,
-} as const;
+  // Ajv calls `unicode` deprecated, once per start; that notice alone is dropped (it still works).
+  logger: {
+    log: console.log,
+    warn: (...args: unknown[]) => {
+      if (!String(args[0]).startsWith('DEPRECATED: option unicode')) console.warn(...args);
+    },
+    error: console.error,
+  },
+};
 
 /** One failed check, as a wording function sees it. */
 export interface FieldProblem {

@@ -22,7 +22,7 @@ export const listClients = {
   summary: 'List the clients',
   tags,
   security: ADMIN_KEY,
-  response: { 200: Type.Object({ clients: Type.Array(ClientSettingsDocument) }), ...restErrors(401, 403) },
+  response: { 200: Type.Object({ clients: Type.Array(ClientSettingsDocument) }, { description: 'Every client' }), ...restErrors(401, 403) },
 };
 
 export const getClient = {

@@ -158,7 +158,7 @@ export const deliver = {
   body: DeliveryBody,
   response: {
     200: DeliveryResponse,
-    204: Type.Unsafe<void>({ description: 'A beacon (`context.beacon: true`): written, no body' }),
+    204: Type.Unsafe<void>({ type: 'null', description: 'A beacon (`context.beacon: true`): written, no body' }),
     ...restErrors(400, 404, 413),
   },
 };
@@ -166,5 +166,5 @@ export const deliver = {
 export const preflight = {
   summary: 'CORS preflight',
   tags: ['Delivery'],
-  response: { 204: Type.Unsafe<void>({ description: 'Allowed: the Origin is echoed with credentials' }) },
+  response: { 204: Type.Unsafe<void>({ type: 'null', description: 'Allowed: the Origin is echoed with credentials' }) },
 };
