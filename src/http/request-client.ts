@@ -20,7 +20,8 @@ export function decorateRequestClient(app: FastifyInstance): void {
 
 /**
  * Admin routes under `/admin/v1/clients/:client/…`: the client must exist (404 naming it). A
- * preValidation hook: after the body is parsed, before it is validated, as the handlers did it.
+ * preValidation hook: after the body is parsed, before it is validated (the token routes run it
+ * as preHandler, after their query is judged).
  */
 export function clientInPath(clients: ClientsService) {
   return async (request: FastifyRequest): Promise<void> => {

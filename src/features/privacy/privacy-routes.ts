@@ -2,15 +2,17 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Limits } from '../../config.js';
 import { type IdKind, parseIdRef, type VisitorIdRef } from '../../domain/identity.js';
+import { BadRequestError } from '../../errors.js';
 import { clientInPath } from '../../http/request-client.js';
 import type { ClientsService } from '../clients/clients-service.js';
-import { deletePerson, exportPerson } from './privacy-schemas.js';
+import { deletePerson, EXACTLY_ONE, exportPerson } from './privacy-schemas.js';
 import type { PrivacyService } from './privacy-service.js';
 
-/** The one id of a person body (its schema lets exactly one through), by the visitor-id rules. */
+/** The one id of a person body (its schema admits only ids), by the visitor-id rules. */
 function personOf(body: Partial<Record<IdKind, string>>, limits: Limits): VisitorIdRef {
-  const [kind, value] = Object.entries(body)[0] as [IdKind, string];
-  return parseIdRef(kind, value, limits);
+  const ids = Object.entries(body) as Array<[IdKind, string]>;
+  if (ids.length !== 1) throw new BadRequestError(EXACTLY_ONE, 'invalid_privacy_request');
+  return parseIdRef(ids[0]![0], ids[0]![1], limits);
 }
 
 /**

@@ -15,14 +15,15 @@ export function registerTokenRoutes(app: FastifyInstance, deps: { clients: Clien
   const { clients, credentials } = deps;
   const http = app.withTypeProvider<TypeBoxTypeProvider>();
   const path = '/admin/v1/clients/:client/authentication/token';
-  const preValidation = clientInPath(clients);
+  // After validation: a wrong authorizationScope is answered first, whichever client is named.
+  const preHandler = clientInPath(clients);
 
-  http.post(path, { schema: issueToken, preValidation }, async (request, reply) => {
+  http.post(path, { schema: issueToken, preHandler }, async (request, reply) => {
     reply.code(201).type('application/vnd.adobe.target.v1+json');
     return credentials.issueProfileToken(request.client);
   });
 
-  http.get(path, { schema: currentToken, preValidation }, async (request, reply) => {
+  http.get(path, { schema: currentToken, preHandler }, async (request, reply) => {
     const current = await credentials.currentProfileToken(request.client);
     if (!current) throw new NotFoundError(`Client ${request.client.code} has no valid profile token; POST to create one`, 'no_token');
     reply.type('application/vnd.adobe.target.v1+json');
