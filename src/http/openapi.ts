@@ -20,6 +20,19 @@ export async function registerApiReference(app: FastifyInstance): Promise<void> 
     openapi: {
       openapi: '3.1.0',
       info: { title: 'profile-edge', version: pkg.version, description: pkg.description },
+      // The order of the reference: the APIs a site calls, then the operator's.
+      tags: [
+        { name: 'Delivery', description: 'What pages call on every view (at.js, Adobe’s SDKs); no token' },
+        { name: 'Single profile update', description: 'Target’s m2 single update: form parameters in, XML out' },
+        { name: 'Bulk profile update', description: 'Target’s m2 batch upload, status, and the failed-row report' },
+        { name: 'Profile fetch', description: 'Target’s profile fetch API' },
+        { name: 'Admin: clients' },
+        { name: 'Admin: tokens' },
+        { name: 'Admin: profiles' },
+        { name: 'Admin: privacy' },
+        { name: 'Operations' },
+        { name: 'Reference' },
+      ],
       components: {
         securitySchemes: {
           profileToken: {

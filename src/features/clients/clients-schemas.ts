@@ -49,6 +49,7 @@ const SettingsPatch = worded(
       imsOrgId: worded(Type.Unsafe<string | null>({ type: ['string', 'null'], pattern: IMS_ORG_ID.source }), imsOrgIdRule),
     },
     description: 'Settings to change; a new client starts from requireAuth true, profileLifetimeDays 14, imsOrgId null',
+    examples: [{ profileLifetimeDays: 30, imsOrgId: 'ABC123@AdobeOrg' }],
   }),
   {
     type: 'client settings must be a JSON object',

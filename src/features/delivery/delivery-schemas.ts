@@ -10,8 +10,8 @@ import { type FieldProblem, worded } from '../../http/validation.js';
  * delivery-request.ts: the visitor-id rules, the attribute rules, and the limits the
  * configuration sets (mboxes per call, profile parameters per mbox).
  */
-const open = <P extends Record<string, TSchema>>(properties: P, description?: string) =>
-  Type.Object(properties, { additionalProperties: true, ...(description ? { description } : {}) });
+const open = <P extends Record<string, TSchema>>(properties: P, description?: string, examples?: unknown[]) =>
+  Type.Object(properties, { additionalProperties: true, ...(description ? { description } : {}), ...(examples ? { examples } : {}) });
 
 const isRequired = (problem: FieldProblem) => `${problem.field} is required`;
 
@@ -96,6 +96,13 @@ export const DeliveryBody = worded(
       ),
     },
     'A Delivery API request. JSON, sent as application/json or text/plain (at.js avoids a preflight so).',
+    [
+      {
+        context: { channel: 'web' },
+        id: { tntId: 'visitor-1', thirdPartyId: 'crm-1' },
+        execute: { pageLoad: { profileParameters: { lastPage: 'checkout' } }, mboxes: [{ index: 0, name: 'hero' }] },
+      },
+    ],
   ),
   { type: 'Request body must be a JSON object with a context' },
 );

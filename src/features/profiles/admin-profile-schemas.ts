@@ -28,7 +28,11 @@ const ProfileBody = worded(
         { type: 'attributes must be an object of name → string value' },
       ),
     },
-    { additionalProperties: false, description: 'Ids given together are linked to one profile (merged, as at login)' },
+    {
+      additionalProperties: false,
+      description: 'Ids given together are linked to one profile (merged, as at login)',
+      examples: [{ tntId: 'visitor-1', thirdPartyId: 'crm-1', attributes: { tier: 'silver', city: 'Lyon' } }],
+    },
   ),
   {
     type: 'profile body must be a JSON object',
