@@ -6,9 +6,12 @@ import { frameworkErrors, registerErrorHandling } from './http/error-handler.js'
 import { refuseOversizedBeforeContinue } from './http/expect-continue.js';
 import { registerStrictJsonBodies } from './http/json-body.js';
 import { registerMetrics } from './http/metrics.js';
+import { registerApiReference } from './http/openapi.js';
 import { registerProtocolRefusals } from './http/protocol-refusals.js';
-import { registerResponseBursts } from './http/response-bursts.js';
 import { ProfileApiAccess } from './http/profile-api-access.js';
+import { decorateRequestClient } from './http/request-client.js';
+import { registerResponseBursts } from './http/response-bursts.js';
+import { AJV_OPTIONS, schemaErrorFormatter } from './http/validation.js';
 import { BatchFiles } from './features/batches/batch-files.js';
 import { BatchIntake } from './features/batches/batch-intake.js';
 import { BatchProcessor } from './features/batches/batch-processor.js';
@@ -115,7 +118,13 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     // Ids in paths may be 256 characters, URL-encoded up to three times that.
     routerOptions: { maxParamLength: 2048 },
     frameworkErrors,
+    ajv: { customOptions: AJV_OPTIONS },
+    schemaErrorFormatter,
   });
+  // Response schemas document the answers; the bytes stay JSON.stringify's (fast-json-stringify
+  // would drop any property a schema does not declare, and re-encode strings its own way).
+  http.setSerializerCompiler(() => JSON.stringify);
+  decorateRequestClient(http);
   registerErrorHandling(http);
   registerProtocolRefusals(http);
   refuseOversizedBeforeContinue(http, (url) =>
@@ -130,6 +139,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     for (const method of [route.method].flat()) routes.push({ method, url: route.url });
   });
 
+  await registerApiReference(http);
   registerResponseBursts(http);
   registerMetrics(http, (header) => services.credentials.authorizeAdmin(header));
   registerHealthRoutes(http, { ping: stores.ping });

@@ -86,6 +86,8 @@ function attacksOn(method: string, pattern: string): Attempt[] | 'no-client-data
     pattern.replace(':client', client).replace(':kind', 'tntId').replace(':id', SHARED.tntId).replace(':name', 'secret');
   const update = `mboxPC=${SHARED.tntId}&profile.secret=overwritten`;
   const batch = `batch=pcId,secret\n${SHARED.tntId},overwritten\n`;
+  // The API reference and its browsable page: the same document for everyone, no client data.
+  if (pattern === '/openapi.json' || pattern === '/docs' || pattern.startsWith('/docs/')) return 'no-client-data';
   switch (pattern) {
     case '/healthz':
       return 'no-client-data';

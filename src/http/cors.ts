@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifySchema } from 'fastify';
 
 // A header list as browsers send it in Access-Control-Request-Headers: tokens and commas only.
 const HEADER_LIST = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+(\s*,\s*[A-Za-z0-9!#$%&'*+.^_`|~-]+)*$/;
@@ -10,7 +10,13 @@ const HEADER_LIST = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+(\s*,\s*[A-Za-z0-9!#$%&'*+.^_`|
  * headers are set before the handler runs, so error answers carry them too and a page can read
  * our `{status, message}`. `OPTIONS` preflights on `paths` answer 204, allowing the headers asked for.
  */
-export function registerCredentialedCors(scope: FastifyInstance, paths: readonly string[], methods = 'POST, OPTIONS'): void {
+export function registerCredentialedCors(
+  scope: FastifyInstance,
+  paths: readonly string[],
+  /** The preflight route's schema (for the API reference). */
+  schema: FastifySchema,
+  methods = 'POST, OPTIONS',
+): void {
   scope.addHook('onRequest', async (request, reply) => {
     const origin = request.headers.origin;
     if (origin) {
@@ -21,7 +27,7 @@ export function registerCredentialedCors(scope: FastifyInstance, paths: readonly
   });
 
   for (const path of paths) {
-    scope.options(path, async (request, reply) => {
+    scope.options(path, { schema }, async (request, reply) => {
       reply.header('access-control-allow-methods', methods);
       const asked = request.headers['access-control-request-headers'];
       if (typeof asked === 'string' && HEADER_LIST.test(asked.trim())) {

@@ -1,5 +1,7 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { Type } from 'typebox';
+import { ADMIN_KEY, restErrors } from './schemas.js';
 
 /**
  * Prometheus metrics: request durations by route and status, plus Node's process metrics. Served
@@ -24,8 +26,17 @@ export function registerMetrics(app: FastifyInstance, authorize: (header: string
     done();
   });
 
-  app.get('/metrics', async (request, reply) => {
-    await authorize(request.headers.authorization);
+  const schema = {
+    summary: 'Prometheus metrics',
+    tags: ['Operations'],
+    security: ADMIN_KEY,
+    response: {
+      200: { description: 'Metrics in the Prometheus text format', content: { 'text/plain': { schema: Type.String() } } },
+      ...restErrors(401, 403),
+    },
+  };
+  const onRequest = async (request: FastifyRequest) => authorize(request.headers.authorization);
+  app.get('/metrics', { schema, onRequest }, async (_request, reply) => {
     reply.type(registry.contentType);
     return registry.metrics();
   });

@@ -3,6 +3,7 @@ import { BadRequestError } from '../errors.js';
 import type { ClientSettings } from '../features/clients/clients-store.js';
 import type { ClientsService } from '../features/clients/clients-service.js';
 import type { CredentialsService } from '../features/tokens/credentials-service.js';
+import './request-client.js';
 
 /**
  * Every profile API call (single update, bulk, batch status, fetch) starts here: the client must
@@ -13,6 +14,16 @@ export class ProfileApiAccess {
     private readonly clients: ClientsService,
     private readonly credentials: CredentialsService,
   ) {}
+
+  /**
+   * The onRequest hook of a profile API route: resolves the client named by `clientOf` and checks
+   * the token before anything else, the body included, is read; sets `request.client`.
+   */
+  hook(clientOf: (request: FastifyRequest) => unknown): (request: FastifyRequest) => Promise<void> {
+    return async (request) => {
+      request.client = await this.authorize(request, clientOf(request));
+    };
+  }
 
   async authorize(request: FastifyRequest, clientCode: unknown): Promise<ClientSettings> {
     if (clientCode === undefined || clientCode === '') {
@@ -25,3 +36,9 @@ export class ProfileApiAccess {
     return client;
   }
 }
+
+/** m2 routes name the client in the path: `/m2/{client}/…`. */
+export const clientInM2Path = (request: FastifyRequest): unknown => (request.params as { client?: string }).client;
+
+/** The fetch API names it in the query: `?client=`. */
+export const clientInQuery = (request: FastifyRequest): unknown => (request.query as { client?: unknown }).client;

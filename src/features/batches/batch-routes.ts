@@ -1,17 +1,15 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../../config.js';
 import { AppError, PayloadTooLargeError } from '../../errors.js';
-import type { ProfileApiAccess } from '../../http/profile-api-access.js';
+import { clientInM2Path, type ProfileApiAccess } from '../../http/profile-api-access.js';
+import { documentationOnly } from '../../http/validation.js';
 import { batchReportXml, batchStatus, batchSubmitted } from '../../wire/batch-replies.js';
 import { type BatchBody, openBatchBody } from './batch-body.js';
 import { type BatchIntake, tooLargeMessage } from './batch-intake.js';
 import type { BatchApiVersion } from './batches-store.js';
 import { BulkRateLimitedError, type BulkRateLimiter } from './bulk-rate-limit.js';
+import * as schemas from './batch-schemas.js';
 import { type BatchesService, REPORT_PAGE_DEFAULT } from './batches-service.js';
-
-interface ClientParams {
-  client: string;
-}
 
 interface StatusQuery {
   batchId?: string;
@@ -62,14 +60,21 @@ export function registerBatchRoutes(
 ): void {
   const { access, intake, batches, config, rateLimiter, now } = deps;
   const limits = config.limits;
+  const onRequest = access.hook(clientInM2Path);
+  // Documented by the schemas, read by the batch reader and as the queries always were.
+  const validatorCompiler = documentationOnly;
 
   app.register(async (scope) => {
     // The body reaches the handler as the raw stream, whatever its content type.
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
+    // A refused upload ends its connection: the rest of its body (up to 50 MB) is never read.
+    scope.addHook('onError', async (_request, reply) => {
+      reply.header('connection', 'close');
+    });
 
-    const upload = (apiVersion: BatchApiVersion) => async (request: FastifyRequest<{ Params: ClientParams }>, reply: FastifyReply) => {
-      const client = await access.authorize(request, request.params.client);
+    const upload = (apiVersion: BatchApiVersion) => async (request: FastifyRequest, reply: FastifyReply) => {
+      const client = request.client;
       const declared = Number(request.headers['content-length']);
       let body: BatchBody | undefined;
       try {
@@ -79,30 +84,29 @@ export function registerBatchRoutes(
         const batch = await intake.accept(client, apiVersion, body.stream, { requirePrefix: !body.multipart });
         return xml(reply, batchSubmitted(m2Url(publicBase(config, request), client.code, 'batchStatus', batch.batchId)));
       } catch (err) {
-        // The rest of the body is not read: tell the client the connection ends with this answer.
         body?.abandon();
-        reply.header('connection', 'close');
         if (err instanceof BulkRateLimitedError) reply.header('retry-after', String(err.retryAfterSeconds));
         throw err;
       }
     };
-    scope.post('/m2/:client/profile/batchUpdate', upload(1));
-    scope.post('/m2/:client/v2/profile/batchUpdate', upload(2));
+    scope.post('/m2/:client/profile/batchUpdate', { schema: schemas.uploadV1, validatorCompiler, onRequest }, upload(1));
+    scope.post('/m2/:client/v2/profile/batchUpdate', { schema: schemas.uploadV2, validatorCompiler, onRequest }, upload(2));
   });
 
-  const status = async (request: FastifyRequest<{ Params: ClientParams; Querystring: StatusQuery }>, reply: FastifyReply) => {
-    const client = await access.authorize(request, request.params.client);
+  const status = async (request: FastifyRequest<{ Querystring: StatusQuery }>, reply: FastifyReply) => {
+    const client = request.client;
     const batch = await batches.status(client, request.query.batchId);
     const details = /^true$/i.test(request.query.showDetails ?? '')
       ? { reportUrl: m2Url(publicBase(config, request), client.code, 'batchReport', batch.batchId) }
       : null;
     return xml(reply, batchStatus(batch, details));
   };
-  app.get('/m2/:client/profile/batchStatus', status);
-  app.get('/m2/:client/v2/profile/batchStatus', status);
+  const statusOptions = { schema: schemas.status, validatorCompiler, onRequest };
+  app.get<{ Querystring: StatusQuery }>('/m2/:client/profile/batchStatus', statusOptions, status);
+  app.get<{ Querystring: StatusQuery }>('/m2/:client/v2/profile/batchStatus', statusOptions, status);
 
-  const report = async (request: FastifyRequest<{ Params: ClientParams; Querystring: ReportQuery }>, reply: FastifyReply) => {
-    const client = await access.authorize(request, request.params.client);
+  const report = async (request: FastifyRequest<{ Querystring: ReportQuery }>, reply: FastifyReply) => {
+    const client = request.client;
     const { batchId, afterLine, limit, format } = request.query;
     if (format !== undefined && format !== 'xml' && format !== 'json') {
       throw new AppError(400, 'bad_format', "format must be 'xml' or 'json'");
@@ -124,6 +128,7 @@ export function registerBatchRoutes(
     if (format === 'json') return reply.type('application/json; charset=utf-8').send(view);
     return xml(reply, batchReportXml(view));
   };
-  app.get('/m2/:client/profile/batchReport', report);
-  app.get('/m2/:client/v2/profile/batchReport', report);
+  const reportOptions = { schema: schemas.report, validatorCompiler, onRequest };
+  app.get<{ Querystring: ReportQuery }>('/m2/:client/profile/batchReport', reportOptions, report);
+  app.get<{ Querystring: ReportQuery }>('/m2/:client/v2/profile/batchReport', reportOptions, report);
 }

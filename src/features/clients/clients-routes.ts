@@ -1,4 +1,7 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
+import { clientInPath } from '../../http/request-client.js';
+import { getClient, listClients, putClient } from './clients-schemas.js';
 import type { ClientsService } from './clients-service.js';
 import type { ClientSettings } from './clients-store.js';
 
@@ -16,15 +19,16 @@ function settingsDocument(client: ClientSettings) {
 /** Admin: create, update, read and list clients (docs/wire-contract.md#93-the-admin-api). */
 export function registerClientRoutes(app: FastifyInstance, deps: { clients: ClientsService }): void {
   const { clients } = deps;
+  const http = app.withTypeProvider<TypeBoxTypeProvider>();
 
-  app.get('/admin/v1/clients', async () => ({ clients: (await clients.list()).map(settingsDocument) }));
+  http.get('/admin/v1/clients', { schema: listClients }, async () => ({ clients: (await clients.list()).map(settingsDocument) }));
 
-  app.get<{ Params: { client: string } }>('/admin/v1/clients/:client', async (request) =>
-    settingsDocument(await clients.require(request.params.client)),
+  http.get('/admin/v1/clients/:client', { schema: getClient, preValidation: clientInPath(clients) }, async (request) =>
+    settingsDocument(request.client),
   );
 
-  app.put<{ Params: { client: string } }>('/admin/v1/clients/:client', async (request, reply) => {
-    const { client, created } = await clients.put(request.params.client, request.body);
+  http.put('/admin/v1/clients/:client', { schema: putClient }, async (request, reply) => {
+    const { client, created } = await clients.put(request.params.client, request.body ?? {});
     reply.code(created ? 201 : 200);
     return settingsDocument(client);
   });

@@ -1,7 +1,7 @@
 import type { Clock } from '../../domain/clock.js';
 import { ConflictError, NotFoundError } from '../../errors.js';
-import { assertClientCode, CLIENT_CODE, parseSettingsPatch } from './client-settings.js';
-import type { ClientSettings, ClientsStore } from './clients-store.js';
+import { assertClientCode, CLIENT_CODE } from './client-settings.js';
+import type { ClientSettings, ClientSettingsPatch, ClientsStore } from './clients-store.js';
 
 export class ClientsService {
   constructor(
@@ -28,10 +28,9 @@ export class ClientsService {
     return this.store.list();
   }
 
-  /** Create or update from an admin JSON body. */
-  async put(code: string, body: unknown): Promise<{ client: ClientSettings; created: boolean }> {
+  /** Create or update: the patch holds valid settings (the admin route's schema checks them). */
+  async put(code: string, patch: ClientSettingsPatch): Promise<{ client: ClientSettings; created: boolean }> {
     assertClientCode(code);
-    const patch = parseSettingsPatch(body);
     if (patch.imsOrgId) {
       const owner = await this.store.findByImsOrgId(patch.imsOrgId);
       if (owner && owner.code !== code) {

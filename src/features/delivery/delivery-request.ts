@@ -2,13 +2,14 @@ import type { Limits } from '../../config.js';
 import { attributeNameProblem, attributeValueProblem, type AttributeWrite } from '../../domain/attributes.js';
 import { parseOpaqueId, parseThirdPartyId, parseTntId } from '../../domain/identity.js';
 import { BadRequestError } from '../../errors.js';
+import type { DeliveryBody } from './delivery-schemas.js';
 
 /**
- * The parts of a Delivery API request (docs/wire-contract.md#81-request) that profile-edge acts
- * on, read from the parsed JSON body. Everything else of the model (`context.*`, `experienceCloud`,
- * `telemetry`, `property`, `trace`, `parameters`, `order`, …) is tolerated and ignored. Any
- * violation rejects the whole request with a message naming the field, before anything is
- * written: the same body always gets the same answer, so the SDK's ten retries are harmless.
+ * The parts of a Delivery API request that profile-edge acts on, read from a body that its schema
+ * (delivery-schemas.ts: shapes, types, fixed lengths) has accepted. Here: the limits of the
+ * configuration, the attribute rules and the visitor-id rules. Any violation rejects the whole
+ * request with a message naming the field, before anything is written: the same body always gets
+ * the same answer, so the SDK's ten retries are harmless.
  */
 export interface MboxRef {
   index: number;
@@ -50,47 +51,24 @@ export interface DeliveryRequest {
   notifications?: Array<{ id: string }>;
 }
 
-type Json = Record<string, unknown>;
-
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+type Parameters = Record<string, string | number | boolean>;
+type Details = { profileParameters?: Parameters | null };
+type MboxCall = Details & { index?: number | null; name: string };
+type ViewCall = Details & { name?: string | null; key?: string | null };
 
 function fail(message: string, code = 'invalid_delivery_request'): never {
   throw new BadRequestError(message, code);
 }
 
-function optionalObject(parent: Json, field: string, path: string): Json | undefined {
-  const value = parent[field];
-  if (value === undefined || value === null) return undefined;
-  if (!isObject(value)) fail(`${path} must be an object`);
-  return value;
-}
-
-function optionalArray(parent: Json, field: string, path: string, maxItems?: number): unknown[] | undefined {
-  const value = parent[field];
-  if (value === undefined || value === null) return undefined;
-  if (!Array.isArray(value)) fail(`${path} must be an array`);
-  if (maxItems !== undefined && value.length > maxItems) fail(`${path}: size must be between 0 and ${maxItems}`, 'too_many_items');
-  return value;
-}
-
-function optionalString(parent: Json, field: string, path: string, maxLength: number): string | undefined {
-  const value = parent[field];
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'string') fail(`${path} must be a string`);
-  if (value.length > maxLength) fail(`${path} is longer than ${maxLength} characters`);
-  return value;
-}
-
+/** Reads what the schema leaves to it: the limits of the configuration, attribute and id rules. */
 class RequestReader {
   readonly writes: AttributeWrite[] = [];
 
   constructor(private readonly limits: Limits) {}
 
   /** `profileParameters` of a pageLoad, mbox, view or notification. */
-  readDetails(details: Json, path: string): void {
-    const params = optionalObject(details, 'profileParameters', `${path}.profileParameters`);
+  readDetails(details: Details, path: string): void {
+    const params = details.profileParameters;
     if (!params) return;
     const where = `${path}.profileParameters`;
     const names = Object.keys(params);
@@ -98,14 +76,9 @@ class RequestReader {
       fail(`${where}: size must be between 0 and ${this.limits.maxDeliveryParameters}`, 'too_many_profile_parameters');
     }
     for (const name of names) {
-      const raw = params[name];
-      if (raw === null || raw === undefined) fail(`${where}: value of attribute '${name.slice(0, 64)}' must not be null`);
-      if (typeof raw !== 'string' && typeof raw !== 'number' && typeof raw !== 'boolean') {
-        fail(`${where}: value of attribute '${name.slice(0, 64)}' must be a string, number or boolean`);
-      }
       const nameProblem = attributeNameProblem(name, this.limits.maxNameLength);
       if (nameProblem) fail(`${where}: ${nameProblem}`, 'invalid_attribute_name');
-      const value = String(raw);
+      const value = String(params[name]);
       if (value === '') continue; // empty values never clear anything (docs/wire-contract.md#31-attributes)
       const valueProblem = attributeValueProblem(name, value, this.limits.maxDeliveryValueLength);
       if (valueProblem) fail(`${where}: ${valueProblem}`, 'invalid_attribute_value');
@@ -113,87 +86,61 @@ class RequestReader {
     }
   }
 
-  readPageLoad(parent: Json, path: string): boolean {
-    const pageLoad = optionalObject(parent, 'pageLoad', `${path}.pageLoad`);
-    if (pageLoad) this.readDetails(pageLoad, `${path}.pageLoad`);
-    return pageLoad !== undefined;
+  readPageLoad(parent: { pageLoad?: Details | null }, path: string): boolean {
+    if (!parent.pageLoad) return false;
+    this.readDetails(parent.pageLoad, `${path}.pageLoad`);
+    return true;
   }
 
-  readMboxes(parent: Json, path: string): MboxRef[] | undefined {
-    const mboxes = optionalArray(parent, 'mboxes', `${path}.mboxes`, this.limits.maxDeliveryMboxes);
-    return mboxes?.map((mbox, position) => {
-      const where = `${path}.mboxes[${position}]`;
-      if (!isObject(mbox)) fail(`${where} must be an object`);
-      const name = optionalString(mbox, 'name', `${where}.name`, 250);
-      if (!name) fail(`${where}.name is required`);
-      const index = mbox.index ?? position;
-      if (typeof index !== 'number' || !Number.isSafeInteger(index) || index < 0) {
-        fail(`${where}.index must be a whole number of 0 or more`);
-      }
-      this.readDetails(mbox, where);
-      return { index, name };
+  readMboxes(mboxes: MboxCall[] | null | undefined, path: string): MboxRef[] | undefined {
+    if (!mboxes) return undefined;
+    if (mboxes.length > this.limits.maxDeliveryMboxes) {
+      fail(`${path}.mboxes: size must be between 0 and ${this.limits.maxDeliveryMboxes}`, 'too_many_items');
+    }
+    return mboxes.map((mbox, position) => {
+      this.readDetails(mbox, `${path}.mboxes[${position}]`);
+      return { index: mbox.index ?? position, name: mbox.name };
     });
   }
 
-  readViews(parent: Json, path: string): ViewRef[] | undefined {
-    const views = optionalArray(parent, 'views', `${path}.views`);
+  readViews(views: ViewCall[] | null | undefined): ViewRef[] | undefined {
     return views?.map((view, position) => {
-      const where = `${path}.views[${position}]`;
-      if (!isObject(view)) fail(`${where} must be an object`);
-      this.readDetails(view, where);
+      this.readDetails(view, `prefetch.views[${position}]`);
       const ref: ViewRef = {};
-      const name = optionalString(view, 'name', `${where}.name`, 250);
-      const key = optionalString(view, 'key', `${where}.key`, 512);
-      if (name !== undefined) ref.name = name;
-      if (key !== undefined) ref.key = key;
+      if (typeof view.name === 'string') ref.name = view.name;
+      if (typeof view.key === 'string') ref.key = view.key;
       return ref;
     });
   }
 
-  readNotifications(body: Json): Array<{ id: string }> | undefined {
-    const notifications = optionalArray(body, 'notifications', 'notifications');
+  readNotifications(notifications: DeliveryBody['notifications']): Array<{ id: string }> | undefined {
     return notifications?.map((notification, position) => {
-      const where = `notifications[${position}]`;
-      if (!isObject(notification)) fail(`${where} must be an object`);
-      const id = optionalString(notification, 'id', `${where}.id`, 200);
-      if (!id) fail(`${where}.id is required`);
-      this.readDetails(notification, where);
-      return { id };
+      this.readDetails(notification, `notifications[${position}]`);
+      return { id: notification.id };
     });
   }
 
-  readIds(body: Json): DeliveryIds {
+  readIds(id: DeliveryBody['id']): DeliveryIds {
     const ids: DeliveryIds = { authenticatedCustomerIds: [] };
-    const id = optionalObject(body, 'id', 'id');
     if (!id) return ids;
     const limits = this.limits;
-    const tntId = optionalString(id, 'tntId', 'id.tntId', Number.MAX_SAFE_INTEGER);
-    if (tntId !== undefined) {
-      ids.tntId = tntId;
-      ids.tntIdKey = parseTntId(tntId, 'id.tntId', limits.maxDeviceIdLength);
+    if (typeof id.tntId === 'string') {
+      ids.tntId = id.tntId;
+      ids.tntIdKey = parseTntId(id.tntId, 'id.tntId', limits.maxDeviceIdLength);
     }
-    const thirdPartyId = optionalString(id, 'thirdPartyId', 'id.thirdPartyId', Number.MAX_SAFE_INTEGER);
-    if (thirdPartyId !== undefined) {
-      ids.thirdPartyId = parseThirdPartyId(thirdPartyId, 'id.thirdPartyId', limits.maxDeliveryThirdPartyIdLength);
+    if (typeof id.thirdPartyId === 'string') {
+      ids.thirdPartyId = parseThirdPartyId(id.thirdPartyId, 'id.thirdPartyId', limits.maxDeliveryThirdPartyIdLength);
     }
-    const ecid = optionalString(id, 'marketingCloudVisitorId', 'id.marketingCloudVisitorId', Number.MAX_SAFE_INTEGER);
-    if (ecid !== undefined) {
-      ids.marketingCloudVisitorId = parseOpaqueId(ecid, 'id.marketingCloudVisitorId', limits.maxDeviceIdLength);
+    if (typeof id.marketingCloudVisitorId === 'string') {
+      ids.marketingCloudVisitorId = parseOpaqueId(id.marketingCloudVisitorId, 'id.marketingCloudVisitorId', limits.maxDeviceIdLength);
     }
-    const customerIds = optionalArray(id, 'customerIds', 'id.customerIds', 50);
-    if (customerIds) {
-      ids.customerIds = customerIds.map((entry, position) => {
-        const where = `id.customerIds[${position}]`;
-        if (!isObject(entry)) fail(`${where} must be an object`);
-        const value = optionalString(entry, 'id', `${where}.id`, Number.MAX_SAFE_INTEGER);
-        const integrationCode = optionalString(entry, 'integrationCode', `${where}.integrationCode`, 50);
-        if (value === undefined) fail(`${where}.id is required`);
-        if (!integrationCode) fail(`${where}.integrationCode is required`);
-        const state = optionalString(entry, 'authenticatedState', `${where}.authenticatedState`, 32);
+    if (id.customerIds) {
+      ids.customerIds = id.customerIds.map((entry, position) => {
+        const { id: value, integrationCode, authenticatedState: state } = entry;
         const echo: CustomerIdEcho = { id: value, integrationCode };
-        if (state !== undefined) echo.authenticatedState = state;
+        if (typeof state === 'string') echo.authenticatedState = state;
         if (state === 'authenticated') {
-          const checked = parseOpaqueId(value, `${where}.id`, limits.maxDeviceIdLength);
+          const checked = parseOpaqueId(value, `id.customerIds[${position}].id`, limits.maxDeviceIdLength);
           ids.authenticatedCustomerIds.push(customerIdKey(integrationCode, checked));
         }
         return echo;
@@ -208,43 +155,29 @@ export function customerIdKey(integrationCode: string, id: string): string {
   return `${encodeURIComponent(integrationCode)}:${id}`;
 }
 
-export function parseDeliveryRequest(body: unknown, limits: Limits): DeliveryRequest {
-  if (!isObject(body)) fail('Request body must be a JSON object with a context');
-  const context = body.context;
-  if (!isObject(context)) fail('context is required and must be an object');
-  const requestId = optionalString(body, 'requestId', 'requestId', 128);
+/** The request profile-edge acts on, from a body its schema (delivery-schemas.ts) has accepted. */
+export function parseDeliveryRequest(body: DeliveryBody, limits: Limits): DeliveryRequest {
   const reader = new RequestReader(limits);
-  const ids = reader.readIds(body);
-
-  const request: DeliveryRequest = { requestId, beacon: context.beacon === true, ids, writes: reader.writes };
-  const execute = optionalObject(body, 'execute', 'execute');
-  if (execute) {
-    request.execute = { pageLoad: reader.readPageLoad(execute, 'execute') };
-    const mboxes = reader.readMboxes(execute, 'execute');
+  const ids = reader.readIds(body.id);
+  const request: DeliveryRequest = {
+    requestId: body.requestId ?? undefined,
+    beacon: body.context.beacon === true,
+    ids,
+    writes: reader.writes,
+  };
+  if (body.execute) {
+    request.execute = { pageLoad: reader.readPageLoad(body.execute, 'execute') };
+    const mboxes = reader.readMboxes(body.execute.mboxes, 'execute');
     if (mboxes) request.execute.mboxes = mboxes;
   }
-  const prefetch = optionalObject(body, 'prefetch', 'prefetch');
-  if (prefetch) {
-    request.prefetch = { pageLoad: reader.readPageLoad(prefetch, 'prefetch') };
-    const views = reader.readViews(prefetch, 'prefetch');
-    const mboxes = reader.readMboxes(prefetch, 'prefetch');
+  if (body.prefetch) {
+    request.prefetch = { pageLoad: reader.readPageLoad(body.prefetch, 'prefetch') };
+    const views = reader.readViews(body.prefetch.views);
+    const mboxes = reader.readMboxes(body.prefetch.mboxes, 'prefetch');
     if (views) request.prefetch.views = views;
     if (mboxes) request.prefetch.mboxes = mboxes;
   }
-  const notifications = reader.readNotifications(body);
+  const notifications = reader.readNotifications(body.notifications);
   if (notifications) request.notifications = notifications;
   return request;
-}
-
-// Printable, no whitespace, none of `? { } /` (Target's sessionId rule), 1–128 characters.
-// eslint-disable-next-line no-control-regex
-const SESSION_ID = /^[^\s?{}/\u0000-\u001F\u007F-\u009F]{1,128}$/u;
-
-export function parseSessionId(raw: unknown): string {
-  if (raw === undefined || raw === '') fail('The sessionId query parameter is required', 'session_id_missing');
-  if (typeof raw !== 'string') fail('The sessionId query parameter is given more than once', 'invalid_session_id');
-  if (!SESSION_ID.test(raw) || raw.length > 128) {
-    fail('sessionId must be 1 to 128 printable characters without spaces, ?, {, } or /', 'invalid_session_id');
-  }
-  return raw;
 }

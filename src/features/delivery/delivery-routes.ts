@@ -1,22 +1,17 @@
 import { isUtf8 } from 'node:buffer';
-import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Static } from 'typebox';
 import type { Limits } from '../../config.js';
 import { BadRequestError } from '../../errors.js';
 import { registerCredentialedCors } from '../../http/cors.js';
-import { parseDeliveryRequest, parseSessionId } from './delivery-request.js';
+import '../../http/request-client.js';
+import { validateQueryEarly } from '../../http/validation.js';
+import { parseDeliveryRequest } from './delivery-request.js';
+import { type DeliveryQuery, deliver, preflight } from './delivery-schemas.js';
 import type { DeliveryService } from './delivery-service.js';
 
 const DELIVERY_PATH = '/rest/v1/delivery';
-
-interface DeliveryCall {
-  Querystring: { client?: string | string[]; imsOrgId?: string | string[]; sessionId?: string | string[] };
-  Body: unknown;
-}
-
-function single(value: string | string[] | undefined, name: string): string | undefined {
-  if (Array.isArray(value)) throw new BadRequestError(`The ${name} query parameter is given more than once`, 'ambiguous_query');
-  return value;
-}
 
 /**
  * `POST /rest/v1/delivery?client=|imsOrgId=&sessionId=` — the Delivery API
@@ -25,6 +20,16 @@ function single(value: string | string[] | undefined, name: string): string | un
  */
 export function registerDeliveryRoutes(app: FastifyInstance, deps: { delivery: DeliveryService; limits: Limits }): void {
   const { delivery, limits } = deps;
+
+  /**
+   * The client, from the query, before the body is read: a call for an unknown client (or without
+   * a valid sessionId) never costs a body parse.
+   */
+  const resolveClient = async (request: FastifyRequest) => {
+    validateQueryEarly(request);
+    const query = request.query as Static<typeof DeliveryQuery>;
+    request.client = await delivery.resolveClient({ client: query.client, imsOrgId: query.imsOrgId });
+  };
 
   app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
@@ -39,19 +44,18 @@ export function registerDeliveryRoutes(app: FastifyInstance, deps: { delivery: D
         done(new BadRequestError('Request body is not valid JSON'));
       }
     });
-    registerCredentialedCors(scope, [DELIVERY_PATH]);
+    registerCredentialedCors(scope, [DELIVERY_PATH], preflight);
 
-    scope.post<DeliveryCall>(DELIVERY_PATH, { bodyLimit: limits.maxDeliveryBodyBytes }, async (request, reply) => {
-      const query = request.query;
-      const client = await delivery.resolveClient({
-        client: single(query.client, 'client'),
-        imsOrgId: single(query.imsOrgId, 'imsOrgId'),
-      });
-      const sessionId = parseSessionId(query.sessionId);
-      const call = parseDeliveryRequest(request.body, limits);
-      const outcome = await delivery.deliver(client, sessionId, call);
-      if (call.beacon) return reply.code(204).send();
-      return outcome.response;
-    });
+    const http = scope.withTypeProvider<TypeBoxTypeProvider>();
+    http.post(
+      DELIVERY_PATH,
+      { schema: deliver, onRequest: resolveClient, bodyLimit: limits.maxDeliveryBodyBytes },
+      async (request, reply) => {
+        const call = parseDeliveryRequest(request.body, limits);
+        const outcome = await delivery.deliver(request.client, request.query.sessionId, call);
+        if (call.beacon) return reply.code(204).send();
+        return outcome.response;
+      },
+    );
   });
 }

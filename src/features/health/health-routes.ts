@@ -1,8 +1,9 @@
 import type { FastifyInstance } from 'fastify';
+import { health } from './health-schemas.js';
 
 /** `GET /healthz`: 200 once the server accepts traffic and its store answers. */
 export function registerHealthRoutes(app: FastifyInstance, deps: { ping: () => Promise<void> }): void {
-  app.get('/healthz', async (_request, reply) => {
+  app.get('/healthz', { schema: health }, async (_request, reply) => {
     try {
       await deps.ping();
       return { status: 'ok' };

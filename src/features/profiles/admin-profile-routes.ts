@@ -1,56 +1,24 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Limits } from '../../config.js';
 import type { AttributeWrite } from '../../domain/attributes.js';
 import { type IdKind, parseIdRef, type VisitorIdRef } from '../../domain/identity.js';
-import { BadRequestError, NotFoundError } from '../../errors.js';
+import { NotFoundError } from '../../errors.js';
+import { clientInPath } from '../../http/request-client.js';
 import { profileDocument } from '../../wire/profile-document.js';
 import type { ClientsService } from '../clients/clients-service.js';
+import { deleteProfile, getProfile, ID_KINDS, removeAttribute, upsertProfile } from './admin-profile-schemas.js';
 import type { ProfilesService } from './profiles-service.js';
 
-const ID_KINDS: readonly IdKind[] = ['tntId', 'thirdPartyId', 'marketingCloudVisitorId'];
+type ProfileBody = { [kind in (typeof ID_KINDS)[number]]?: string } & { attributes?: Record<string, string> };
 
-function idKindOf(segment: string): IdKind {
-  if ((ID_KINDS as readonly string[]).includes(segment)) return segment as IdKind;
-  throw new NotFoundError(`Unknown id type '${segment.slice(0, 64)}' (use tntId, thirdPartyId or marketingCloudVisitorId)`);
-}
-
-/** Parses `{"tntId"?, "thirdPartyId"?, "marketingCloudVisitorId"?, "attributes": {...}}`. */
-function parseProfileBody(body: unknown, limits: Limits): { refs: VisitorIdRef[]; writes: AttributeWrite[] } {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new BadRequestError('profile body must be a JSON object', 'invalid_profile');
-  }
+/** The ids of a profile body, checked by the visitor-id rules, the primary one first: tntId, thirdPartyId, ECID. */
+function idsOf(body: ProfileBody, limits: Limits): VisitorIdRef[] {
   const refs: VisitorIdRef[] = [];
-  let writes: AttributeWrite[] = [];
   for (const [field, value] of Object.entries(body)) {
-    if ((ID_KINDS as readonly string[]).includes(field)) {
-      if (typeof value !== 'string') throw new BadRequestError(`${field} must be a string`, 'invalid_profile');
-      refs.push(parseIdRef(field as IdKind, value, limits));
-    } else if (field === 'attributes') {
-      if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-        throw new BadRequestError('attributes must be an object of name → string value', 'invalid_profile');
-      }
-      writes = Object.entries(value).map(([name, attributeValue]) => {
-        if (typeof attributeValue !== 'string') {
-          throw new BadRequestError(`attribute '${name.slice(0, 64)}' must have a string value`, 'invalid_profile');
-        }
-        return { name, value: attributeValue };
-      });
-    } else {
-      throw new BadRequestError(
-        `unknown field '${field.slice(0, 64)}' (known: tntId, thirdPartyId, marketingCloudVisitorId, attributes)`,
-        'invalid_profile',
-      );
-    }
+    if (field !== 'attributes') refs.push(parseIdRef(field as IdKind, value as string, limits));
   }
-  // The primary id first: tntId, then thirdPartyId, then ECID.
-  refs.sort((a, b) => ID_KINDS.indexOf(a.kind) - ID_KINDS.indexOf(b.kind));
-  return { refs, writes };
-}
-
-interface ProfileParams {
-  client: string;
-  kind: string;
-  id: string;
+  return refs.sort((a, b) => ID_KINDS.indexOf(a.kind as never) - ID_KINDS.indexOf(b.kind as never));
 }
 
 /**
@@ -62,41 +30,39 @@ export function registerAdminProfileRoutes(
   deps: { clients: ClientsService; profiles: ProfilesService; limits: Limits },
 ): void {
   const { clients, profiles, limits } = deps;
-  const refOf = (params: ProfileParams) => parseIdRef(idKindOf(params.kind), params.id, limits);
+  const http = app.withTypeProvider<TypeBoxTypeProvider>();
+  const preValidation = clientInPath(clients);
+  const refOf = (params: { kind: IdKind; id: string }) => parseIdRef(params.kind, params.id, limits);
 
-  app.post<{ Params: { client: string } }>('/admin/v1/clients/:client/profiles', async (request, reply) => {
-    const client = await clients.require(request.params.client);
-    const { refs, writes } = parseProfileBody(request.body, limits);
-    const written = await profiles.upsert(client, refs, writes);
+  http.post('/admin/v1/clients/:client/profiles', { schema: upsertProfile, preValidation }, async (request, reply) => {
+    const refs = idsOf(request.body, limits);
+    const writes: AttributeWrite[] = Object.entries(request.body.attributes ?? {}).map(([name, value]) => ({ name, value }));
+    const written = await profiles.upsert(request.client, refs, writes);
     const visitorId = refs[0]?.value ?? written.ids.find((id) => id.kind === 'tntId')!.value;
     reply.code(written.created ? 201 : 200);
-    return { ...profileDocument(client.code, visitorId, written.profile), ids: idsDocument(written.ids) };
+    return { ...profileDocument(request.client.code, visitorId, written.profile), ids: idsDocument(written.ids) };
   });
 
-  app.get<{ Params: ProfileParams }>('/admin/v1/clients/:client/profiles/:kind/:id', async (request) => {
-    const client = await clients.require(request.params.client);
-    const profile = await profiles.fetch(client, refOf(request.params));
-    const ids = await profiles.idsOf(client, profile);
-    return { ...profileDocument(client.code, request.params.id, profile), ids: idsDocument(ids) };
+  const profilePath = '/admin/v1/clients/:client/profiles/:kind/:id';
+
+  http.get(profilePath, { schema: getProfile, preValidation }, async (request) => {
+    const profile = await profiles.fetch(request.client, refOf(request.params));
+    const ids = await profiles.idsOf(request.client, profile);
+    return { ...profileDocument(request.client.code, request.params.id, profile), ids: idsDocument(ids) };
   });
 
-  app.delete<{ Params: ProfileParams }>('/admin/v1/clients/:client/profiles/:kind/:id', async (request) => {
-    const client = await clients.require(request.params.client);
-    const deleted = await profiles.delete(client, refOf(request.params));
-    return { deleted: true, ids: idsDocument(deleted.ids), attributeCount: deleted.attributeCount };
+  http.delete(profilePath, { schema: deleteProfile, preValidation }, async (request) => {
+    const deleted = await profiles.delete(request.client, refOf(request.params));
+    return { deleted: true as const, ids: idsDocument(deleted.ids), attributeCount: deleted.attributeCount };
   });
 
-  app.delete<{ Params: ProfileParams & { name: string } }>(
-    '/admin/v1/clients/:client/profiles/:kind/:id/attributes/:name',
-    async (request) => {
-      const client = await clients.require(request.params.client);
-      const { removed, profile } = await profiles.removeAttribute(client, refOf(request.params), request.params.name);
-      if (!removed) {
-        throw new NotFoundError(`Profile has no attribute '${request.params.name.slice(0, 128)}'`, 'attribute_not_found');
-      }
-      return profileDocument(client.code, request.params.id, profile);
-    },
-  );
+  http.delete(`${profilePath}/attributes/:name`, { schema: removeAttribute, preValidation }, async (request) => {
+    const { removed, profile } = await profiles.removeAttribute(request.client, refOf(request.params), request.params.name);
+    if (!removed) {
+      throw new NotFoundError(`Profile has no attribute '${request.params.name.slice(0, 128)}'`, 'attribute_not_found');
+    }
+    return profileDocument(request.client.code, request.params.id, profile);
+  });
 }
 
 function idsDocument(ids: readonly VisitorIdRef[]): Record<string, string[]> {

@@ -1,18 +1,10 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
-import { BadRequestError, NotFoundError } from '../../errors.js';
+import { NotFoundError } from '../../errors.js';
+import { clientInPath } from '../../http/request-client.js';
 import type { ClientsService } from '../clients/clients-service.js';
 import type { CredentialsService } from './credentials-service.js';
-
-interface TokenRequest {
-  Params: { client: string };
-  Querystring: { authorizationScope?: string };
-}
-
-function requireProfileScope(scope: string | undefined): void {
-  if (scope !== 'profile_api') {
-    throw new BadRequestError("authorizationScope must be 'profile_api'", 'invalid_scope');
-  }
-}
+import { currentToken, issueToken } from './token-schemas.js';
 
 /**
  * Adobe-shaped profile token endpoint (Adobe: `/{tenant}/target/authentication/token`).
@@ -21,20 +13,19 @@ function requireProfileScope(scope: string | undefined): void {
  */
 export function registerTokenRoutes(app: FastifyInstance, deps: { clients: ClientsService; credentials: CredentialsService }): void {
   const { clients, credentials } = deps;
+  const http = app.withTypeProvider<TypeBoxTypeProvider>();
   const path = '/admin/v1/clients/:client/authentication/token';
+  // After validation: a wrong authorizationScope is answered first, whichever client is named.
+  const preHandler = clientInPath(clients);
 
-  app.post<TokenRequest>(path, async (request, reply) => {
-    requireProfileScope(request.query.authorizationScope);
-    const client = await clients.require(request.params.client);
+  http.post(path, { schema: issueToken, preHandler }, async (request, reply) => {
     reply.code(201).type('application/vnd.adobe.target.v1+json');
-    return credentials.issueProfileToken(client);
+    return credentials.issueProfileToken(request.client);
   });
 
-  app.get<TokenRequest>(path, async (request, reply) => {
-    requireProfileScope(request.query.authorizationScope);
-    const client = await clients.require(request.params.client);
-    const current = await credentials.currentProfileToken(client);
-    if (!current) throw new NotFoundError(`Client ${client.code} has no valid profile token; POST to create one`, 'no_token');
+  http.get(path, { schema: currentToken, preHandler }, async (request, reply) => {
+    const current = await credentials.currentProfileToken(request.client);
+    if (!current) throw new NotFoundError(`Client ${request.client.code} has no valid profile token; POST to create one`, 'no_token');
     reply.type('application/vnd.adobe.target.v1+json');
     return current;
   });
