@@ -6,7 +6,7 @@ import { batchReportXml, batchStatus, batchSubmitted } from '../../wire/batch-re
 import { type BatchBody, openBatchBody } from './batch-body.js';
 import { type BatchIntake, tooLargeMessage } from './batch-intake.js';
 import type { BatchApiVersion } from './batches-store.js';
-import { BulkRateLimitedError, type BulkRateLimiter } from './bulk-rate-limit.js';
+import type { BulkRateLimiter } from './bulk-rate-limit.js';
 import { type BatchesService, REPORT_PAGE_DEFAULT } from './batches-service.js';
 
 interface ClientParams {
@@ -81,7 +81,6 @@ export function registerBatchRoutes(
         // The rest of the body is not read: tell the client the connection ends with this answer.
         body?.abandon();
         reply.header('connection', 'close');
-        if (err instanceof BulkRateLimitedError) reply.header('retry-after', String(err.retryAfterSeconds));
         throw err;
       }
     };

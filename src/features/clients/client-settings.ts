@@ -2,7 +2,7 @@ import { BadRequestError } from '../../errors.js';
 import type { ClientSettings, ClientSettingsPatch } from './clients-store.js';
 
 export const CLIENT_CODE = /^[A-Za-z0-9_-]{1,64}$/;
-const IMS_ORG_ID = /^[A-Za-z0-9]{1,64}@AdobeOrg$/;
+export const IMS_ORG_ID = /^[A-Za-z0-9]{1,64}@AdobeOrg$/;
 
 /** Secure by default (CONTRACT §9): every client, the demo client included, requires a token. */
 export const DEFAULT_CLIENT_SETTINGS: Omit<ClientSettings, 'code' | 'createdAt' | 'updatedAt'> = {

@@ -7,8 +7,16 @@ export type PgClient = pg.PoolClient;
 // int8 (BIGINT) columns hold epoch milliseconds: parse them as numbers, not strings.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
 
+/**
+ * How long a query waits for a connection: every one busy, or the server not answering the
+ * connect. Past it the caller gets an error that src/store/database-errors.ts reads as "database
+ * unavailable" (a 503 with Retry-After), not a request left hanging.
+ */
+export const CONNECT_TIMEOUT_MS = 10_000;
+
 export function openPool(connectionString: string, max = 20): PgPool {
-  const pool = new pg.Pool({ connectionString, max });
+  // TCP keepalive lets a connection that silently died (a dropped NAT entry) end, and be replaced.
+  const pool = new pg.Pool({ connectionString, max, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, keepAlive: true });
   // An idle client's error (server restart) must not crash the process; the next query reconnects.
   pool.on('error', () => {});
   return pool;
