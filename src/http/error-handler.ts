@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, ServiceUnavailableError } from '../errors.js';
 import { databaseErrorAsAppError } from '../store/database-errors.js';
-import { FormDecodeError } from '../wire/form-params.js';
+import { FormDecodeError, undecodablePathMessage } from '../wire/form-params.js';
 import { m2Failure } from '../wire/xml.js';
 
 /** m2 endpoints answer XML; every other endpoint answers Target's JSON `{status, message}`. */
@@ -41,7 +41,7 @@ function frameworkMessage(error: FastifyError, request: FastifyRequest): string 
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return 'Request body is not valid';
     case 'FST_ERR_BAD_URL':
-      return 'Request URL is malformed';
+      return undecodablePathMessage(request.originalUrl) ?? 'Request URL is malformed';
     default:
       if (error instanceof SyntaxError) return 'Request body is not valid JSON';
       return 'Bad request';
