@@ -34,8 +34,8 @@ async function answer(response: Promise<Response>) {
 const fetchProfile = () => server.fetch('/rest/v1/profiles/crm-7?client=demo', { headers: bearer(server.demoToken) });
 const update = (value: string) =>
   server.fetch(`/m2/demo/profile/update?mboxPC=crm-7&profile.tier=${value}`, { headers: bearer(server.demoToken) });
-const upload = (body: string) =>
-  server.fetch('/m2/demo/v2/profile/batchUpdate', { method: 'POST', headers: bearer(server.demoToken), body });
+const upload = (body: string, version = 'v2/') =>
+  server.fetch(`/m2/demo/${version}profile/batchUpdate`, { method: 'POST', headers: bearer(server.demoToken), body });
 const deliver = () =>
   server.fetch('/rest/v1/delivery?client=demo&sessionId=s1', {
     method: 'POST',
@@ -102,6 +102,63 @@ describe('PostgreSQL stopped and started again under a running server', () => {
     assert.equal(xmlField(status, 'status'), 'complete', status);
     const profile = (await (await fetchProfile()).json()) as { profileAttributes: Record<string, { value: string }> };
     assert.equal(profile.profileAttributes.city!.value, 'Lyon');
+  });
+
+  test('a batch being applied when PostgreSQL stops finishes after it is back, with exact counters, never stuck', async () => {
+    const rows = 60_000;
+    const body = `batch=pcId,n\n${Array.from({ length: rows }, (_, i) => `mid-${i},${i}`).join('\n')}\n`;
+    const submitted = await answer(upload(body, ''));
+    assert.equal(submitted.status, 200, submitted.body);
+    const batchId = batchIdOf(submitted.body);
+    const statusOf = async () =>
+      (
+        await server.fetch(`/m2/demo/profile/batchStatus?batchId=${batchId}&showDetails=true`, { headers: bearer(server.demoToken) })
+      ).text();
+    // v1 only updates: every row is counted in profilesNotFound, which is fast and exact.
+    let status = await statusOf();
+    const started = Date.now() + 20_000;
+    while (Number(xmlField(status, 'consumedCount')) === 0 && Date.now() < started) status = await statusOf();
+    assert.equal(xmlField(status, 'status'), 'incomplete', `the batch must still be running when PostgreSQL stops: ${status}`);
+
+    await postgres.halt();
+    // Several chunk attempts fail meanwhile: more than the processor's budget for real faults.
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    await postgres.resume();
+
+    const done = await waitForBatch(server, 'demo', batchId, server.demoToken, 60_000);
+    assert.equal(xmlField(done, 'status'), 'complete', done);
+    assert.equal(xmlField(done, 'consumedCount'), String(rows));
+    assert.equal(xmlField(done, 'profilesNotFound'), String(rows));
+    assert.equal(xmlField(done, 'failedUpdates'), '0');
+  });
+
+  test('connections killed again and again under a running batch (pg_terminate_backend) only delay it: it is never marked stuck', async () => {
+    const rows = 60_000;
+    const body = `batch=pcId,n\n${Array.from({ length: rows }, (_, i) => `kill-${i},${i}`).join('\n')}\n`;
+    const submitted = await answer(upload(body, ''));
+    assert.equal(submitted.status, 200, submitted.body);
+    const batchId = batchIdOf(submitted.body);
+    const killer = new pg.Client({ connectionString: postgres.adminUrl });
+    await killer.connect();
+    const database = new URL(server.app.config.databaseUrl!).pathname.slice(1);
+    // The database stays up, so marking the batch stuck would succeed: only the processor's
+    // reading of the errors keeps the batch alive.
+    const until = Date.now() + 3000;
+    let killed = 0;
+    while (Date.now() < until) {
+      const { rows: ended } = await killer.query(
+        'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
+        [database],
+      );
+      killed += ended.length;
+      await new Promise((resolve) => setTimeout(resolve, 30));
+    }
+    await killer.end();
+    assert.ok(killed > 3, `only ${killed} connections were killed`);
+    const done = await waitForBatch(server, 'demo', batchId, server.demoToken, 60_000);
+    assert.equal(xmlField(done, 'status'), 'complete', done);
+    assert.equal(xmlField(done, 'consumedCount'), String(rows));
+    assert.equal(xmlField(done, 'profilesNotFound'), String(rows));
   });
 
   test("PostgreSQL's own codes: a unique violation is a conflict, NUL in text is bad input, a terminated session is an outage", async () => {

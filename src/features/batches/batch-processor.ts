@@ -51,7 +51,7 @@ interface Logger {
 }
 
 /** Longest wait between two tries while the database is out of reach. */
-const OUTAGE_RETRY_MAX_MS = 5_000;
+const BACKOFF_MAX_MS = 5_000;
 
 /** A body file open at the batch's cursor. Kept between chunks so the file is read once. */
 class BodyReader {
@@ -113,8 +113,8 @@ export class BatchProcessor {
   private stopping = false;
   private wakeRequested = false;
   private wakeUp: (() => void) | null = null;
-  /** Consecutive tries that found the database out of reach (backs off the next one). */
-  private outageTries = 0;
+  /** Consecutive failed tries to list or apply (sizes the next backoff). */
+  private failedTries = 0;
 
   constructor(
     private readonly store: BatchesStore,
@@ -163,7 +163,7 @@ export class BatchProcessor {
         listedAt = performance.now();
         const unfinished = await this.listUnfinished();
         if (unfinished === null) {
-          await this.waitOutOutage();
+          await this.backOff();
           continue;
         }
         heads = oldestPerClient(unfinished);
@@ -186,11 +186,14 @@ export class BatchProcessor {
     }
   }
 
-  /** The unfinished batches, or null when the store could not be read (logged): look again later. */
+  /**
+   * The unfinished batches, or null when the store could not be read (logged): the loop looks
+   * again after a backoff rather than stopping, so a database outage does not end the processor.
+   */
   private async listUnfinished(): Promise<BatchRecord[] | null> {
     try {
       const unfinished = await this.store.unfinished();
-      this.outageTries = 0;
+      this.failedTries = 0;
       return unfinished;
     } catch (err) {
       if (isTransientDatabaseError(err)) this.log.warn({ err }, 'batch processor: the database is out of reach, batches wait');
@@ -199,9 +202,9 @@ export class BatchProcessor {
     }
   }
 
-  /** Waits before the next try after the database was out of reach: 100 ms, doubled up to 5 s; a stop ends it. */
-  private async waitOutOutage(): Promise<void> {
-    const ms = Math.min(OUTAGE_RETRY_MAX_MS, 100 * 2 ** this.outageTries++);
+  /** Waits before the next try after a failed one: 100 ms, doubled up to 5 s; a wake-up or stop ends it. */
+  private async backOff(): Promise<void> {
+    const ms = Math.min(BACKOFF_MAX_MS, 100 * 2 ** this.failedTries++);
     let timer: NodeJS.Timeout | undefined;
     await new Promise<void>((resolve) => {
       this.wakeUp = resolve;
@@ -236,7 +239,7 @@ export class BatchProcessor {
       this.measured(busyMs + (this.store.waitsOnServer ? 0 : performance.now() - started), lines);
       reader.cursor = chunk.nextOffset;
       this.attempts.delete(batch.batchId);
-      this.outageTries = 0;
+      this.failedTries = 0;
       if (after.status === 'complete') await this.finish(after);
       return after;
     } catch (err) {
@@ -249,7 +252,7 @@ export class BatchProcessor {
         // An outage is no fault of the batch: it never counts towards `stuck`; the chunk rolled
         // back and is applied again once the database answers.
         this.log.warn({ err, batchId: batch.batchId }, 'batch chunk waits: the database is out of reach');
-        await this.waitOutOutage();
+        await this.backOff();
       } else {
         const attempts = (this.attempts.get(batch.batchId) ?? 0) + 1;
         this.attempts.set(batch.batchId, attempts);

@@ -19,6 +19,9 @@ export function openPool(connectionString: string, max = 20): PgPool {
   const pool = new pg.Pool({ connectionString, max, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, keepAlive: true });
   // An idle client's error (server restart) must not crash the process; the next query reconnects.
   pool.on('error', () => {});
+  // Nor may that of a client checked out between two of its queries (the pool only listens to idle
+  // ones): its next query fails as "not queryable" (a 503), and on release the pool drops it.
+  pool.on('connect', (client) => client.on('error', () => {}));
   return pool;
 }
 
