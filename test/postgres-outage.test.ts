@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { classifyDatabaseError, databaseErrorAsAppError } from '../src/store/database-errors.js';
+import { openPool } from '../src/store/postgres/database.js';
 import { batchIdOf, waitForBatch, xmlField } from './support/batch.js';
 import { m2Error, UPDATE_OK } from './support/m2.js';
 import { startPostgres, type TestPostgres } from './support/postgres.js';
@@ -161,7 +162,7 @@ describe('PostgreSQL stopped and started again under a running server', () => {
     assert.equal(xmlField(done, 'profilesNotFound'), String(rows));
   });
 
-  test("PostgreSQL's own codes: a unique violation is a conflict, NUL in text is bad input, a terminated session is an outage", async () => {
+  test("PostgreSQL's own codes: a unique violation is a conflict, NUL in text is bad input, an exhausted pool or a terminated session is an outage", async () => {
     const client = new pg.Client({ connectionString: postgres.adminUrl });
     client.on('error', () => {}); // the session is terminated below
     await client.connect();
@@ -179,6 +180,15 @@ describe('PostgreSQL stopped and started again under a running server', () => {
         { status: 400, message: 'The request holds text that cannot be stored (a NUL character)' },
       );
     }
+    // Pool exhausted: the only connection is held, the next query gives up waiting.
+    const exhausted = openPool(postgres.adminUrl, 1, { connectMs: 10_000, poolWaitMs: 200 });
+    const held = await exhausted.connect();
+    const waited = await exhausted.query('SELECT 1').catch((error: unknown) => error);
+    held.release();
+    await exhausted.end();
+    assert.equal((waited as Error).message, 'timeout exceeded when trying to connect');
+    assert.equal(databaseErrorAsAppError(waited)?.status, 503);
+
     const sleeping = client.query('SELECT pg_sleep(30)').catch((error: unknown) => error);
     await new Promise((resolve) => setTimeout(resolve, 200));
     await postgres.halt();

@@ -8,6 +8,7 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import { ConflictError, ServiceUnavailableError } from '../errors.js';
 import { classifyDatabaseError, databaseErrorAsAppError, isTransientDatabaseError, isUniqueViolation } from './database-errors.js';
+import { openPool } from './postgres/database.js';
 
 // Real driver errors, not hand-made look-alikes: the mapping reads what the drivers really throw.
 // PostgreSQL's own SQLSTATEs are read from a real server in test/postgres-outage.test.ts.
@@ -60,7 +61,7 @@ test('SQLite: the write lock held by another connection past busy_timeout is a 5
   waiter.close();
 });
 
-test('PostgreSQL out of reach: a refused connection and pg-pool timing out are a 503 with Retry-After 5', async () => {
+test('PostgreSQL out of reach: a refused connection and a server that never answers the connect are a 503 with Retry-After 5', async () => {
   // A port nothing listens on.
   const port = await new Promise<number>((resolve) => {
     const probe = net.createServer().listen(0, '127.0.0.1', () => {
@@ -75,8 +76,10 @@ test('PostgreSQL out of reach: a refused connection and pg-pool timing out are a
   const silent = net.createServer(() => {}).listen(0, '127.0.0.1');
   await new Promise((resolve) => silent.once('listening', resolve));
   const { port: silentPort } = silent.address() as net.AddressInfo;
-  const hung = new pg.Pool({ connectionString: `postgres://x@127.0.0.1:${silentPort}/x`, connectionTimeoutMillis: 200 });
+  const hung = openPool(`postgres://x@127.0.0.1:${silentPort}/x`, 1, { connectMs: 200, poolWaitMs: 60_000 });
+  const started = Date.now();
   const timeout = await hung.query('SELECT 1').catch((error: unknown) => error);
+  assert.ok(Date.now() - started < 5000, 'connecting has its own, short bound');
   await hung.end();
   silent.close();
   for (const error of [refusal, timeout]) {

@@ -66,6 +66,7 @@ const NETWORK_CODES = new Set([
 const PG_CONNECTION_MESSAGES = [
   /^Connection terminated\b/, // "… unexpectedly", "… due to connection timeout"
   /^timeout exceeded when trying to connect$/, // pg-pool: no connection free within connectionTimeoutMillis
+  /^timeout expired$/, // pg: the connection was not opened within connectionTimeoutMillis
   /^Client has encountered a connection error and is not queryable$/,
   /^Client was closed and is not queryable$/,
   /^Cannot use a pool after calling end on the pool$/, // the server is stopping

@@ -8,15 +8,37 @@ export type PgClient = pg.PoolClient;
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
 
 /**
- * How long a query waits for a connection: every one busy, or the server not answering the
- * connect. Past it the caller gets an error that src/store/database-errors.ts reads as "database
- * unavailable" (a 503 with Retry-After), not a request left hanging.
+ * Past either bound a query fails with an error that src/store/database-errors.ts reads as
+ * "database unavailable": a 503 with Retry-After, not a request left hanging.
  */
-export const CONNECT_TIMEOUT_MS = 10_000;
+export interface PoolTimeouts {
+  /** Opening one connection: a server cut off or hung does not refuse, it stays silent. */
+  connectMs: number;
+  /**
+   * Waiting for a free pooled connection (pool exhausted). Long on purpose: under a burst of writes
+   * to one hot profile, waits of tens of seconds are load, not an outage; this bound is for
+   * connections stuck on a server that stopped answering.
+   */
+  poolWaitMs: number;
+}
 
-export function openPool(connectionString: string, max = 20): PgPool {
+export const DEFAULT_POOL_TIMEOUTS: PoolTimeouts = { connectMs: 10_000, poolWaitMs: 60_000 };
+
+export function openPool(connectionString: string, max = 20, timeouts: PoolTimeouts = DEFAULT_POOL_TIMEOUTS): PgPool {
+  // pg-pool applies its one timeout to waiting and connecting alike: connecting gets its own, shorter.
+  class BoundedConnectClient extends pg.Client {
+    constructor(config?: pg.ClientConfig) {
+      super({ ...config, connectionTimeoutMillis: timeouts.connectMs });
+    }
+  }
   // TCP keepalive lets a connection that silently died (a dropped NAT entry) end, and be replaced.
-  const pool = new pg.Pool({ connectionString, max, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, keepAlive: true });
+  const pool = new pg.Pool({
+    connectionString,
+    max,
+    keepAlive: true,
+    connectionTimeoutMillis: timeouts.poolWaitMs,
+    Client: BoundedConnectClient,
+  });
   // An idle client's error (server restart) must not crash the process; the next query reconnects.
   pool.on('error', () => {});
   // Nor may that of a client checked out between two of its queries (the pool only listens to idle
