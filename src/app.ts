@@ -32,6 +32,7 @@ import { PrivacyService } from './features/privacy/privacy-service.js';
 import { CredentialsService } from './features/tokens/credentials-service.js';
 import { registerTokenRoutes } from './features/tokens/token-routes.js';
 import { openStores, type Stores } from './store/open-stores.js';
+import { escapeStrayPercentsInPath } from './wire/form-params.js';
 
 export interface AppOptions {
   clock?: Clock;
@@ -117,6 +118,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     clientErrorHandler: handleClientError,
     // Ids in paths may be 256 characters, URL-encoded up to three times that.
     routerOptions: { maxParamLength: 2048 },
+    // Path parameters decode by the rule of forms: a stray `%` is a literal `%`.
+    rewriteUrl: (request) => escapeStrayPercentsInPath(request.url ?? '/'),
     frameworkErrors,
     ajv: { customOptions: AJV_OPTIONS },
     schemaErrorFormatter,

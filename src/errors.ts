@@ -57,8 +57,17 @@ export class UriTooLongError extends AppError {
   }
 }
 
+/**
+ * Temporarily unable to serve (the database is unreachable or busy, a client is over its rate
+ * limit): a 503 telling the client when to come back. The central error handler sends
+ * `retryAfterSeconds` as the `Retry-After` header.
+ */
 export class ServiceUnavailableError extends AppError {
-  constructor(message: string, code = 'unavailable') {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+    code = 'unavailable',
+  ) {
     super(503, code, message);
   }
 }

@@ -1,6 +1,7 @@
 import { type AppOptions, buildApp, type App } from './app.js';
 import type { Config } from './config.js';
 import { bootstrapFirstStart, firstStartBanner } from './features/bootstrap/first-start.js';
+import { isTransientDatabaseError } from './store/database-errors.js';
 
 export interface RunningServer {
   app: App;
@@ -32,7 +33,12 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     app.services.profiles
       .sweepExpired()
       .then((removed) => removed > 0 && app.http.log.info({ removed }, 'expired profiles deleted'))
-      .catch((err: unknown) => app.http.log.error({ err }, 'lifetime sweep failed'));
+      // An outage only delays the sweep: the next interval tries again.
+      .catch((err: unknown) =>
+        isTransientDatabaseError(err)
+          ? app.http.log.warn({ err }, 'lifetime sweep skipped: the database is out of reach')
+          : app.http.log.error({ err }, 'lifetime sweep failed'),
+      );
   }, config.sweepIntervalSeconds * 1000);
   sweeper.unref();
 

@@ -38,12 +38,12 @@ test('batch upload streams a file, waits for processing and prints the counters;
 });
 
 test('batch upload prints each failed row with its line and exits 3; --v1 counts unknown keys as not found', async () => {
-  const file = batchFile('batch=pcId,plan\ncli-1,team\ncli-new,x\ncli-2,%zz\n');
+  const file = batchFile('batch=pcId,plan\ncli-1,team\ncli-new,x\ncli-2,%FF\n');
   const run = await cli(['batch', 'upload', file, '--client', 'demo', '--v1', '--token', server.demoToken]);
   assert.equal(run.code, 3, run.stderr);
   assert.match(
     run.stdout,
-    /successfulUpdates: 1\nprofilesNotFound: 1\nfailedUpdates: 1\nfailed line 4 \(key cli-2\): column 2 has an undecodable percent-encoding: '%zz'\n$/,
+    /successfulUpdates: 1\nprofilesNotFound: 1\nfailedUpdates: 1\nfailed line 4 \(key cli-2\): column 2 is not valid UTF-8 once percent-decoded: '%FF'\n$/,
   );
   assert.equal(await profileValues(server, '/rest/v1/profiles/cli-new?client=demo'), null);
 });
@@ -59,7 +59,7 @@ test('a refused batch exits 1 with the server message; batch status shows a batc
   assert.equal(wrongToken.code, 1);
   assert.match(wrongToken.stderr, /batch refused \(403\): The profile token is not valid/);
 
-  const done = await cli(['batch', 'upload', batchFile('batch=pcId,plan\ncli-3,x\ncli-4,%zz\n'), '--client', 'demo', '--no-progress']);
+  const done = await cli(['batch', 'upload', batchFile('batch=pcId,plan\ncli-3,x\ncli-4,%FF\n'), '--client', 'demo', '--no-progress']);
   const batchId = /batchId: (\S+)/.exec(done.stdout)![1]!;
   const status = await cli(['batch', 'status', batchId, '--details']);
   assert.equal(status.code, 0, status.stderr);
@@ -71,7 +71,7 @@ test('a refused batch exits 1 with the server message; batch status shows a batc
     successfulUpdates: 1,
     profilesNotFound: 0,
     failedUpdates: 1,
-    failedRows: [{ line: 3, key: 'cli-4', reason: "column 2 has an undecodable percent-encoding: '%zz'" }],
+    failedRows: [{ line: 3, key: 'cli-4', reason: "column 2 is not valid UTF-8 once percent-decoded: '%FF'" }],
   });
   const unknown = await cli(['batch', 'status', 'demo-1-00000000']);
   assert.equal(unknown.code, 1);

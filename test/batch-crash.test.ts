@@ -12,7 +12,7 @@ const ROWS = 150_000;
 function writeCrashBatch(file: string): void {
   const lines = ['batch=pcId,color,n,note'];
   for (let i = 0; i < ROWS; i++) {
-    if (i % 9_973 === 17) lines.push(`crash-${i},%zz,${i}`);
+    if (i % 9_973 === 17) lines.push(`crash-${i},%FF,${i}`);
     else if (i % 4_999 === 3) lines.push(`crash-${i % 1000},dup,${i},again`);
     else lines.push(`crash-${i},c${i % 7},${i},a%26b%2C${i}`);
   }

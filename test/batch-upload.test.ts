@@ -36,11 +36,11 @@ test("the documented curl call answers Target's XML with an absolute batchStatus
 });
 
 test('a CRM batch with one bad row applies the other rows and reports line 3 with its key and reason', async () => {
-  const batchId = await submit('batch=thirdPartyId,tier,city\ncrm-1,gold,Paris\ncrm-2,%zz,Lyon\ncrm-3,silver,\n');
+  const batchId = await submit('batch=thirdPartyId,tier,city\ncrm-1,gold,Paris\ncrm-2,%FF,Lyon\ncrm-3,silver,\n');
   const status = await waitForBatch(server, 'demo', batchId);
   assert.equal(status, detailedStatus(server, 'demo', batchId, { batchSize: 3, consumed: 3, ok: 2, notFound: 0, failed: 1 }));
   assert.deepEqual(await failureReport(server, 'demo', batchId), [
-    { line: 3, key: 'crm-2', reason: "column 2 has an undecodable percent-encoding: '%zz'" },
+    { line: 3, key: 'crm-2', reason: "column 2 is not valid UTF-8 once percent-decoded: '%FF'" },
   ]);
   assert.deepEqual(await profileValues(server, '/rest/v1/profiles/thirdPartyId/crm-1?client=demo'), { tier: 'gold', city: 'Paris' });
   assert.deepEqual(await profileValues(server, '/rest/v1/profiles/thirdPartyId/crm-3?client=demo'), { tier: 'silver' });
@@ -154,7 +154,7 @@ test('every whole-batch refusal answers 400 with success=false and applies nothi
     ['batch=pcId\nref-1\n', 'Header row names no attribute columns after the key column'],
     ['batch=pcId,a,,b\nref-1,v\n', 'Header column 3 has an empty name'],
     ['batch=pcId,a,a\nref-1,v\n', "Header column 'a' appears more than once"],
-    ['batch=pcId,a%zz\nref-1,v\n', "Header column 2 has an undecodable percent-encoding: 'a%zz'"],
+    ['batch=pcId,a%FF\nref-1,v\n', "Header column 2 is not valid UTF-8 once percent-decoded: 'a%FF'"],
     ['batch=pcId,sessionCount\nref-1,v\n', "Header row: attribute name 'sessionCount' is reserved for the server"],
     ['batch=pcId,user.x\nref-1,v\n', "Header row: attribute name 'user.x' is in the 'user.' namespace reserved for profile scripts"],
     [`batch=pcId,${'n'.repeat(129)}\nref-1,v\n`, `Header row: attribute name '${'n'.repeat(32)}…' is longer than the 128-character limit`],
@@ -246,7 +246,7 @@ test("a batch id of client A is unknown to client B, even with B's valid token",
 });
 
 test('the failure report pages through every failed row, as XML by default and JSON on request', async () => {
-  const rows = Array.from({ length: 25 }, (_, i) => (i % 2 === 0 ? `page-${i},%zz` : `page-${i},ok`));
+  const rows = Array.from({ length: 25 }, (_, i) => (i % 2 === 0 ? `page-${i},%FF` : `page-${i},ok`));
   const batchId = await submit(`batch=pcId,a\n${rows.join('\n')}\n`);
   await waitForBatch(server, 'demo', batchId);
   const first = await server.fetch(`/m2/demo/profile/batchReport?batchId=${batchId}&limit=10&format=json`, {
@@ -275,7 +275,7 @@ test('the failure report pages through every failed row, as XML by default and J
   assert.equal(
     xml,
     `<response><batchId>${batchId}</batchId><status>complete</status><failedUpdates>13</failedUpdates><failedRows>` +
-      `<row><line>26</line><key>page-24</key><reason>column 2 has an undecodable percent-encoding: &apos;%zz&apos;</reason></row>` +
+      `<row><line>26</line><key>page-24</key><reason>column 2 is not valid UTF-8 once percent-decoded: &apos;%FF&apos;</reason></row>` +
       '</failedRows></response>',
   );
 });

@@ -54,7 +54,7 @@ async function stopNode(node: Node, signal: NodeJS.Signals = 'SIGTERM'): Promise
 function writeBatch(file: string): void {
   const lines = ['batch=pcId,color,n,note'];
   for (let i = 0; i < ROWS; i++) {
-    if (i % 9_973 === 17) lines.push(`so-${i},%zz,${i}`);
+    if (i % 9_973 === 17) lines.push(`so-${i},%FF,${i}`);
     else if (i % 4_999 === 3) lines.push(`so-${i % 1000},dup,${i},again`);
     else lines.push(`so-${i},c${i % 7},${i},a%26b%2C${i}`);
   }

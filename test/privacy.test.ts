@@ -51,9 +51,9 @@ async function seedPerson(person = PERSON): Promise<void> {
     execute: { pageLoad: { profileParameters: { [person.secretName]: person.secret } } },
   });
   assert.equal(visit.status, 200, JSON.stringify(visit.body));
-  // Two failed bulk rows carry the person's keys: an undecodable value, and a location-hinted tntId
+  // Two failed bulk rows carry the person's keys: a value that is not UTF-8 once decoded, and a location-hinted tntId
   // with a value over the limit.
-  const body = `batch=pcId,note\n${person.tntId},%zz\n${person.tntId}.28_20,${'x'.repeat(5001)}\n${BYSTANDER.tntId},fine\n`;
+  const body = `batch=pcId,note\n${person.tntId},%FF\n${person.tntId}.28_20,${'x'.repeat(5001)}\n${BYSTANDER.tntId},fine\n`;
   const submitted = await curlBatch(server, '/m2/demo/v2/profile/batchUpdate', batchFile(body));
   assert.equal(submitted.status, 200, submitted.body);
   await waitForBatch(server, 'demo', batchIdOf(submitted.body));

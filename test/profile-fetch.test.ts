@@ -75,5 +75,8 @@ test('a missing or unknown client, and bad ids, are clear 4xx errors', async () 
     status: 400,
     message: 'thirdPartyId is longer than 256 characters',
   });
-  assert.deepEqual((await get('/rest/v1/profiles/%E0%A4%A?client=demo')).body, { status: 400, message: 'Request URL is malformed' });
+  assert.deepEqual((await get('/rest/v1/profiles/%E0%A4%A?client=demo')).body, {
+    status: 400,
+    message: "URL path segment '%E0%A4%A' is not valid UTF-8 once percent-decoded",
+  });
 });

@@ -105,7 +105,7 @@ describe('the single update API refuses bad input, changing nothing', () => {
     ['whitespace id', 'mboxPC=%20%20&profile.a=1', 400, 'mboxPC &apos;  &apos; is not a usable visitor id'],
     ['129-char tntId', `mboxPC=${'a'.repeat(129)}&profile.a=1`, 400, 'mboxPC is longer than 128 characters'],
     ['257-char thirdPartyId', `mbox3rdPartyId=${'a'.repeat(257)}&profile.a=1`, 400, 'mbox3rdPartyId is longer than 256 characters'],
-    ['thirdPartyId with +', 'mbox3rdPartyId=a%2Bb&profile.a=1', 400, 'mbox3rdPartyId must not contain &apos;+&apos; or &apos;/&apos;'],
+    ['thirdPartyId with /', 'mbox3rdPartyId=a%2Fb&profile.a=1', 400, 'mbox3rdPartyId must not contain &apos;/&apos;'],
     [
       'malformed hint',
       'mboxPC=visitor-1.x&profile.a=1',
@@ -138,10 +138,10 @@ describe('the single update API refuses bad input, changing nothing', () => {
       'attribute name &apos;user.x&apos; is in the &apos;user.&apos; namespace reserved for profile scripts',
     ],
     [
-      'undecodable %',
-      'mboxPC=visitor-1&profile.a=%zz',
+      'value not UTF-8 once decoded',
+      'mboxPC=visitor-1&profile.a=K%F6ln',
       400,
-      'Malformed request parameters: undecodable percent-encoding in &apos;%zz&apos;',
+      'Malformed request parameters: the value of &apos;profile.a&apos; is not valid UTF-8 once percent-decoded',
     ],
   ];
   for (const [name, query, status, message] of cases) {

@@ -41,8 +41,8 @@ before(async () => {
   bravoToken = await newClient('bravo');
   await admin(server, 'POST', '/admin/v1/clients/alpha/profiles', { ...SHARED, attributes: { owner: 'alpha' } });
   await admin(server, 'POST', '/admin/v1/clients/bravo/profiles', { ...SHARED, attributes: { owner: 'bravo', secret: BRAVO_SECRET } });
-  bravoBatchId = await upload('bravo', bravoToken, `batch=pcId,secret\n${BRAVO_FAILED_KEY},%zz\n`);
-  alphaBatchId = await upload('alpha', alphaToken, 'batch=pcId,note\nalpha-only,%zz\n');
+  bravoBatchId = await upload('bravo', bravoToken, `batch=pcId,secret\n${BRAVO_FAILED_KEY},%FF\n`);
+  alphaBatchId = await upload('alpha', alphaToken, 'batch=pcId,note\nalpha-only,%FF\n');
 });
 after(() => server.dispose());
 

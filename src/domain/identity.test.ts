@@ -21,6 +21,12 @@ test('the blocklist rejects ids that would merge unrelated visitors', () => {
   assert.throws(() => parseThirdPartyId('a\uD800'), /invalid UTF-16/);
 });
 
+test("a CRM's e-mail-like thirdPartyId keeps its '+'; a '/' is refused as by Target", () => {
+  assert.equal(parseThirdPartyId('ada+news@example.com'), 'ada+news@example.com');
+  assert.equal(parseThirdPartyId('50% off'), '50% off');
+  assert.throws(() => parseThirdPartyId('a/b'), /^BadRequestError: thirdPartyId must not contain '\/'$/);
+});
+
 test('length limits sit exactly at the boundary', () => {
   assert.equal(parseTntId('a'.repeat(128)).length, 128);
   assert.throws(() => parseTntId('a'.repeat(129)), /longer than 128/);

@@ -57,11 +57,14 @@ export function parseTntId(raw: string, field = 'tntId', maxLength = 128): strin
   return key;
 }
 
+/**
+ * Validates a decoded thirdPartyId. Target forbids `+` only because a raw `+` in a form decodes to
+ * a space; here a `+` that arrived encoded (`%2B`, or in JSON) is kept, so e-mail-like CRM ids
+ * (`ada+news@example.com`) work. `/` stays refused, as in Target.
+ */
 export function parseThirdPartyId(raw: string, field = 'thirdPartyId', maxLength = 256): string {
   checkCommon(raw, field, maxLength);
-  if (raw.includes('+') || raw.includes('/')) {
-    throw new BadRequestError(`${field} must not contain '+' or '/'`, 'invalid_id');
-  }
+  if (raw.includes('/')) throw new BadRequestError(`${field} must not contain '/'`, 'invalid_id');
   return raw;
 }
 

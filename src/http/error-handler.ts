@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { AppError } from '../errors.js';
-import { FormDecodeError } from '../wire/form-params.js';
+import { AppError, ServiceUnavailableError } from '../errors.js';
+import { databaseErrorAsAppError } from '../store/database-errors.js';
+import { FormDecodeError, undecodablePathMessage } from '../wire/form-params.js';
 import { m2Failure } from '../wire/xml.js';
 
 /** A request target in absolute form (`http://host:port/m2/…`, as proxies send it) starts with this. */
@@ -28,6 +29,12 @@ export function formatBytes(bytes: number): string {
   return `${bytes} bytes`;
 }
 
+/** An AppError in the endpoint family's body; a 503 also says when to come back (Retry-After). */
+function sendAppError(request: FastifyRequest, reply: FastifyReply, error: AppError): FastifyReply {
+  if (error instanceof ServiceUnavailableError) reply.header('retry-after', String(error.retryAfterSeconds));
+  return sendError(request, reply, error.status, error.message);
+}
+
 /** Fastify's own client errors, reworded so that no internal names leak. */
 function frameworkMessage(error: FastifyError, request: FastifyRequest): string {
   switch (error.code) {
@@ -41,7 +48,7 @@ function frameworkMessage(error: FastifyError, request: FastifyRequest): string 
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return 'Request body is not valid';
     case 'FST_ERR_BAD_URL':
-      return 'Request URL is malformed';
+      return undecodablePathMessage(request.originalUrl) ?? 'Request URL is malformed';
     default:
       if (error instanceof SyntaxError) return 'Request body is not valid JSON';
       return 'Bad request';
@@ -63,9 +70,15 @@ export function frameworkErrors(error: FastifyError, request: FastifyRequest, re
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof AppError) {
-      // A rate-limited client is expected traffic, not a fault.
-      if (error.status >= 500 && error.code !== 'bulk_rate_limited') request.log.error({ err: error }, 'service error');
-      return sendError(request, reply, error.status, error.message);
+      // A rate-limited client or a database outage is expected, not a fault of this server.
+      if (error.status >= 500 && !(error instanceof ServiceUnavailableError)) request.log.error({ err: error }, 'service error');
+      return sendAppError(request, reply, error);
+    }
+    // Database errors: one mapping for both stores (src/store/database-errors.ts), masked.
+    const fromDatabase = databaseErrorAsAppError(error);
+    if (fromDatabase) {
+      request.log.warn({ err: error, answered: fromDatabase.status }, 'database error');
+      return sendAppError(request, reply, fromDatabase);
     }
     if (error instanceof FormDecodeError) {
       return sendError(request, reply, 400, `Malformed request parameters: ${error.message}`);

@@ -47,16 +47,25 @@ test('blank lines are not rows, and line numbers still count them', () => {
   );
 });
 
-test('a row with an undecodable %zz, invalid UTF-8 or too many cells is malformed, not fatal', () => {
-  assert.deepEqual(readDataLine(body('k1,%zz'), 2), {
+test('a stray % in a cell is data, as in a form: 50% off, 100%, %zz', () => {
+  const { rows } = readBatch(body('batch=pcId,promo,share,odd\nk1,50% off,100%,%zz%4\n50%,x,,\n'));
+  assert.deepEqual(rows, [
+    { kind: 'row', line: 2, key: 'k1', values: ['50% off', '100%', '%zz%4'] },
+    { kind: 'row', line: 3, key: '50%', values: ['x', '', ''] },
+  ]);
+  assert.deepEqual(readBatch(body('batch=pcId,50%\nk,v\n')).header.attributes, ['50%']);
+});
+
+test('a row whose cell is not UTF-8 once decoded, not UTF-8 as bytes, or with too many cells is malformed, not fatal', () => {
+  assert.deepEqual(readDataLine(body('k1,K%F6ln'), 2), {
     kind: 'malformed',
     key: 'k1',
-    reason: "column 2 has an undecodable percent-encoding: '%zz'",
+    reason: "column 2 is not valid UTF-8 once percent-decoded: 'K%F6ln'",
   });
   assert.deepEqual(readDataLine(body('k%E0,x'), 2), {
     kind: 'malformed',
     key: 'k%E0',
-    reason: "key has an undecodable percent-encoding: 'k%E0'",
+    reason: "key is not valid UTF-8 once percent-decoded: 'k%E0'",
   });
   assert.deepEqual(readDataLine(Buffer.from([0x6b, 0x2c, 0xff]), 1), {
     kind: 'malformed',
@@ -80,7 +89,7 @@ test('every header error refuses the whole batch with a precise message', () => 
     ['batch=pcId,a,,b\nk,v', 'Header column 3 has an empty name'],
     ['batch=pcId,a,b,a\nk,v', "Header column 'a' appears more than once"],
     ['batch=pcId,a,pcId\nk,v', "Header column 'pcId' appears more than once"],
-    ['batch=pcId,a%zz\nk,v', "Header column 2 has an undecodable percent-encoding: 'a%zz'"],
+    ['batch=pcId,a%FF\nk,v', "Header column 2 is not valid UTF-8 once percent-decoded: 'a%FF'"],
     ['batch=pcId,a\n', 'Batch is empty: no data rows after the header'],
     ['batch=pcId,a\n\r\n\n', 'Batch is empty: no data rows after the header'],
   ];

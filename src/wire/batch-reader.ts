@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import { decodeFormComponent, FormDecodeError, truncateForMessage } from './form-params.js';
+import { formDecode, truncateForMessage } from './form-params.js';
 
 /**
  * Target's bulk profile body (docs/wire-contract.md#6-bulk-profile-update), as pure functions from
@@ -8,6 +8,8 @@ import { decodeFormComponent, FormDecodeError, truncateForMessage } from './form
  *   batch=pcId,name1,name2      ← line 1: `batch=`, then the key column and attribute names
  *   abc,value1,value%2C2        ← one profile per line; each `,`-separated cell URL-decoded
  *
+ * Cells are decoded as forms are (src/wire/form-params.ts: WHATWG form decoding, `+` is a space,
+ * a stray `%` stays literal); only a cell that is not valid UTF-8 once decoded is refused.
  * The body is never read as a generic form: `&` and `=` inside a line are data. There is no CSV
  * quoting. LF or CRLF, a UTF-8 BOM and a trailing newline are accepted. This module only knows
  * the syntax; what a key or value may hold is decided by the batches feature.
@@ -61,14 +63,14 @@ export function readHeaderLine(lineBytes: Buffer, requirePrefix = true): BatchHe
   if (!isUtf8(bytes)) throw new BatchFormatError('Header row is not valid UTF-8', 'bad_header');
   const cells = bytes.toString('utf8').split(',');
   const names = cells.map((cell, index) => {
-    try {
-      return decodeFormComponent(cell);
-    } catch {
+    const name = formDecode(cell);
+    if (name === null) {
       throw new BatchFormatError(
-        `Header column ${index + 1} has an undecodable percent-encoding: '${truncateForMessage(cell)}'`,
+        `Header column ${index + 1} is not valid UTF-8 once percent-decoded: '${truncateForMessage(cell)}'`,
         'bad_header',
       );
     }
+    return name;
   });
   const keyColumn = names[0]!;
   if (!(KEY_COLUMNS as readonly string[]).includes(keyColumn)) {
@@ -89,15 +91,6 @@ export function readHeaderLine(lineBytes: Buffer, requirePrefix = true): BatchHe
   return { keyColumn: keyColumn as BatchKeyColumn, attributes };
 }
 
-function decodeCell(cell: string): string | null {
-  try {
-    return decodeFormComponent(cell);
-  } catch (err) {
-    if (err instanceof FormDecodeError) return null;
-    throw err;
-  }
-}
-
 /** Reads one data line (without its line end). Never throws: bad rows come back as `malformed`. */
 export function readDataLine(lineBytes: Buffer, attributeCount: number): BatchRow {
   if (lineBytes.length === 0) return { kind: 'blank' };
@@ -106,9 +99,9 @@ export function readDataLine(lineBytes: Buffer, attributeCount: number): BatchRo
   }
   const cells = lineBytes.toString('utf8').split(',');
   const rawKey = cells[0]!;
-  const key = decodeCell(rawKey);
+  const key = formDecode(rawKey);
   if (key === null) {
-    return { kind: 'malformed', key: rawKey, reason: `key has an undecodable percent-encoding: '${truncateForMessage(rawKey)}'` };
+    return { kind: 'malformed', key: rawKey, reason: `key is not valid UTF-8 once percent-decoded: '${truncateForMessage(rawKey)}'` };
   }
   if (cells.length - 1 > attributeCount) {
     return {
@@ -119,12 +112,12 @@ export function readDataLine(lineBytes: Buffer, attributeCount: number): BatchRo
   }
   const values = new Array<string>(attributeCount).fill('');
   for (let i = 1; i < cells.length; i++) {
-    const value = decodeCell(cells[i]!);
+    const value = formDecode(cells[i]!);
     if (value === null) {
       return {
         kind: 'malformed',
         key,
-        reason: `column ${i + 1} has an undecodable percent-encoding: '${truncateForMessage(cells[i]!)}'`,
+        reason: `column ${i + 1} is not valid UTF-8 once percent-decoded: '${truncateForMessage(cells[i]!)}'`,
       };
     }
     values[i - 1] = value;

@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { decodeFormComponent, FormDecodeError, parseFormPairs, rawQueryOf } from './form-params.js';
+import {
+  decodeFormComponent,
+  escapeStrayPercentsInPath,
+  FormDecodeError,
+  parseFormPairs,
+  rawQueryOf,
+  undecodablePathMessage,
+} from './form-params.js';
 
 test('form pairs keep order, decode + as space and UTF-8 percent sequences', () => {
   assert.deepEqual(parseFormPairs('a=1&b=x+y&c=K%C3%B6ln&d&&e='), [
@@ -14,10 +21,44 @@ test('form pairs keep order, decode + as space and UTF-8 percent sequences', () 
   assert.deepEqual(parseFormPairs('v=a=b'), [['v', 'a=b']], 'only the first = separates');
 });
 
-test('undecodable percent sequences are a typed error, never U+FFFD', () => {
-  for (const bad of ['%zz', '%', '%C3', '%E0%A4%A', '%ED%A0%80']) {
+test("a '%' that starts no %XX byte stays literal, as WHATWG form decoding has it", () => {
+  assert.deepEqual(parseFormPairs('profile.promo=50% off&profile.b=100%&profile.c=%zz%4&profile.d=%%41'), [
+    ['profile.promo', '50% off'],
+    ['profile.b', '100%'],
+    ['profile.c', '%zz%4'],
+    ['profile.d', '%A'],
+  ]);
+  assert.equal(decodeFormComponent('%'), '%');
+  assert.equal(decodeFormComponent('ada%2Bnews%40example.com'), 'ada+news@example.com', '%2B is a plus');
+  assert.equal(decodeFormComponent('ada+news'), 'ada news', 'a raw + is a space');
+});
+
+test('only decoded bytes that are not UTF-8 are refused, naming the parameter, never U+FFFD', () => {
+  for (const bad of ['%FF', '%C3', '%E0%A4%A', '%ED%A0%80', '%C0%AF', 'a%C3+']) {
     assert.throws(() => decodeFormComponent(bad), FormDecodeError, bad);
   }
+  assert.throws(() => parseFormPairs('mboxPC=v&profile.city=K%F6ln'), {
+    name: 'FormDecodeError',
+    message: "the value of 'profile.city' is not valid UTF-8 once percent-decoded",
+  });
+  assert.throws(() => parseFormPairs('profile.%FF=1'), {
+    name: 'FormDecodeError',
+    message: "parameter name 'profile.%FF' is not valid UTF-8 once percent-decoded",
+  });
+});
+
+test('a stray % in a URL path is escaped for the router, the query is left to its readers', () => {
+  assert.equal(
+    escapeStrayPercentsInPath('/rest/v1/profiles/thirdPartyId/50%?client=demo&x=5%'),
+    '/rest/v1/profiles/thirdPartyId/50%25?client=demo&x=5%',
+  );
+  assert.equal(escapeStrayPercentsInPath('/a/ada%2Bnews%40example.com'), '/a/ada%2Bnews%40example.com');
+  assert.equal(escapeStrayPercentsInPath('/a/%zz/%%41#%'), '/a/%25zz/%25%41#%');
+  assert.equal(
+    undecodablePathMessage('/rest/v1/profiles/a%FFb?client=%FF'),
+    "URL path segment 'a%FFb' is not valid UTF-8 once percent-decoded",
+  );
+  assert.equal(undecodablePathMessage('/rest/v1/profiles/50%25'), null);
 });
 
 test('raw query ends at the fragment', () => {

@@ -19,6 +19,12 @@ export interface TestPostgres {
   pid: number;
   /** Connection URL of a fresh, empty database. */
   createDatabase(): Promise<string>;
+  /**
+   * An outage: a fast shutdown (open sessions are terminated, new connections refused) that keeps
+   * the data; `resume` starts the server again on the same port.
+   */
+  halt(): Promise<void>;
+  resume(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -69,53 +75,67 @@ export async function startPostgres(): Promise<TestPostgres> {
     ...user,
   });
   const port = await freePort();
-  const server: ChildProcess = spawn(
-    path.join(bin, 'postgres'),
-    [
-      '-D',
-      dataDir,
-      '-p',
-      String(port),
-      '-k',
-      dir,
-      '-c',
-      'listen_addresses=127.0.0.1',
-      '-c',
-      'fsync=off',
-      '-c',
-      'max_connections=300',
-      '-c',
-      'shared_buffers=64MB',
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'], ...user },
-  );
-  let log = '';
-  server.stderr!.on('data', (chunk: Buffer) => (log += chunk.toString()));
-  const exited = new Promise<void>((resolve) => server.on('exit', () => resolve()));
-
   const adminUrl = `postgres://postgres@127.0.0.1:${port}/postgres`;
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const client = new pg.Client({ connectionString: adminUrl });
-    try {
-      await client.connect();
-      await client.end();
-      break;
-    } catch (error) {
-      await client.end().catch(() => {});
-      if (Date.now() > deadline || server.exitCode !== null)
-        throw new Error(`PostgreSQL did not start: ${(error as Error).message}\n${log}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
+
+  /** Starts the postmaster on the data directory and port, and waits until it accepts connections. */
+  const launch = async (): Promise<{ server: ChildProcess; exited: Promise<void> }> => {
+    const server: ChildProcess = spawn(
+      path.join(bin, 'postgres'),
+      [
+        '-D',
+        dataDir,
+        '-p',
+        String(port),
+        '-k',
+        dir,
+        '-c',
+        'listen_addresses=127.0.0.1',
+        '-c',
+        'fsync=off',
+        '-c',
+        'max_connections=300',
+        '-c',
+        'shared_buffers=64MB',
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'], ...user },
+    );
+    let log = '';
+    server.stderr!.on('data', (chunk: Buffer) => (log += chunk.toString()));
+    const exited = new Promise<void>((resolve) => server.on('exit', () => resolve()));
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const client = new pg.Client({ connectionString: adminUrl });
+      try {
+        await client.connect();
+        await client.end();
+        return { server, exited };
+      } catch (error) {
+        await client.end().catch(() => {});
+        if (Date.now() > deadline || server.exitCode !== null)
+          throw new Error(`PostgreSQL did not start: ${(error as Error).message}\n${log}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
     }
-  }
+  };
+
+  let running: { server: ChildProcess; exited: Promise<void> } | null = await launch();
+  const halt = async () => {
+    const current = running;
+    running = null;
+    current?.server.kill('SIGINT');
+    await current?.exited;
+  };
 
   return {
     adminUrl,
-    pid: server.pid!,
+    pid: running.server.pid!,
     createDatabase: () => createDatabaseOn(adminUrl),
+    halt,
+    async resume() {
+      if (!running) running = await launch();
+    },
     async stop() {
-      server.kill('SIGINT');
-      await exited;
+      await halt();
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -1,6 +1,7 @@
 import { setImmediate as yieldToEventLoop, setTimeout as sleep } from 'node:timers/promises';
 import type { Limits } from '../../config.js';
 import type { Clock } from '../../domain/clock.js';
+import { isTransientDatabaseError } from '../../store/database-errors.js';
 import { LineSplitter, readDataLine, type SplitLine } from '../../wire/batch-reader.js';
 import type { ClientsService } from '../clients/clients-service.js';
 import type { ProfilesService } from '../profiles/profiles-service.js';
@@ -45,8 +46,12 @@ export const DEFAULT_PROCESSOR_OPTIONS: BatchProcessorOptions = {
 
 interface Logger {
   info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
   error(obj: object, msg: string): void;
 }
+
+/** Longest wait between two tries while the database is out of reach. */
+const BACKOFF_MAX_MS = 5_000;
 
 /** A body file open at the batch's cursor. Kept between chunks so the file is read once. */
 class BodyReader {
@@ -108,6 +113,8 @@ export class BatchProcessor {
   private stopping = false;
   private wakeRequested = false;
   private wakeUp: (() => void) | null = null;
+  /** Consecutive failed tries to list or apply (sizes the next backoff). */
+  private failedTries = 0;
 
   constructor(
     private readonly store: BatchesStore,
@@ -154,7 +161,12 @@ export class BatchProcessor {
       if (heads.length === 0 || this.wakeRequested || performance.now() - listedAt > this.options.idlePollMs) {
         this.wakeRequested = false;
         listedAt = performance.now();
-        heads = oldestPerClient(await this.store.unfinished());
+        const unfinished = await this.listUnfinished();
+        if (unfinished === null) {
+          await this.backOff();
+          continue;
+        }
+        heads = oldestPerClient(unfinished);
         if (heads.length === 0) {
           if (!this.wakeRequested) await this.idle();
           this.wakeUp = null;
@@ -172,6 +184,34 @@ export class BatchProcessor {
       }
       heads = relist ? [] : next;
     }
+  }
+
+  /**
+   * The unfinished batches, or null when the store could not be read (logged): the loop looks
+   * again after a backoff rather than stopping, so a database outage does not end the processor.
+   */
+  private async listUnfinished(): Promise<BatchRecord[] | null> {
+    try {
+      const unfinished = await this.store.unfinished();
+      this.failedTries = 0;
+      return unfinished;
+    } catch (err) {
+      if (isTransientDatabaseError(err)) this.log.warn({ err }, 'batch processor: the database is out of reach, batches wait');
+      else this.log.error({ err }, 'batch processor: listing unfinished batches failed');
+      return null;
+    }
+  }
+
+  /** Waits before the next try after a failed one: 100 ms, doubled up to 5 s; a wake-up or stop ends it. */
+  private async backOff(): Promise<void> {
+    const ms = Math.min(BACKOFF_MAX_MS, 100 * 2 ** this.failedTries++);
+    let timer: NodeJS.Timeout | undefined;
+    await new Promise<void>((resolve) => {
+      this.wakeUp = resolve;
+      timer = setTimeout(resolve, ms);
+    });
+    clearTimeout(timer);
+    this.wakeUp = null;
   }
 
   private async idle(): Promise<void> {
@@ -199,6 +239,7 @@ export class BatchProcessor {
       this.measured(busyMs + (this.store.waitsOnServer ? 0 : performance.now() - started), lines);
       reader.cursor = chunk.nextOffset;
       this.attempts.delete(batch.batchId);
+      this.failedTries = 0;
       if (after.status === 'complete') await this.finish(after);
       return after;
     } catch (err) {
@@ -207,6 +248,11 @@ export class BatchProcessor {
         await this.markStuck(batch, err.message);
       } else if (err instanceof BatchCursorMovedError) {
         // Another process advanced this batch: re-read the stored cursor on the next round.
+      } else if (isTransientDatabaseError(err)) {
+        // An outage is no fault of the batch: it never counts towards `stuck`; the chunk rolled
+        // back and is applied again once the database answers.
+        this.log.warn({ err, batchId: batch.batchId }, 'batch chunk waits: the database is out of reach');
+        await this.backOff();
       } else {
         const attempts = (this.attempts.get(batch.batchId) ?? 0) + 1;
         this.attempts.set(batch.batchId, attempts);

@@ -7,7 +7,7 @@ import { batchReportXml, batchStatus, batchSubmitted } from '../../wire/batch-re
 import { type BatchBody, openBatchBody } from './batch-body.js';
 import { type BatchIntake, tooLargeMessage } from './batch-intake.js';
 import type { BatchApiVersion } from './batches-store.js';
-import { BulkRateLimitedError, type BulkRateLimiter } from './bulk-rate-limit.js';
+import type { BulkRateLimiter } from './bulk-rate-limit.js';
 import * as schemas from './batch-schemas.js';
 import { type BatchesService, REPORT_PAGE_DEFAULT } from './batches-service.js';
 
@@ -85,7 +85,6 @@ export function registerBatchRoutes(
         return xml(reply, batchSubmitted(m2Url(publicBase(config, request), client.code, 'batchStatus', batch.batchId)));
       } catch (err) {
         body?.abandon();
-        if (err instanceof BulkRateLimitedError) reply.header('retry-after', String(err.retryAfterSeconds));
         throw err;
       }
     };

@@ -2,6 +2,8 @@ import { BadRequestError, NotFoundError } from '../../errors.js';
 import type { ClientSettings } from '../clients/clients-store.js';
 import type { BatchesStore, BatchRecord, FailedRow } from './batches-store.js';
 
+const CONTROL_CHARS = /[\u0000-\u001F\u007F]/;
+
 export const REPORT_PAGE_DEFAULT = 1000;
 export const REPORT_PAGE_MAX = 10_000;
 
@@ -19,8 +21,10 @@ export class BatchesService {
   async status(client: ClientSettings, batchId: unknown): Promise<BatchRecord> {
     if (batchId === undefined || batchId === '') throw new BadRequestError('The batchId query parameter is required', 'batch_id_missing');
     if (typeof batchId !== 'string') throw new BadRequestError('The batchId query parameter is given more than once', 'batch_id_ambiguous');
-    // Minted batch ids (newBatchId) never hold NUL, which PostgreSQL text cannot even be asked about.
-    const batch = batchId.includes('\u0000') ? null : await this.store.get(client.code, batchId);
+    // Minted batch ids are printable: a control character (NUL…) is a malformed parameter.
+    if (CONTROL_CHARS.test(batchId))
+      throw new BadRequestError('The batchId query parameter contains control characters', 'invalid_batch_id');
+    const batch = await this.store.get(client.code, batchId);
     if (!batch) throw new NotFoundError(`No batch ${batchId.slice(0, 128)} for client ${client.code}`, 'batch_not_found');
     return batch;
   }

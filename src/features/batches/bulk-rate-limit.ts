@@ -30,13 +30,10 @@ export class BulkRateLimiter {
 }
 
 export class BulkRateLimitedError extends ServiceUnavailableError {
-  constructor(
-    client: string,
-    perMinute: number,
-    readonly retryAfterSeconds: number,
-  ) {
+  constructor(client: string, perMinute: number, retryAfterSeconds: number) {
     super(
       `Too many bulk API calls for client ${client}: the limit is ${perMinute} per minute; retry in ${retryAfterSeconds} seconds`,
+      retryAfterSeconds,
       'bulk_rate_limited',
     );
   }

@@ -1,6 +1,7 @@
 import type { Clock } from '../../domain/clock.js';
 import { ConflictError, NotFoundError } from '../../errors.js';
-import { assertClientCode, CLIENT_CODE } from './client-settings.js';
+import { isUniqueViolation } from '../../store/database-errors.js';
+import { assertClientCode, CLIENT_CODE, IMS_ORG_ID } from './client-settings.js';
 import type { ClientSettings, ClientSettingsPatch, ClientsStore } from './clients-store.js';
 
 export class ClientsService {
@@ -21,22 +22,29 @@ export class ClientsService {
   }
 
   async findByImsOrgId(imsOrgId: string): Promise<ClientSettings | null> {
-    return this.store.findByImsOrgId(imsOrgId);
+    return IMS_ORG_ID.test(imsOrgId) ? this.store.findByImsOrgId(imsOrgId) : null;
   }
 
   async list(): Promise<ClientSettings[]> {
     return this.store.list();
   }
 
-  /** Create or update: the patch holds valid settings (the admin route's schema checks them). */
+  /**
+   * Create or update; the patch holds valid settings (the admin route's schema checks them). An
+   * imsOrgId names one client: the database's unique key decides who holds it (a check before the
+   * write would let two concurrent writers both pass it), and the one refused is told which client
+   * holds it.
+   */
   async put(code: string, patch: ClientSettingsPatch): Promise<{ client: ClientSettings; created: boolean }> {
     assertClientCode(code);
-    if (patch.imsOrgId) {
-      const owner = await this.store.findByImsOrgId(patch.imsOrgId);
-      if (owner && owner.code !== code) {
-        throw new ConflictError(`imsOrgId ${patch.imsOrgId} already belongs to client '${owner.code}'`, 'ims_org_taken');
-      }
+    try {
+      return await this.store.upsert(code, patch, this.clock.now());
+    } catch (error) {
+      if (!patch.imsOrgId || !isUniqueViolation(error)) throw error;
+      const holder = await this.store.findByImsOrgId(patch.imsOrgId);
+      // The holder may have let go of it meanwhile: the generic conflict answer then stands.
+      if (!holder || holder.code === code) throw error;
+      throw new ConflictError(`imsOrgId ${patch.imsOrgId} already belongs to client '${holder.code}'`, 'ims_org_taken');
     }
-    return this.store.upsert(code, patch, this.clock.now());
   }
 }

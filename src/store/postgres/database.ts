@@ -7,10 +7,43 @@ export type PgClient = pg.PoolClient;
 // int8 (BIGINT) columns hold epoch milliseconds: parse them as numbers, not strings.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
 
-export function openPool(connectionString: string, max = 20): PgPool {
-  const pool = new pg.Pool({ connectionString, max });
+/**
+ * Past either bound a query fails with an error that src/store/database-errors.ts reads as
+ * "database unavailable": a 503 with Retry-After, not a request left hanging.
+ */
+export interface PoolTimeouts {
+  /** Opening one connection: a server cut off or hung does not refuse, it stays silent. */
+  connectMs: number;
+  /**
+   * Waiting for a free pooled connection (pool exhausted). Long on purpose: under a burst of writes
+   * to one hot profile, waits of tens of seconds are load, not an outage; this bound is for
+   * connections stuck on a server that stopped answering.
+   */
+  poolWaitMs: number;
+}
+
+export const DEFAULT_POOL_TIMEOUTS: PoolTimeouts = { connectMs: 10_000, poolWaitMs: 60_000 };
+
+export function openPool(connectionString: string, max = 20, timeouts: PoolTimeouts = DEFAULT_POOL_TIMEOUTS): PgPool {
+  // pg-pool applies its one timeout to waiting and connecting alike: connecting gets its own, shorter.
+  class BoundedConnectClient extends pg.Client {
+    constructor(config?: pg.ClientConfig) {
+      super({ ...config, connectionTimeoutMillis: timeouts.connectMs });
+    }
+  }
+  // TCP keepalive lets a connection that silently died (a dropped NAT entry) end, and be replaced.
+  const pool = new pg.Pool({
+    connectionString,
+    max,
+    keepAlive: true,
+    connectionTimeoutMillis: timeouts.poolWaitMs,
+    Client: BoundedConnectClient,
+  });
   // An idle client's error (server restart) must not crash the process; the next query reconnects.
   pool.on('error', () => {});
+  // Nor may that of a client checked out between two of its queries (the pool only listens to idle
+  // ones): its next query fails as "not queryable" (a 503), and on release the pool drops it.
+  pool.on('connect', (client) => client.on('error', () => {}));
   return pool;
 }
 
