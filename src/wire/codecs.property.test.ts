@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import fc from 'fast-check';
-import { decodeAttributes, encodeAttributes, type AttributeMap } from '../domain/attributes.js';
+import type { AttributeMap } from '../domain/attributes.js';
+import { decodeAttributes, encodeAttributes } from '../store/profile-rows.js';
 import { BadRequestError } from '../errors.js';
 import { parseSingleUpdate } from '../features/profiles/update-request.js';
 import { BatchFormatError, encodeBatch, readBatch, readDataLine, readHeaderLine } from './batch-reader.js';
