@@ -1,10 +1,11 @@
+import { lastModified } from './attributes.js';
 import type { VisitorIdRef } from './identity.js';
 import {
-  contentOf,
+  createdAtOf,
   type ProfileContent,
   type ProfileRead,
-  type RefusedPlan,
   type Purge,
+  type RefusedPlan,
   type Resolution,
   tooLarge,
 } from './profile-write.js';
@@ -74,6 +75,7 @@ export function planVisit<P extends VisitedProfile>(resolution: Resolution<P>, v
   const refusal = tooLarge(folded.state.attributes, next.attributes, visit.maxProfileBytes);
   if (refusal) return { kind: 'refused', purge, refusal };
 
+  const createdAt = createdAtOf(profile, visit.now);
   const link: Array<{ ref: VisitorIdRef; from: P | null }> = [];
   for (const { ref, profile: from } of ids) {
     // Ids already on the winner stay; those of an absorbed profile move with all its ids.
@@ -87,6 +89,9 @@ export function planVisit<P extends VisitedProfile>(resolution: Resolution<P>, v
     absorbed: folded.absorbed.map((key) => byKey.get(key)!),
     link,
     session: next.session,
-    ...contentOf(next.attributes, profile, visit.now, visit.expiresAt),
+    attributes: next.attributes,
+    createdAt,
+    modifiedAt: lastModified(next.attributes, createdAt),
+    expiresAt: visit.expiresAt,
   };
 }

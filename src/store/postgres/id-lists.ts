@@ -1,6 +1,7 @@
 import type { IdKind, VisitorIdRef } from '../../domain/identity.js';
 import type { Purge } from '../../domain/profile-write.js';
-import { decodeIdList, uniqueIds } from '../profile-rows.js';
+import type { StoredProfile } from '../../features/profiles/profiles-store.js';
+import { decodeAttributes, decodeIdList, type ProfileRow, uniqueIds } from '../profile-rows.js';
 import { type PgClient, RetryTransaction } from './database.js';
 
 /**
@@ -16,6 +17,33 @@ import { type PgClient, RetryTransaction } from './database.js';
 export interface ListedProfile {
   key: string;
   ids: string;
+}
+
+export interface PgProfileRow extends ProfileRow {
+  /** The profile's ids (profile-rows.ts). */
+  ids: string;
+  /** Bumped by every write of the row. */
+  version: number;
+}
+
+export const PG_PROFILE_COLUMNS = 'profile_key, attributes, created_at, modified_at, expires_at, ids, version';
+
+/** A profile row as the write planner sees it, with what a PostgreSQL store needs to write it back. */
+export interface PgProfile extends StoredProfile, ListedProfile {
+  version: number;
+}
+
+export function toPgProfile(row: PgProfileRow): PgProfile {
+  // A literal, not a spread of toStoredProfile: spreads that add properties are slow in V8.
+  return {
+    key: row.profile_key,
+    attributes: decodeAttributes(row.attributes),
+    createdAt: row.created_at,
+    modifiedAt: row.modified_at,
+    expiresAt: row.expires_at,
+    ids: row.ids,
+    version: row.version,
+  };
 }
 
 function byKind(ids: readonly VisitorIdRef[]): Map<IdKind, string[]> {

@@ -10,16 +10,15 @@ import {
   type WriteOutcome,
 } from '../../domain/profile-write.js';
 import type { ChunkRow } from '../../features/batches/batches-store.js';
-import type { StoredProfile } from '../../features/profiles/profiles-store.js';
-import { encodeAttributes, encodeIdList, mintProfileKey, type ProfileRow, toStoredProfile } from '../profile-rows.js';
+import { encodeAttributes, encodeIdList, mintProfileKey } from '../profile-rows.js';
 import { copyRows } from './copy-rows.js';
 import { type PgClient, RetryTransaction } from './database.js';
-import { type ListedProfile, purgeProfiles } from './id-lists.js';
+import { PG_PROFILE_COLUMNS, type PgProfile, type PgProfileRow, purgeProfiles, toPgProfile } from './id-lists.js';
 
 export type WriteRow = Extract<ChunkRow, { kind: 'write' }>;
 
 /** A profile of the chunk in memory: as read (locked), then as each row in file order leaves it. */
-interface ChunkProfile extends StoredProfile, ListedProfile {}
+type ChunkProfile = PgProfile;
 
 const idKey = (ref: VisitorIdRef) => `${ref.kind}\u0000${ref.value}`;
 const NOTHING_TO_PURGE = Object.freeze([]);
@@ -85,7 +84,15 @@ export async function applyBulkWrites(db: PgClient, client: string, rows: readon
       touched.add(plan.profile);
     } else {
       const { attributes, createdAt, modifiedAt, expiresAt } = plan;
-      const created: ChunkProfile = { key: mintProfileKey(), ids: encodeIdList([row.ref]), attributes, createdAt, modifiedAt, expiresAt };
+      const created: ChunkProfile = {
+        key: mintProfileKey(),
+        ids: encodeIdList([row.ref]),
+        attributes,
+        createdAt,
+        modifiedAt,
+        expiresAt,
+        version: 0,
+      };
       live.set(id, created);
       newLinks.push({ kind: row.ref.kind, value: row.ref.value, key: created.key });
       touched.add(created);
@@ -140,11 +147,10 @@ async function lockProfiles(db: PgClient, client: string, found: Iterable<FoundI
   const keys = new Set<string>();
   for (const { key } of found) if (key !== undefined) keys.add(key);
   if (keys.size === 0) return profiles;
-  const { rows } = await db.query<ProfileRow & { ids: string }>(
-    `SELECT profile_key, attributes, created_at, modified_at, expires_at, ids FROM profiles WHERE client = $1 AND profile_key = ANY($2::text[])
-      ORDER BY profile_key FOR UPDATE`,
+  const { rows } = await db.query<PgProfileRow>(
+    `SELECT ${PG_PROFILE_COLUMNS} FROM profiles WHERE client = $1 AND profile_key = ANY($2::text[]) ORDER BY profile_key FOR UPDATE`,
     [client, [...keys].sort()],
   );
-  for (const row of rows) profiles.set(row.profile_key, { ...toStoredProfile(row), ids: row.ids });
+  for (const row of rows) profiles.set(row.profile_key, toPgProfile(row));
   return profiles;
 }

@@ -8,36 +8,17 @@ import {
   encodeAttributes,
   encodeIdList,
   mintProfileKey,
-  type ProfileRow,
   toStoredProfile as toProfile,
   uniqueIds,
   writtenProfile,
 } from '../profile-rows.js';
 import { inTransaction, type PgClient, type PgPool } from './database.js';
-import { type ListedProfile, linkUnknownId, purgeProfiles } from './id-lists.js';
+import { linkUnknownId, PG_PROFILE_COLUMNS, type PgProfile, type PgProfileRow, purgeProfiles, toPgProfile } from './id-lists.js';
 
 /** Whether `ids` holds `ref`. */
 function holds(ids: readonly VisitorIdRef[], ref: VisitorIdRef): boolean {
   return ids.some((id) => id.kind === ref.kind && id.value === ref.value);
 }
-
-interface PgProfileRow extends ProfileRow {
-  /** The profile's ids (profile-rows.ts). */
-  ids: string;
-  /** Bumped by every write of the row. */
-  version: number;
-}
-
-/** A profile row as the planner sees it, with what this store needs to write it back. */
-interface PgProfile extends StoredProfile, ListedProfile {
-  version: number;
-}
-
-function toPlanned(row: PgProfileRow): PgProfile {
-  return { ...toProfile(row), ids: row.ids, version: row.version };
-}
-
-const PROFILE_COLUMNS = 'profile_key, attributes, created_at, modified_at, expires_at, ids, version';
 
 /**
  * Profiles on PostgreSQL, atomic across processes:
@@ -117,7 +98,7 @@ export class PgProfilesStore implements ProfilesStore {
   private async readProfile(db: PgClient | PgPool, client: string, key: string, lock: boolean): Promise<PgProfileRow | undefined> {
     const { rows } = await db.query<PgProfileRow>({
       name: lock ? 'profiles.read.locked' : 'profiles.read',
-      text: `SELECT ${PROFILE_COLUMNS} FROM profiles WHERE client = $1 AND profile_key = $2${lock ? ' FOR UPDATE' : ''}`,
+      text: `SELECT ${PG_PROFILE_COLUMNS} FROM profiles WHERE client = $1 AND profile_key = $2${lock ? ' FOR UPDATE' : ''}`,
       values: [client, key],
     });
     return rows[0];
@@ -135,7 +116,7 @@ export class PgProfilesStore implements ProfilesStore {
   private async writeIfUnchanged(client: string, ref: VisitorIdRef, write: ProfileWrite): Promise<WrittenProfile | undefined> {
     const found = await this.readByRef(client, ref);
     if (!found?.listed) return undefined;
-    const read = toPlanned(found.row);
+    const read = toPgProfile(found.row);
     const plan = planProfileWrite(resolveIds([{ ref, key: read.key, profile: read }], write.now), write);
     if (plan.kind === 'refused') throw refusalError(plan.refusal);
     // Expired: the locked path purges it (and creates a new profile, if asked to).
@@ -183,7 +164,7 @@ export class PgProfilesStore implements ProfilesStore {
       const key = await this.keyOf(db, client, ref, true);
       if (key !== undefined && !read.has(key)) {
         const row = await this.readProfile(db, client, key, true);
-        read.set(key, row && toPlanned(row));
+        read.set(key, row && toPgProfile(row));
       }
       found.push({ ref, key, profile: key === undefined ? undefined : read.get(key) });
     }

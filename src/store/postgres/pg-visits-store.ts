@@ -26,7 +26,7 @@ interface PgVisitedProfile extends VisitedProfile, ListedProfile {}
 
 function toPlanned(row: PgVisitRow): PgVisitedProfile {
   const identified = decodeIdList(row.ids).some((known) => known.kind === 'thirdPartyId');
-  return { ...toVisitedProfile(row, identified), ids: row.ids };
+  return Object.assign(toVisitedProfile(row, identified), { ids: row.ids });
 }
 
 /**
