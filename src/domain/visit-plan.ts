@@ -56,6 +56,13 @@ export type VisitPlan<P> =
       session: SessionState | null;
     });
 
+/**
+ * One visit: the ids land on a profile by the rules of planVisitorMerge, anonymous profiles
+ * reached are merged into it (unless their union would pass the size limit: then they keep their
+ * data), the caller's change runs on the merged state, and the result is checked against the size
+ * limit — a refusal refuses the merges too. Unknown ids are linked; ids of a profile that keeps its
+ * data are re-pointed.
+ */
 export function planVisit<P extends VisitedProfile>(resolution: Resolution<P>, visit: VisitChange): VisitPlan<P> {
   const { ids, purge } = resolution;
   const byKey = new Map<string, P>();
