@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import pg from 'pg';
-import { decodeAttributes, encodeAttributes } from '../../src/domain/attributes.js';
+import { decodeAttributes, encodeAttributes } from '../../src/store/profile-rows.js';
 import { copyRows } from '../../src/store/postgres/copy-rows.js';
 import { migratePostgres, openPool } from '../../src/store/postgres/database.js';
 

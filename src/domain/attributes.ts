@@ -92,23 +92,33 @@ export function profileBytes(attributes: AttributeMap): number {
   return total;
 }
 
+export function profileTooLargeMessage(bytes: number, maxBytes: number): string {
+  return `profile would hold ${bytes} bytes of attribute data, over the ${maxBytes}-byte (64 KB) limit; nothing was written`;
+}
+
 export class ProfileTooLargeError extends BadRequestError {
   constructor(
     readonly bytes: number,
     readonly maxBytes: number,
   ) {
-    super(
-      `profile would hold ${bytes} bytes of attribute data, over the ${maxBytes}-byte (64 KB) limit; nothing was written`,
-      'profile_too_large',
-    );
+    super(profileTooLargeMessage(bytes, maxBytes), 'profile_too_large');
   }
 }
 
 /**
  * Applies writes in order (a later write of the same name wins) and returns a new map; the input
  * is not modified. Values equal to the stored one keep their modifiedAt: nothing changed.
+ *
+ * The size limit is not checked here: the write planners (profile-write.ts, visit-plan.ts) check
+ * it on every write path, where the profile before and after the whole write are both known. The
+ * fourth argument of earlier versions (that limit) is accepted and ignored.
  */
-export function applyWrites(existing: AttributeMap, writes: readonly AttributeWrite[], now: number, maxProfileBytes: number): AttributeMap {
+export function applyWrites(
+  existing: AttributeMap,
+  writes: readonly AttributeWrite[],
+  now: number,
+  _maxProfileBytes?: number,
+): AttributeMap {
   const next: AttributeMap = new Map(existing);
   for (const { name, value } of writes) {
     if (value === '') continue;
@@ -116,38 +126,7 @@ export function applyWrites(existing: AttributeMap, writes: readonly AttributeWr
     if (current && current.value === value) continue;
     next.set(name, { value, modifiedAt: now });
   }
-  // A UTF-16 code unit is at most 3 UTF-8 bytes: most profiles are far below the limit, and
-  // counting their exact bytes (a native call per name and value) is then not needed.
-  if (utf8UpperBound(next) <= maxProfileBytes) return next;
-  const bytes = profileBytes(next);
-  if (bytes > maxProfileBytes && bytes > profileBytes(existing)) {
-    throw new ProfileTooLargeError(bytes, maxProfileBytes);
-  }
   return next;
-}
-
-function utf8UpperBound(attributes: AttributeMap): number {
-  let units = 0;
-  for (const [name, attribute] of attributes) units += name.length + attribute.value.length;
-  return units * 3;
-}
-
-/** Stored form: a JSON array of `[name, value, modifiedAtMs]`, safe for any attribute name. */
-export function encodeAttributes(attributes: AttributeMap): string {
-  // Same text as JSON.stringify of the array of triples, without building the triples (bulk
-  // writes encode hundreds of thousands of profiles). modifiedAt is always a finite integer.
-  let out = '[';
-  for (const [name, { value, modifiedAt }] of attributes) {
-    out += (out.length === 1 ? '[' : ',[') + JSON.stringify(name) + ',' + JSON.stringify(value) + ',' + String(modifiedAt) + ']';
-  }
-  return out + ']';
-}
-
-export function decodeAttributes(encoded: string): AttributeMap {
-  const rows = JSON.parse(encoded) as Array<[string, string, number]>;
-  const attributes: AttributeMap = new Map();
-  for (const [name, value, modifiedAt] of rows) attributes.set(name, { value, modifiedAt });
-  return attributes;
 }
 
 /** Latest modifiedAt of any attribute, or the fallback for an empty profile. */

@@ -1,11 +1,9 @@
-import { decodeAttributes } from '../domain/attributes.js';
 import type { BatchRecord, BatchStatus } from '../features/batches/batches-store.js';
-import type { StoredProfile } from '../features/profiles/profiles-store.js';
 import type { CredentialRecord, CredentialScope } from '../features/tokens/credentials-store.js';
 
 /**
  * Row shapes and row-to-record mappers that the SQLite and PostgreSQL stores share: both stores
- * use the same column names and encodings for these tables.
+ * use the same column names and encodings for these tables. Profile rows: profile-rows.ts.
  */
 export interface CredentialRow {
   id: string;
@@ -26,24 +24,6 @@ export function toCredentialRecord(row: CredentialRow): CredentialRecord {
     createdAt: row.created_at,
     expiresAt: row.expires_at,
     revokedAt: row.revoked_at,
-  };
-}
-
-export interface ProfileRow {
-  profile_key: string;
-  attributes: string;
-  created_at: number;
-  modified_at: number;
-  expires_at: number;
-}
-
-export function toStoredProfile(row: ProfileRow): StoredProfile {
-  return {
-    key: row.profile_key,
-    attributes: decodeAttributes(row.attributes),
-    createdAt: row.created_at,
-    modifiedAt: row.modified_at,
-    expiresAt: row.expires_at,
   };
 }
 

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { test } from 'node:test';
-import { applyWrites } from '../../src/domain/attributes.js';
+import { applyWrites, ProfileTooLargeError } from '../../src/domain/attributes.js';
+import { recordSessionVisit } from '../../src/domain/sessions.js';
 import type { VisitorIdRef } from '../../src/domain/identity.js';
 import type { VisitorState } from '../../src/domain/visitor-merge.js';
 import { BatchFiles } from '../../src/features/batches/batch-files.js';
@@ -133,6 +134,25 @@ export function batchesAndVisitsContract(storesOf: () => Stores): void {
     );
     const profile = await storesOf().profiles.find('c1', tnt('dup'), 100);
     assert.equal(profile?.expiresAt, 1100, 'bulk rows stamp the expiry');
+  });
+
+  test('batches: a row refused over 64 KB leaves its profile as it was; the rows after it still apply to it', async () => {
+    const { batches } = storesOf();
+    await batches.create(newBatch('refused-row', 'c1', 2));
+    const after = await batches.applyChunk(
+      chunk('refused-row', 'c1', 20, [
+        writeRow(2, 'refused-row-p', { a: 'x'.repeat(MAX - 100) }, 100, true),
+        writeRow(3, 'refused-row-p', { b: 'y'.repeat(200) }, 100, true),
+        writeRow(4, 'refused-row-p', { c: 'z' }, 100, true),
+      ]),
+    );
+    assert.deepEqual([after.successfulUpdates, after.failedUpdates], [2, 1]);
+    assert.deepEqual(
+      (await batches.failures('refused-row', 0, 10)).map((f) => f.line),
+      [3],
+    );
+    const profile = await values('c1', tnt('refused-row-p'));
+    assert.deepEqual(Object.keys(profile ?? {}), ['a', 'c']);
   });
 
   test('batches: v1 rows for unknown keys count as not found and create nothing; known keys update, expired ones are unknown', async () => {
@@ -419,6 +439,25 @@ export function batchesAndVisitsContract(storesOf: () => Stores): void {
     for (let i = 0; i < pairs; i++) {
       assert.deepEqual(await values('c2', third(`race-person-${i}`), 1000), { anon: 'kept', crm: 'yes', update: `u${i}` });
     }
+  });
+
+  test('visits: a visit past the size limit is refused whole, its merge included; session stamps never refuse one', async () => {
+    const { visits } = storesOf();
+    await visits.recordVisit('c1', visit([tnt('big-device')], setting({ anon: 'x'.repeat(30_000) })));
+    await visits.recordVisit('c1', visit([tnt('big-other'), third('big-person')], setting({ crm: 'y'.repeat(30_000) })));
+    await assert.rejects(
+      visits.recordVisit('c1', visit([tnt('big-device'), third('big-person')], setting({ more: 'z'.repeat(6000) }))),
+      ProfileTooLargeError,
+    );
+    assert.deepEqual(Object.keys((await values('c1', tnt('big-device'), 1000)) ?? {}), ['anon'], 'not merged');
+    assert.deepEqual(Object.keys((await values('c1', third('big-person'), 1000)) ?? {}), ['crm']);
+
+    await visits.recordVisit('c1', visit([tnt('at-limit')], setting({ a: 'x'.repeat(MAX - 1) })));
+    const session = await visits.recordVisit(
+      'c1',
+      visit([tnt('at-limit')], (state) => ({ ...state, attributes: recordSessionVisit(state.attributes, null, 's1', 1000).attributes })),
+    );
+    assert.equal(session.state.attributes.get('sessionCount')?.value, '1');
   });
 
   test('visits: an expired profile counts as unknown and goes with its ids', async () => {

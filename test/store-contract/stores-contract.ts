@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { applyWrites, type AttributeMap } from '../../src/domain/attributes.js';
+import { applyWrites, type AttributeMap, ProfileTooLargeError } from '../../src/domain/attributes.js';
 import type { VisitorIdRef } from '../../src/domain/identity.js';
 import { ConflictError } from '../../src/errors.js';
 import type { ProfileWrite } from '../../src/features/profiles/profiles-store.js';
@@ -134,6 +134,35 @@ export function describeStoreContract(backend: string, open: () => Promise<Store
       const swept = await stores.profiles.sweepExpired(5000, 1000);
       assert.ok(swept >= 1);
       assert.equal(await stores.profiles.find('c2', tnt('gone'), 0), null, 'swept profiles are gone even for an earlier clock');
+    });
+
+    test('profiles: a write past the size limit is refused whole: ProfileTooLargeError, no id linked, the profile as it was', async () => {
+      await stores.profiles.write('c1', [tnt('full')], write(10, true, set({ a: 'x'.repeat(90) }, 10)));
+      const limited = (pairs: Record<string, string>): ProfileWrite => ({ ...write(20, false, set(pairs, 20)), maxProfileBytes: 100 });
+      await assert.rejects(
+        stores.profiles.write('c1', [tnt('full'), third('full-x')], limited({ b: 'y'.repeat(9) })),
+        ProfileTooLargeError,
+      );
+      assert.equal(await stores.profiles.find('c1', third('full-x'), 20), null, 'the id was not linked');
+      assert.deepEqual([...(await stores.profiles.find('c1', tnt('full'), 20))!.attributes.keys()], ['a']);
+      const fits = await stores.profiles.write('c1', [tnt('full')], limited({ b: 'y'.repeat(8) })); // 91 + 9 = 100 bytes
+      assert.deepEqual([...fits!.profile.attributes.keys()], ['a', 'b']);
+    });
+
+    test('profiles: createdAt stays, modifiedAt is the latest attribute change, every write moves the expiry', async () => {
+      const created = await stores.profiles.write('c1', [tnt('stamps')], write(10, true, set({ a: '1' }, 10)));
+      assert.deepEqual([created!.profile.createdAt, created!.profile.modifiedAt, created!.profile.expiresAt], [10, 10, 1010]);
+      await stores.profiles.write('c1', [tnt('stamps')], write(20, false, set({ b: '2' }, 20)));
+      const unchanged = await stores.profiles.write('c1', [tnt('stamps')], write(30, false, set({ a: '1' }, 30)));
+      assert.deepEqual([unchanged!.profile.createdAt, unchanged!.profile.modifiedAt, unchanged!.profile.expiresAt], [10, 20, 1030]);
+      const stored = await stores.profiles.find('c1', tnt('stamps'), 30);
+      assert.deepEqual([stored!.createdAt, stored!.modifiedAt, stored!.expiresAt], [10, 20, 1030]);
+    });
+
+    test('profiles: an update-only write to an expired profile finds nothing, and purges it with its ids', async () => {
+      await stores.profiles.write('c1', [tnt('lapsed'), third('lapsed-x')], write(100, true, set({ a: '1' }, 100))); // expires 1100
+      assert.equal(await stores.profiles.write('c1', [tnt('lapsed')], write(1200, false, set({ b: '2' }, 1200))), null);
+      assert.equal(await stores.profiles.find('c1', third('lapsed-x'), 0), null, 'purged: gone even for an earlier clock');
     });
 
     test('profiles: delete removes the profile and every id', async () => {

@@ -1,10 +1,11 @@
 import type { Limits } from '../../config.js';
 import { attributeValueProblem, type AttributeWrite } from '../../domain/attributes.js';
 import { parseThirdPartyId, parseTntId, type VisitorIdRef } from '../../domain/identity.js';
+import type { WriteOutcome } from '../../domain/profile-write.js';
 import { BadRequestError } from '../../errors.js';
 import type { BatchHeader, BatchRow } from '../../wire/batch-reader.js';
 import type { ProfileWrite } from '../profiles/profiles-store.js';
-import type { ChunkRow } from './batches-store.js';
+import type { BatchCounters, ChunkRow, FailedRow } from './batches-store.js';
 
 export interface RowContext {
   header: BatchHeader;
@@ -50,4 +51,37 @@ export function planRow(row: Exclude<BatchRow, { kind: 'blank' }>, line: number,
   }
   if (writes.length === 0) return { kind: 'unchanged' };
   return { kind: 'write', line, key: row.key, ref, write: context.profileWrite(writes) };
+}
+
+export interface ChunkTally extends Omit<BatchCounters, 'consumedCount'> {
+  /** Failed rows to report, in line order. */
+  failures: FailedRow[];
+}
+
+/**
+ * The counters a chunk adds and the failed rows it reports, from its rows and what became of each
+ * `write` row (`outcomes`, in the same order): a row refused by the write rules (over 64 KB) is a
+ * failed row with the refusal's reason, an update-only row for an unknown key is "not found".
+ */
+export function tallyChunk(rows: readonly ChunkRow[], outcomes: readonly WriteOutcome[]): ChunkTally {
+  const tally: ChunkTally = { successfulUpdates: 0, profilesNotFound: 0, failedUpdates: 0, failures: [] };
+  let next = 0;
+  for (const row of rows) {
+    if (row.kind === 'failed') {
+      tally.failures.push(row.failure);
+      continue;
+    }
+    if (row.kind === 'unchanged') {
+      tally.successfulUpdates++;
+      continue;
+    }
+    const outcome = outcomes[next++];
+    if (!outcome) throw new Error('a chunk row has no outcome');
+    if (outcome.ok) tally.successfulUpdates++;
+    else if (outcome.reason === 'not_found') tally.profilesNotFound++;
+    else tally.failures.push({ line: row.line, key: row.key, reason: outcome.message });
+  }
+  if (next !== outcomes.length) throw new Error('more outcomes than write rows in a chunk');
+  tally.failedUpdates = tally.failures.length;
+  return tally;
 }

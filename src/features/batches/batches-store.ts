@@ -77,9 +77,10 @@ export interface BatchesStore {
   /** Every incomplete batch, oldest submission first. */
   unfinished(): Promise<BatchRecord[]>;
   /**
-   * Applies every `write` row (a profile whose `apply` throws a BadRequestError fails that row
-   * only, and is left unchanged), records failed rows, adds to the counters and moves the
-   * cursor — all or nothing. Returns the batch as stored afterwards.
+   * Applies every `write` row through planProfileWrite, records failed rows, adds to the counters
+   * (tallyChunk) and moves the cursor — all or nothing. A row the write rules refuse (its profile
+   * would pass 64 KB) fails alone and leaves its profile unchanged; an `apply` that throws fails
+   * the whole chunk. Returns the batch as stored afterwards.
    */
   applyChunk(chunk: BatchChunk): Promise<BatchRecord>;
   /**

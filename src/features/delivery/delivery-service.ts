@@ -87,13 +87,10 @@ export class DeliveryService {
       maxProfileBytes: this.limits.maxProfileBytes,
       refs,
       apply: (state) => {
-        // Session attributes first, so that the size check of the writes covers them too.
+        // The store's planner checks the result against maxProfileBytes (visit-plan.ts).
         const session = recordSessionVisit(state.attributes, state.session, sessionId, now);
         facts = session.facts;
-        return {
-          attributes: applyWrites(session.attributes, request.writes, now, this.limits.maxProfileBytes),
-          session: session.session,
-        };
+        return { attributes: applyWrites(session.attributes, request.writes, now), session: session.session };
       },
     });
 

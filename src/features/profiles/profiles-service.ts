@@ -19,11 +19,11 @@ class AttributesWrite implements ProfileWrite {
     readonly now: number,
     readonly expiresAt: number,
     readonly create: boolean,
-    private readonly maxProfileBytes: number,
+    readonly maxProfileBytes: number,
   ) {}
 
   apply(existing: AttributeMap): AttributeMap {
-    return applyWrites(existing, this.accepted, this.now, this.maxProfileBytes);
+    return applyWrites(existing, this.accepted, this.now);
   }
 }
 
@@ -56,8 +56,9 @@ export class ProfilesService {
   }
 
   /**
-   * The store write for attribute writes that already passed validation: expiry, empty values,
-   * modifiedAt and the 64 KB limit are decided here, for single updates and bulk rows alike.
+   * The store write for attribute writes that already passed validation, for single updates and
+   * bulk rows alike: the expiry and the size limit come from here, the rules the store applies
+   * (empty values, modifiedAt, the 64 KB check) from planProfileWrite.
    */
   profileWrite(client: ClientSettings, accepted: readonly AttributeWrite[], create: boolean, now: number): ProfileWrite {
     return new AttributesWrite(accepted, now, this.expiryFor(client, now), create, this.limits.maxProfileBytes);

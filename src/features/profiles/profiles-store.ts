@@ -1,29 +1,14 @@
-import type { AttributeMap } from '../../domain/attributes.js';
 import type { VisitorIdRef } from '../../domain/identity.js';
+import type { ProfileContent, ProfileWrite } from '../../domain/profile-write.js';
 
-export interface StoredProfile {
+/** A profile as stored: its attributes and timestamps (ProfileContent). After `expiresAt` it is gone (reads answer 404, the sweep deletes it). */
+export interface StoredProfile extends ProfileContent {
   /** Internal key; never shown on the wire. */
   key: string;
-  attributes: AttributeMap;
-  createdAt: number;
-  /** When attributes last changed. */
-  modifiedAt: number;
-  /** After this instant the profile is gone (reads answer 404, the sweep deletes it). */
-  expiresAt: number;
 }
 
-export interface ProfileWrite {
-  now: number;
-  /** Expiry stamped on the profile when it is written (now + the client's lifetime). */
-  expiresAt: number;
-  /** Create a profile when none of the ids is known (v2 batch, delivery, admin); else update-only. */
-  create: boolean;
-  /**
-   * Pure function from the stored attributes to the new ones, run inside the store's transaction
-   * while the profile is locked. Throwing aborts the whole write.
-   */
-  apply(existing: AttributeMap): AttributeMap;
-}
+/** A write's moment and change; the rules it goes through are planProfileWrite's (src/domain/profile-write.ts). */
+export type { ProfileWrite };
 
 export interface WrittenProfile {
   profile: StoredProfile;
@@ -41,9 +26,11 @@ export interface ProfilesStore {
   /** The live profile an id points to; null when unknown or expired. */
   find(client: string, ref: VisitorIdRef, now: number): Promise<StoredProfile | null>;
   /**
-   * Atomic read-modify-write. `refs` name one visitor: the profile of the first known id is used
-   * and every unknown id in `refs` is linked to it. Ids pointing at two different live profiles
-   * are a ConflictError. Returns null when no id is known and `create` is false.
+   * Atomic read-modify-write, as planProfileWrite decides it: `refs` name one visitor, the profile
+   * of the first known id is used and every unknown id in `refs` is linked to it; expired profiles
+   * count as unknown and are purged. Returns null when no id is known and `create` is false. A
+   * refused write throws its error and writes nothing: ids pointing at two different live
+   * profiles are a ConflictError, a result over the size limit a ProfileTooLargeError.
    */
   write(client: string, refs: readonly VisitorIdRef[], write: ProfileWrite): Promise<WrittenProfile | null>;
   /** Every id linked to a profile. */

@@ -1,38 +1,49 @@
 import type { IdKind, VisitorIdRef } from '../../domain/identity.js';
-import type { PgClient } from './database.js';
+import type { Purge } from '../../domain/profile-write.js';
+import type { StoredProfile } from '../../features/profiles/profiles-store.js';
+import { decodeAttributes, decodeIdList, type ProfileRow, uniqueIds } from '../profile-rows.js';
+import { type PgClient, RetryTransaction } from './database.js';
 
 /**
- * Each profile row carries the list of its ids (`profiles.ids`), next to the id table that maps
- * each id to its profile (`profile_ids`). The two are distributed by different keys (Citus), so
- * "every id of this profile" must not be a scan of `profile_ids` by profile key, which would
- * touch every shard: it is read from the profile row, and each id row is then reached by its own
- * key. Every statement that links, moves or unlinks an id updates both, in one transaction.
- *
- * Encoding: JSON `[[kind, value], …]`, sorted by kind then value, without duplicates.
+ * Each profile row carries the list of its ids (`profiles.ids`, encoded by profile-rows.ts), next
+ * to the id table that maps each id to its profile (`profile_ids`). The two are distributed by
+ * different keys (Citus), so "every id of this profile" must not be a scan of `profile_ids` by
+ * profile key, which would touch every shard: it is read from the profile row, and each id row is
+ * then reached by its own key. Every statement that links, moves or unlinks an id updates both, in
+ * one transaction; the statements here are the ones that touch several id rows at once.
  */
-/** `ids` sorted by kind then value, without duplicates. */
-export function uniqueIds(ids: Iterable<VisitorIdRef>): VisitorIdRef[] {
-  const unique = new Map<string, VisitorIdRef>();
-  for (const { kind, value } of ids) unique.set(`${kind}\u0000${value}`, { kind, value });
-  return [...unique.values()].sort((a, b) => (a.kind === b.kind ? compare(a.value, b.value) : compare(a.kind, b.kind)));
+
+/** A profile row as PostgreSQL stores read it: with its encoded id list. */
+export interface ListedProfile {
+  key: string;
+  ids: string;
 }
 
-export function encodeIdList(ids: Iterable<VisitorIdRef>): string {
-  return JSON.stringify(uniqueIds(ids).map(({ kind, value }) => [kind, value]));
+export interface PgProfileRow extends ProfileRow {
+  /** The profile's ids (profile-rows.ts). */
+  ids: string;
+  /** Bumped by every write of the row. */
+  version: number;
 }
 
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
+export const PG_PROFILE_COLUMNS = 'profile_key, attributes, created_at, modified_at, expires_at, ids, version';
+
+/** A profile row as the write planner sees it, with what a PostgreSQL store needs to write it back. */
+export interface PgProfile extends StoredProfile, ListedProfile {
+  version: number;
 }
 
-export function decodeIdList(encoded: string): VisitorIdRef[] {
-  return (JSON.parse(encoded) as Array<[IdKind, string]>).map(([kind, value]) => ({ kind, value }));
-}
-
-/** `ids` without `gone`, encoded. */
-export function withoutIds(encoded: string, gone: readonly VisitorIdRef[]): string {
-  const drop = new Set(gone.map((ref) => `${ref.kind}\u0000${ref.value}`));
-  return encodeIdList(decodeIdList(encoded).filter((ref) => !drop.has(`${ref.kind}\u0000${ref.value}`)));
+export function toPgProfile(row: PgProfileRow): PgProfile {
+  // A literal, not a spread of toStoredProfile: spreads that add properties are slow in V8.
+  return {
+    key: row.profile_key,
+    attributes: decodeAttributes(row.attributes),
+    createdAt: row.created_at,
+    modifiedAt: row.modified_at,
+    expiresAt: row.expires_at,
+    ids: row.ids,
+    version: row.version,
+  };
 }
 
 function byKind(ids: readonly VisitorIdRef[]): Map<IdKind, string[]> {
@@ -69,6 +80,37 @@ export async function unlinkIds(
       [client, kind, values, keys],
     );
   }
+}
+
+/**
+ * Carries out a plan's purges (src/domain/profile-write.ts) on locked rows: each profile goes with
+ * every id its row lists and the request's ids that named it; a key whose row is already gone only
+ * loses those dangling id rows. One statement per id kind, then one for the rows.
+ */
+export async function purgeProfiles(db: PgClient, client: string, purges: readonly Purge<ListedProfile>[]): Promise<void> {
+  if (purges.length === 0) return;
+  await unlinkIds(
+    db,
+    client,
+    purges.map(({ key, profile, refs }) => ({ key, ids: uniqueIds([...(profile ? decodeIdList(profile.ids) : []), ...refs]) })),
+  );
+  const rows = purges.filter((purge) => purge.profile).map((purge) => purge.key);
+  if (rows.length === 1) await db.query('DELETE FROM profiles WHERE client = $1 AND profile_key = $2', [client, rows[0]]);
+  else if (rows.length > 1) await db.query('DELETE FROM profiles WHERE client = $1 AND profile_key = ANY($2::text[])', [client, rows]);
+}
+
+/**
+ * Links an id the transaction found unknown to profile `key`. When a concurrent transaction linked
+ * it a moment ago, the insert waits for it and then restarts this transaction (RetryTransaction),
+ * which finds the id known and uses its profile: the id table's primary key settles the race.
+ */
+export async function linkUnknownId(db: PgClient, client: string, ref: VisitorIdRef, key: string): Promise<void> {
+  const linked = await db.query(
+    `INSERT INTO profile_ids (client, id_kind, id_value, profile_key) VALUES ($1, $2, $3, $4)
+     ON CONFLICT (client, id_kind, id_value) DO NOTHING`,
+    [client, ref.kind, ref.value, key],
+  );
+  if (linked.rowCount !== 1) throw new RetryTransaction();
 }
 
 /** Re-points the id rows of `ids` from profile `from` to profile `to` (one statement per id kind). */

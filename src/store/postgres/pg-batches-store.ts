@@ -14,6 +14,7 @@ import { failedRowNamesPerson, type PersonKeys, ROW_NOT_UTF8_REASON } from '../.
 import type { BatchKeyColumn } from '../../wire/batch-reader.js';
 import { inTransaction, type PgClient, type PgPool } from './database.js';
 import { applyBulkWrites, type WriteRow } from './pg-bulk-writes.js';
+import { tallyChunk } from '../../features/batches/batch-rows.js';
 import { BATCH_COLUMNS as COLUMNS, type BatchRow, toBatchRecord as toRecord } from '../shared-rows.js';
 
 /** The database's clock in epoch ms: leases are compared on one clock, whatever the nodes' clocks say. */
@@ -156,16 +157,11 @@ export class PgBatchesStore implements BatchesStore {
     if (current?.status !== 'incomplete' || current.next_offset !== chunk.fromOffset || current.leased_elsewhere) {
       throw new BatchCursorMovedError(`batch ${chunk.batchId} is not at offset ${chunk.fromOffset} for this process`);
     }
-    const failures: FailedRow[] = [];
-    let unchanged = 0;
     const writes: WriteRow[] = [];
-    for (const row of chunk.rows) {
-      if (row.kind === 'failed') failures.push(row.failure);
-      else if (row.kind === 'unchanged') unchanged++;
-      else writes.push(row);
-    }
-    const outcome = await applyBulkWrites(db, chunk.client, writes);
-    failures.push(...outcome.failures);
+    for (const row of chunk.rows) if (row.kind === 'write') writes.push(row);
+    // Rows refused by the write rules (e.g. past 64 KB) come back as outcomes: they fail alone.
+    const tally = tallyChunk(chunk.rows, await applyBulkWrites(db, chunk.client, writes));
+    const { failures } = tally;
     if (failures.length > 0) {
       await db.query(
         `INSERT INTO batch_failures (batch_id, line, profile_key, reason)
@@ -187,9 +183,9 @@ export class PgBatchesStore implements BatchesStore {
         chunk.nextOffset,
         chunk.nextLine,
         chunk.rows.length,
-        unchanged + outcome.written,
-        outcome.notFound,
-        failures.length,
+        tally.successfulUpdates,
+        tally.profilesNotFound,
+        tally.failedUpdates,
         chunk.last ? 'complete' : 'incomplete',
         chunk.last ? chunk.now : null,
         chunk.last,

@@ -1,96 +1,103 @@
-import { type AttributeMap, decodeAttributes, encodeAttributes, lastModified } from '../../domain/attributes.js';
 import type { IdKind, VisitorIdRef } from '../../domain/identity.js';
-import { BadRequestError } from '../../errors.js';
-import type { ChunkRow, FailedRow } from '../../features/batches/batches-store.js';
+import {
+  type FoundId,
+  NOT_FOUND,
+  type ProfileContent,
+  planProfileWrite,
+  refusedOutcome,
+  resolveIds,
+  WRITTEN,
+  type WriteOutcome,
+} from '../../domain/profile-write.js';
+import type { ChunkRow } from '../../features/batches/batches-store.js';
+import { encodeAttributes, encodeIdList, mintProfileKey } from '../profile-rows.js';
 import { copyRows } from './copy-rows.js';
 import { type PgClient, RetryTransaction } from './database.js';
-import { decodeIdList, encodeIdList, unlinkIds } from './id-lists.js';
+import { PG_PROFILE_COLUMNS, type PgProfile, type PgProfileRow, purgeProfiles, toPgProfile } from './id-lists.js';
 
 export type WriteRow = Extract<ChunkRow, { kind: 'write' }>;
 
-export interface BulkOutcome {
-  written: number;
-  notFound: number;
-  failures: FailedRow[];
-}
+/** A profile of the chunk in memory: as read (locked), then as each row in file order leaves it. */
+type ChunkProfile = PgProfile;
 
-interface LoadedProfile {
-  attributes: AttributeMap;
-  createdAt: number;
-  expiresAt: number;
-  /** Encoded id list (id-lists.ts). */
-  ids: string;
-}
-
-const idKey = (kind: string, value: string) => `${kind}\u0000${value}`;
-const newProfileKey = () => crypto.randomUUID().replace(/-/g, '');
+const idKey = (ref: VisitorIdRef) => `${ref.kind}\u0000${ref.value}`;
+const NOTHING_TO_PURGE = Object.freeze([]);
 
 /**
  * Applies the profile writes of one batch chunk with a fixed number of set-based statements,
  * whatever the number of rows: lock the rows' ids (one statement per id kind) and their profiles
- * (one statement), purge expired ones, run every row's `apply` in file order in memory, then COPY
- * the resulting profiles into a staging table and merge them with one INSERT … ON CONFLICT, and
- * link new ids with one INSERT.
+ * (one statement), purge expired ones, plan every row in file order in memory, then COPY the
+ * resulting profiles into a staging table and merge them with one INSERT … ON CONFLICT, and link
+ * new ids with one INSERT.
  *
- * The profile rules (empty values, duplicates in file order, modifiedAt, 64 KB) are not restated
- * in SQL: each row's `apply` is the same function a single update runs (ProfilesService), so both
- * stores share them. Must run inside a transaction.
+ * The profile rules (expired is unknown, create or update-only, empty values, duplicates in file
+ * order, modifiedAt, 64 KB) are not restated here nor in SQL: each row goes through
+ * planProfileWrite (src/domain/profile-write.ts), as a single update does. Returns each row's
+ * outcome, in order: a refused row fails alone and leaves its profile as it was. Must run inside a
+ * transaction.
  */
-export async function applyBulkWrites(db: PgClient, client: string, rows: readonly WriteRow[]): Promise<BulkOutcome> {
-  const outcome: BulkOutcome = { written: 0, notFound: 0, failures: [] };
-  if (rows.length === 0) return outcome;
+export async function applyBulkWrites(db: PgClient, client: string, rows: readonly WriteRow[]): Promise<WriteOutcome[]> {
+  if (rows.length === 0) return [];
   const now = rows[0]!.write.now;
 
   // 1. Lock and read what the rows' ids point to, in a stable order (fewer deadlocks with single updates).
-  const keyOfId = new Map<string, string>();
-  const valuesByKind = new Map<IdKind, Set<string>>();
+  const found = new Map<string, FoundId<ChunkProfile>>();
+  const valuesByKind = new Map<IdKind, string[]>();
   for (const { ref } of rows) {
-    if (!valuesByKind.has(ref.kind)) valuesByKind.set(ref.kind, new Set());
-    valuesByKind.get(ref.kind)!.add(ref.value);
+    const id = idKey(ref);
+    if (found.has(id)) continue;
+    found.set(id, { ref, key: undefined, profile: undefined });
+    if (!valuesByKind.has(ref.kind)) valuesByKind.set(ref.kind, []);
+    valuesByKind.get(ref.kind)!.push(ref.value);
   }
   for (const [kind, values] of valuesByKind) {
-    const found = await db.query<{ id_value: string; profile_key: string }>(
+    const linked = await db.query<{ id_value: string; profile_key: string }>(
       `SELECT id_value, profile_key FROM profile_ids WHERE client = $1 AND id_kind = $2 AND id_value = ANY($3::text[])
         ORDER BY id_value FOR UPDATE`,
-      [client, kind, [...values]],
+      [client, kind, values],
     );
-    for (const row of found.rows) keyOfId.set(idKey(kind, row.id_value), row.profile_key);
+    for (const row of linked.rows) found.get(idKey({ kind, value: row.id_value }))!.key = row.profile_key;
   }
-  const profiles = await loadProfiles(db, client, keyOfId, now);
-  for (const [id, key] of keyOfId) if (!profiles.has(key)) keyOfId.delete(id);
+  const profiles = await lockProfiles(db, client, found.values());
+  for (const id of found.values()) if (id.key !== undefined) id.profile = profiles.get(id.key);
 
-  // 2. Every row in file order, in memory.
-  const touched = new Set<string>();
+  // 2. Expired profiles count as unknown and go, with their ids, before any row is applied.
+  const { ids, purge } = resolveIds([...found.values()], now);
+  await purgeProfiles(db, client, purge);
+  const live = new Map<string, ChunkProfile>();
+  for (const { ref, profile } of ids) if (profile) live.set(idKey(ref), profile);
+
+  // 3. Every row in file order, in memory: a row sees what the rows before it wrote.
+  const outcomes: WriteOutcome[] = [];
+  const touched = new Set<ChunkProfile>();
   const newLinks: Array<{ kind: IdKind; value: string; key: string }> = [];
   for (const row of rows) {
-    const id = idKey(row.ref.kind, row.ref.value);
-    const key = keyOfId.get(id);
-    if (key === undefined && !row.write.create) {
-      outcome.notFound++;
+    const id = idKey(row.ref);
+    const profile = live.get(id) ?? null;
+    const plan = planProfileWrite({ ids: [{ ref: row.ref, profile }], purge: NOTHING_TO_PURGE }, row.write);
+    if (plan.kind !== 'write') {
+      outcomes.push(plan.kind === 'refused' ? refusedOutcome(plan.refusal) : NOT_FOUND);
       continue;
     }
-    const profile = key === undefined ? undefined : profiles.get(key)!;
-    let attributes: AttributeMap;
-    try {
-      attributes = row.write.apply(profile?.attributes ?? new Map());
-    } catch (err) {
-      // A domain rejection (e.g. over 64 KB) fails this row only; the profile stays as it was.
-      if (!(err instanceof BadRequestError)) throw err;
-      outcome.failures.push({ line: row.line, key: row.key, reason: err.message });
-      continue;
-    }
-    if (key === undefined) {
-      const created = newProfileKey();
-      keyOfId.set(id, created);
-      newLinks.push({ kind: row.ref.kind, value: row.ref.value, key: created });
-      profiles.set(created, { attributes, createdAt: row.write.now, expiresAt: row.write.expiresAt, ids: encodeIdList([row.ref]) });
-      touched.add(created);
+    if (plan.profile) {
+      setContent(plan.profile, plan);
+      touched.add(plan.profile);
     } else {
-      profile!.attributes = attributes;
-      profile!.expiresAt = row.write.expiresAt;
-      touched.add(key);
+      const { attributes, createdAt, modifiedAt, expiresAt } = plan;
+      const created: ChunkProfile = {
+        key: mintProfileKey(),
+        ids: encodeIdList([row.ref]),
+        attributes,
+        createdAt,
+        modifiedAt,
+        expiresAt,
+        version: 0,
+      };
+      live.set(id, created);
+      newLinks.push({ kind: row.ref.kind, value: row.ref.value, key: created.key });
+      touched.add(created);
     }
-    outcome.written++;
+    outcomes.push(WRITTEN);
   }
 
   // 3. Write back: one COPY and one merge for the profiles, one INSERT for the new ids.
@@ -104,10 +111,7 @@ export async function applyBulkWrites(db: PgClient, client: string, rows: readon
       db,
       'staged_profiles',
       ['profile_key', 'attributes', 'created_at', 'modified_at', 'expires_at', 'ids'],
-      [...touched].map((key) => {
-        const p = profiles.get(key)!;
-        return [key, encodeAttributes(p.attributes), p.createdAt, lastModified(p.attributes, p.createdAt), p.expiresAt, p.ids];
-      }),
+      [...touched].map((p) => [p.key, encodeAttributes(p.attributes), p.createdAt, p.modifiedAt, p.expiresAt, p.ids]),
     );
     await db.query(
       `INSERT INTO profiles (client, profile_key, attributes, created_at, modified_at, expires_at, ids)
@@ -127,52 +131,26 @@ export async function applyBulkWrites(db: PgClient, client: string, rows: readon
     // Another writer linked one of these ids meanwhile: run the chunk again, it will find that profile.
     if (linked.rowCount !== newLinks.length) throw new RetryTransaction();
   }
-  return outcome;
+  return outcomes;
 }
 
-/**
- * Locks and reads the live profiles the chunk's ids point to (`keyOfId`: id → profile key).
- * Expired ones are purged with their ids, and ids pointing at a missing profile are unlinked.
- */
-async function loadProfiles(
-  db: PgClient,
-  client: string,
-  keyOfId: ReadonlyMap<string, string>,
-  now: number,
-): Promise<Map<string, LoadedProfile>> {
-  const live = new Map<string, LoadedProfile>();
-  const keys = [...new Set(keyOfId.values())].sort();
-  if (keys.length === 0) return live;
-  const { rows } = await db.query<{ profile_key: string; attributes: string; created_at: number; expires_at: number; ids: string }>(
-    `SELECT profile_key, attributes, created_at, expires_at, ids FROM profiles WHERE client = $1 AND profile_key = ANY($2::text[])
-      ORDER BY profile_key FOR UPDATE`,
-    [client, keys],
+function setContent(profile: ChunkProfile, content: ProfileContent): void {
+  profile.attributes = content.attributes;
+  profile.createdAt = content.createdAt;
+  profile.modifiedAt = content.modifiedAt;
+  profile.expiresAt = content.expiresAt;
+}
+
+/** Locks and reads the profile rows the chunk's ids point to, expired ones included. */
+async function lockProfiles(db: PgClient, client: string, found: Iterable<FoundId<unknown>>): Promise<Map<string, ChunkProfile>> {
+  const profiles = new Map<string, ChunkProfile>();
+  const keys = new Set<string>();
+  for (const { key } of found) if (key !== undefined) keys.add(key);
+  if (keys.size === 0) return profiles;
+  const { rows } = await db.query<PgProfileRow>(
+    `SELECT ${PG_PROFILE_COLUMNS} FROM profiles WHERE client = $1 AND profile_key = ANY($2::text[]) ORDER BY profile_key FOR UPDATE`,
+    [client, [...keys].sort()],
   );
-  const dead = new Map<string, VisitorIdRef[]>();
-  for (const row of rows) {
-    if (row.expires_at > now) {
-      live.set(row.profile_key, {
-        attributes: decodeAttributes(row.attributes),
-        createdAt: row.created_at,
-        expiresAt: row.expires_at,
-        ids: row.ids,
-      });
-    } else {
-      dead.set(row.profile_key, decodeIdList(row.ids));
-    }
-  }
-  for (const [id, key] of keyOfId) {
-    if (live.has(key)) continue;
-    const [kind, value] = id.split('\u0000') as [IdKind, string];
-    dead.set(key, [...(dead.get(key) ?? []), { kind, value }]);
-  }
-  if (dead.size > 0) {
-    await unlinkIds(
-      db,
-      client,
-      [...dead].map(([key, ids]) => ({ key, ids })),
-    );
-    await db.query('DELETE FROM profiles WHERE client = $1 AND profile_key = ANY($2::text[])', [client, [...dead.keys()]]);
-  }
-  return live;
+  for (const row of rows) profiles.set(row.profile_key, toPgProfile(row));
+  return profiles;
 }

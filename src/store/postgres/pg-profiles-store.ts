@@ -1,29 +1,24 @@
 import { LRUCache } from 'lru-cache';
-import { decodeAttributes, encodeAttributes, lastModified } from '../../domain/attributes.js';
 import type { VisitorIdRef } from '../../domain/identity.js';
-import { ConflictError } from '../../errors.js';
-import type { DeletedProfile, ProfilesStore, ProfileWrite, StoredProfile, WrittenProfile } from '../../features/profiles/profiles-store.js';
-import { inTransaction, type PgClient, type PgPool, RetryTransaction } from './database.js';
-import { decodeIdList, encodeIdList, uniqueIds, unlinkIds } from './id-lists.js';
-import { type ProfileRow, toStoredProfile as toProfile } from '../shared-rows.js';
+import { type FoundId, type ProfileWrite, planProfileWrite, refusalError, resolveIds } from '../../domain/profile-write.js';
+import type { DeletedProfile, ProfilesStore, StoredProfile, WrittenProfile } from '../../features/profiles/profiles-store.js';
+import {
+  decodeAttributes,
+  decodeIdList,
+  encodeAttributes,
+  encodeIdList,
+  mintProfileKey,
+  toStoredProfile as toProfile,
+  uniqueIds,
+  writtenProfile,
+} from '../profile-rows.js';
+import { inTransaction, type PgClient, type PgPool } from './database.js';
+import { linkUnknownId, PG_PROFILE_COLUMNS, type PgProfile, type PgProfileRow, purgeProfiles, toPgProfile } from './id-lists.js';
 
 /** Whether `ids` holds `ref`. */
 function holds(ids: readonly VisitorIdRef[], ref: VisitorIdRef): boolean {
   return ids.some((id) => id.kind === ref.kind && id.value === ref.value);
 }
-
-function newProfileKey(): string {
-  return crypto.randomUUID().replace(/-/g, '');
-}
-
-interface PgProfileRow extends ProfileRow {
-  /** The profile's ids (id-lists.ts). */
-  ids: string;
-  /** Bumped by every write of the row. */
-  version: number;
-}
-
-const PROFILE_COLUMNS = 'profile_key, attributes, created_at, modified_at, expires_at, ids, version';
 
 /**
  * Profiles on PostgreSQL, atomic across processes:
@@ -37,6 +32,9 @@ const PROFILE_COLUMNS = 'profile_key, attributes, created_at, modified_at, expir
  *   path: lock the id rows and the profile row (`FOR UPDATE`), then write. Creating races (two
  *   requests creating the same unknown id) are settled by the id table's primary key: the loser
  *   retries and finds the winner's profile.
+ * Both paths read, ask planProfileWrite (src/domain/profile-write.ts) what to do, and run the plan;
+ * the optimistic path runs only plans that update the profile it read, and leaves the others
+ * (purge, create, link) to the locked path.
  * Every statement names the client and the key it touches (single-shard on Citus). The hot ones
  * are named prepared statements: PostgreSQL parses and plans them once per connection.
  */
@@ -100,7 +98,7 @@ export class PgProfilesStore implements ProfilesStore {
   private async readProfile(db: PgClient | PgPool, client: string, key: string, lock: boolean): Promise<PgProfileRow | undefined> {
     const { rows } = await db.query<PgProfileRow>({
       name: lock ? 'profiles.read.locked' : 'profiles.read',
-      text: `SELECT ${PROFILE_COLUMNS} FROM profiles WHERE client = $1 AND profile_key = $2${lock ? ' FOR UPDATE' : ''}`,
+      text: `SELECT ${PG_PROFILE_COLUMNS} FROM profiles WHERE client = $1 AND profile_key = $2${lock ? ' FOR UPDATE' : ''}`,
       values: [client, key],
     });
     return rows[0];
@@ -117,20 +115,20 @@ export class PgProfilesStore implements ProfilesStore {
   /** The optimistic path (see the class comment); undefined when the locked path must run. */
   private async writeIfUnchanged(client: string, ref: VisitorIdRef, write: ProfileWrite): Promise<WrittenProfile | undefined> {
     const found = await this.readByRef(client, ref);
-    if (!found?.listed || found.row.expires_at <= write.now) return undefined;
-    const { row, ids } = found;
-    const key = row.profile_key;
-    const existing = toProfile(row);
-    const attributes = write.apply(existing.attributes);
-    const modifiedAt = lastModified(attributes, existing.createdAt);
+    if (!found?.listed) return undefined;
+    const read = toPgProfile(found.row);
+    const plan = planProfileWrite(resolveIds([{ ref, key: read.key, profile: read }], write.now), write);
+    if (plan.kind === 'refused') throw refusalError(plan.refusal);
+    // Expired: the locked path purges it (and creates a new profile, if asked to).
+    if (plan.kind !== 'write' || plan.profile === null) return undefined;
     const updated = await this.pool.query({
       name: 'profiles.write-if-unchanged',
       text: `UPDATE profiles SET attributes = $3, modified_at = $4, expires_at = $5, version = version + 1
         WHERE client = $1 AND profile_key = $2 AND version = $6`,
-      values: [client, key, encodeAttributes(attributes), modifiedAt, write.expiresAt, row.version],
+      values: [client, read.key, encodeAttributes(plan.attributes), plan.modifiedAt, plan.expiresAt, read.version],
     });
     if (updated.rowCount !== 1) return undefined;
-    return { profile: { key, attributes, createdAt: existing.createdAt, modifiedAt, expiresAt: write.expiresAt }, created: false, ids };
+    return writtenProfile(read.key, plan, false, found.ids);
   }
 
   private async writeLocked(
@@ -139,62 +137,41 @@ export class PgProfilesStore implements ProfilesStore {
     refs: readonly VisitorIdRef[],
     write: ProfileWrite,
   ): Promise<WrittenProfile | null> {
-    let live: PgProfileRow | undefined;
-    const unlinked: VisitorIdRef[] = [];
-    for (const ref of refs) {
-      const key = await this.keyOf(db, client, ref, true);
-      const row = key === undefined ? undefined : await this.liveProfile(db, client, key, ref, write.now);
-      if (!row) {
-        unlinked.push(ref);
-      } else if (!live) {
-        live = row;
-      } else if (live.profile_key !== row.profile_key) {
-        throw new ConflictError('the ids given belong to two different profiles', 'ids_conflict');
-      }
-    }
-    if (!live && !write.create) return null;
+    const plan = planProfileWrite(resolveIds(await this.readLocked(db, client, refs), write.now), write);
+    if (plan.kind === 'refused') throw refusalError(plan.refusal);
+    await purgeProfiles(db, client, plan.purge);
+    if (plan.kind === 'not-found') return null;
 
-    const existing = live ? toProfile(live) : null;
-    const key = existing?.key ?? newProfileKey();
-    for (const ref of unlinked) {
-      // A concurrent writer may have linked this id a moment ago: then start over and use its profile.
-      const linked = await db.query(
-        `INSERT INTO profile_ids (client, id_kind, id_value, profile_key) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (client, id_kind, id_value) DO NOTHING`,
-        [client, ref.kind, ref.value, key],
-      );
-      if (linked.rowCount !== 1) throw new RetryTransaction();
-    }
-    const ids = encodeIdList([...(live ? decodeIdList(live.ids) : []), ...unlinked]);
-    const attributes = write.apply(existing?.attributes ?? new Map());
-    const createdAt = existing?.createdAt ?? write.now;
-    const modifiedAt = lastModified(attributes, createdAt);
+    const key = plan.profile?.key ?? mintProfileKey();
+    // A concurrent writer may have linked one of these ids a moment ago: then start over and use its profile.
+    for (const ref of plan.link) await linkUnknownId(db, client, ref, key);
+    const ids = encodeIdList([...(plan.profile ? decodeIdList(plan.profile.ids) : []), ...plan.link]);
     await db.query(
       `INSERT INTO profiles (client, profile_key, attributes, created_at, modified_at, expires_at, ids)
        VALUES ($1, $2, $3, $4, $5, $6, $7)
        ON CONFLICT (client, profile_key) DO UPDATE SET attributes = excluded.attributes, modified_at = excluded.modified_at,
          expires_at = excluded.expires_at, ids = excluded.ids, version = profiles.version + 1`,
-      [client, key, encodeAttributes(attributes), createdAt, modifiedAt, write.expiresAt, ids],
+      [client, key, encodeAttributes(plan.attributes), plan.createdAt, plan.modifiedAt, plan.expiresAt, ids],
     );
-    return {
-      profile: { key, attributes, createdAt, modifiedAt, expiresAt: write.expiresAt },
-      created: !existing,
-      ids: decodeIdList(ids),
-    };
+    return writtenProfile(key, plan, plan.profile === null, decodeIdList(ids));
   }
 
-  /**
-   * The locked profile row `ref` points to, or undefined when it is missing or expired. An expired
-   * profile is purged now with its ids; an id pointing at a missing profile is unlinked.
-   */
-  private async liveProfile(db: PgClient, client: string, key: string, ref: VisitorIdRef, now: number): Promise<PgProfileRow | undefined> {
-    const row = await this.readProfile(db, client, key, true);
-    if (row && row.expires_at > now) return row;
-    await this.purge(db, client, key, row, [ref]);
-    return undefined;
+  /** The id rows of `refs` and the profile rows they name, locked (`FOR UPDATE`), each profile read once. */
+  private async readLocked(db: PgClient, client: string, refs: readonly VisitorIdRef[]): Promise<FoundId<PgProfile>[]> {
+    const read = new Map<string, PgProfile | undefined>();
+    const found: FoundId<PgProfile>[] = [];
+    for (const ref of refs) {
+      const key = await this.keyOf(db, client, ref, true);
+      if (key !== undefined && !read.has(key)) {
+        const row = await this.readProfile(db, client, key, true);
+        read.set(key, row && toPgProfile(row));
+      }
+      found.push({ ref, key, profile: key === undefined ? undefined : read.get(key) });
+    }
+    return found;
   }
 
-  /** Deletes a locked profile row (if any) with its ids and `alsoIds` that point at it. */
+  /** Deletes a locked profile row (if any) with its ids and `alsoIds` that point at it; returns those ids. */
   private async purge(
     db: PgClient,
     client: string,
@@ -202,10 +179,8 @@ export class PgProfilesStore implements ProfilesStore {
     row: PgProfileRow | undefined,
     alsoIds: readonly VisitorIdRef[] = [],
   ): Promise<VisitorIdRef[]> {
-    const ids = uniqueIds([...(row ? decodeIdList(row.ids) : []), ...alsoIds]);
-    await unlinkIds(db, client, [{ key, ids }]);
-    if (row) await db.query('DELETE FROM profiles WHERE client = $1 AND profile_key = $2', [client, key]);
-    return ids;
+    await purgeProfiles(db, client, [{ key, profile: row && { key, ids: row.ids }, refs: [...alsoIds] }]);
+    return uniqueIds([...(row ? decodeIdList(row.ids) : []), ...alsoIds]);
   }
 
   async idsOf(client: string, key: string): Promise<VisitorIdRef[]> {

@@ -1,42 +1,41 @@
-import { decodeAttributes, encodeAttributes, lastModified } from '../../domain/attributes.js';
 import type { VisitorIdRef } from '../../domain/identity.js';
-import type { SessionState } from '../../domain/sessions.js';
-import { foldMergePlan, planVisitorMerge, type ResolvedId, type VisitorState } from '../../domain/visitor-merge.js';
+import { type FoundId, refusalError, resolveIds } from '../../domain/profile-write.js';
+import { planVisit, type VisitedProfile } from '../../domain/visit-plan.js';
 import type { RecordedVisit, VisitsStore, VisitWrite } from '../../features/delivery/visits-store.js';
-import { inTransaction, type PgClient, type PgPool, RetryTransaction } from './database.js';
-import { decodeIdList, encodeIdList, repointIds, unlinkIds, withoutIds } from './id-lists.js';
+import {
+  decodeIdList,
+  encodeAttributes,
+  encodeIdList,
+  encodeSession,
+  mintProfileKey,
+  recordedVisit,
+  toVisitedProfile,
+  type VisitRow,
+  withoutIds,
+} from '../profile-rows.js';
+import { inTransaction, type PgClient, type PgPool } from './database.js';
+import { linkUnknownId, type ListedProfile, purgeProfiles, repointIds } from './id-lists.js';
 
-interface ProfileRow {
-  profile_key: string;
-  attributes: string;
-  session_state: string | null;
-  created_at: number;
-  expires_at: number;
-  /** The profile's ids (id-lists.ts). */
+interface PgVisitRow extends VisitRow {
+  /** The profile's ids (profile-rows.ts). */
   ids: string;
 }
 
-function decodeSession(encoded: string | null): SessionState | null {
-  if (encoded === null) return null;
-  const session = JSON.parse(encoded) as Partial<SessionState>;
-  if (typeof session.id !== 'string' || typeof session.lastSeenAt !== 'number' || typeof session.startedAt !== 'number') {
-    return null;
-  }
-  return { id: session.id, startedAt: session.startedAt, lastSeenAt: session.lastSeenAt, previousVisitAt: session.previousVisitAt ?? null };
-}
+/** A profile row as the planner sees it, with its id list (rewritten when it gains or loses ids). */
+interface PgVisitedProfile extends VisitedProfile, ListedProfile {}
 
-const stateOf = (row: ProfileRow): VisitorState => ({
-  attributes: decodeAttributes(row.attributes),
-  session: decodeSession(row.session_state),
-});
-const newProfileKey = () => crypto.randomUUID().replace(/-/g, '');
+function toPlanned(row: PgVisitRow): PgVisitedProfile {
+  const identified = decodeIdList(row.ids).some((known) => known.kind === 'thirdPartyId');
+  return Object.assign(toVisitedProfile(row, identified), { ids: row.ids });
+}
 
 /**
  * Delivery visits on PostgreSQL, safe across processes (the plan in visits-store.ts).
  *
  * A visit locks the id rows and the profile rows it reads (`FOR UPDATE`, which also serializes it
- * with single updates and batch chunks), decides with `planVisitorMerge`, and writes. Every id it
- * found unknown is linked with `INSERT … ON CONFLICT DO NOTHING`: if another transaction created
+ * with single updates and batch chunks), asks `planVisit` (src/domain/visit-plan.ts) what to do,
+ * and writes the plan. Every id it found unknown is linked with `INSERT … ON CONFLICT DO NOTHING`
+ * (linkUnknownId): if another transaction created
  * it meanwhile (the same first login on another node), the insert waits for that transaction and
  * then restarts this one, which finds the new profile and merges into it. Row locks and the id
  * table's primary key are therefore all that correctness needs, on one server or on Citus.
@@ -62,81 +61,67 @@ export class PgVisitsStore implements VisitsStore {
   private async recordLocked(db: PgClient, client: string, visit: VisitWrite): Promise<RecordedVisit> {
     if (this.options.lockIds !== false) await this.queueBehindVisitsOfTheSameIds(db, client, visit);
 
-    // 1. Read: the live profile behind each id (expired or dangling ones are purged).
-    const rows = new Map<string, ProfileRow>();
-    const resolved: ResolvedId[] = [];
-    for (const ref of visit.refs) {
-      const id = await db.query<{ profile_key: string }>(
-        'SELECT profile_key FROM profile_ids WHERE client = $1 AND id_kind = $2 AND id_value = $3 FOR UPDATE',
-        [client, ref.kind, ref.value],
-      );
-      const key = id.rows[0]?.profile_key;
-      const row = key === undefined ? undefined : (rows.get(key) ?? (await this.liveProfile(db, client, key, ref, visit.now)));
-      if (!row) {
-        resolved.push({ ref, profile: null });
-        continue;
-      }
-      rows.set(row.profile_key, row);
-      const identified = decodeIdList(row.ids).some((known) => known.kind === 'thirdPartyId');
-      resolved.push({ ref, profile: { key: row.profile_key, identified } });
-    }
+    // 1. Read (locked) and plan, writing nothing.
+    const plan = planVisit(resolveIds(await this.readLocked(db, client, visit.refs), visit.now), visit);
+    if (plan.kind === 'refused') throw refusalError(plan.refusal);
 
-    // 2. Decide and compute, writing nothing: merges in memory, then the caller's changes.
-    const plan = planVisitorMerge(resolved);
-    const winnerRow = plan.winnerKey === null ? undefined : rows.get(plan.winnerKey);
-    const folded = foldMergePlan(plan, (key) => stateOf(rows.get(key)!), visit.maxProfileBytes);
-    let state: VisitorState = folded.state;
-    const absorbed = folded.absorbed;
-    state = visit.apply(state);
-
-    // 3. Write. Ids that move: every id of an absorbed profile, and this request's ids that
-    // pointed elsewhere (a profile that keeps its data loses only those).
-    const key = plan.winnerKey ?? newProfileKey();
-    const createdAt = winnerRow?.created_at ?? visit.now;
-    const absorbedIds = absorbed.flatMap((loserKey) => decodeIdList(rows.get(loserKey)!.ids));
-    const ids = encodeIdList([...(winnerRow ? decodeIdList(winnerRow.ids) : []), ...absorbedIds, ...plan.link]);
+    // 2. Write the plan. The winner's id list gains every id of the absorbed profiles and every
+    // linked id; a profile that keeps its data loses only this request's ids.
+    await purgeProfiles(db, client, plan.purge);
+    const key = plan.profile?.key ?? mintProfileKey();
+    const ids = encodeIdList([
+      ...(plan.profile ? decodeIdList(plan.profile.ids) : []),
+      ...plan.absorbed.flatMap((loser) => decodeIdList(loser.ids)),
+      ...plan.link.map(({ ref }) => ref),
+    ]);
     await db.query(
       `INSERT INTO profiles (client, profile_key, attributes, session_state, created_at, modified_at, expires_at, ids)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
        ON CONFLICT (client, profile_key) DO UPDATE SET attributes = excluded.attributes, session_state = excluded.session_state,
          modified_at = excluded.modified_at, expires_at = excluded.expires_at, ids = excluded.ids, version = profiles.version + 1`,
-      [
-        client,
-        key,
-        encodeAttributes(state.attributes),
-        state.session ? JSON.stringify(state.session) : null,
-        createdAt,
-        lastModified(state.attributes, createdAt),
-        visit.expiresAt,
-        ids,
-      ],
+      [client, key, encodeAttributes(plan.attributes), encodeSession(plan.session), plan.createdAt, plan.modifiedAt, plan.expiresAt, ids],
     );
-    for (const loserKey of absorbed) {
-      await repointIds(db, client, loserKey, key, decodeIdList(rows.get(loserKey)!.ids));
-      await db.query('DELETE FROM profiles WHERE client = $1 AND profile_key = $2', [client, loserKey]);
+    for (const loser of plan.absorbed) {
+      await repointIds(db, client, loser.key, key, decodeIdList(loser.ids));
+      await db.query('DELETE FROM profiles WHERE client = $1 AND profile_key = $2', [client, loser.key]);
     }
-    const sourceOf = new Map(resolved.map((id) => [id.ref, id.profile?.key]));
-    for (const ref of plan.link) {
-      const source = sourceOf.get(ref);
-      if (source === undefined) {
-        const linked = await db.query(
-          `INSERT INTO profile_ids (client, id_kind, id_value, profile_key) VALUES ($1, $2, $3, $4)
-           ON CONFLICT (client, id_kind, id_value) DO NOTHING`,
-          [client, ref.kind, ref.value, key],
-        );
-        if (linked.rowCount !== 1) throw new RetryTransaction();
-      } else if (!absorbed.includes(source)) {
-        const sourceRow = rows.get(source)!;
-        sourceRow.ids = withoutIds(sourceRow.ids, [ref]);
+    for (const { ref, from } of plan.link) {
+      if (from === null) {
+        await linkUnknownId(db, client, ref, key);
+      } else {
+        from.ids = withoutIds(from.ids, [ref]);
         await db.query('UPDATE profiles SET ids = $3, version = version + 1 WHERE client = $1 AND profile_key = $2', [
           client,
-          source,
-          sourceRow.ids,
+          from.key,
+          from.ids,
         ]);
-        await repointIds(db, client, source, key, [ref]);
+        await repointIds(db, client, from.key, key, [ref]);
       }
     }
-    return { key, created: !winnerRow, absorbed: absorbed.length, state };
+    return recordedVisit(key, plan);
+  }
+
+  /** The id rows of `refs` and the profile rows they name, locked (`FOR UPDATE`), each profile read once. */
+  private async readLocked(db: PgClient, client: string, refs: readonly VisitorIdRef[]): Promise<FoundId<PgVisitedProfile>[]> {
+    const read = new Map<string, PgVisitedProfile | undefined>();
+    const found: FoundId<PgVisitedProfile>[] = [];
+    for (const ref of refs) {
+      const id = await db.query<{ profile_key: string }>(
+        'SELECT profile_key FROM profile_ids WHERE client = $1 AND id_kind = $2 AND id_value = $3 FOR UPDATE',
+        [client, ref.kind, ref.value],
+      );
+      const key = id.rows[0]?.profile_key;
+      if (key !== undefined && !read.has(key)) {
+        const { rows } = await db.query<PgVisitRow>(
+          `SELECT profile_key, attributes, session_state, created_at, expires_at, ids FROM profiles
+            WHERE client = $1 AND profile_key = $2 FOR UPDATE`,
+          [client, key],
+        );
+        read.set(key, rows[0] && toPlanned(rows[0]));
+      }
+      found.push({ ref, key, profile: key === undefined ? undefined : read.get(key) });
+    }
+    return found;
   }
 
   private async queueBehindVisitsOfTheSameIds(db: PgClient, client: string, visit: VisitWrite): Promise<void> {
@@ -145,22 +130,5 @@ export class PgVisitsStore implements VisitsStore {
          SELECT DISTINCT hashtextextended(k, 0) AS h FROM unnest($1::text[]) AS k ORDER BY h) AS ordered`,
       [visit.refs.map((ref) => JSON.stringify([client, ref.kind, ref.value]))],
     );
-  }
-
-  /**
-   * The locked profile row `ref` points to, or undefined when missing or expired: an expired one is
-   * purged now with its ids, an id pointing at a missing one is unlinked.
-   */
-  private async liveProfile(db: PgClient, client: string, key: string, ref: VisitorIdRef, now: number): Promise<ProfileRow | undefined> {
-    const { rows } = await db.query<ProfileRow>(
-      `SELECT profile_key, attributes, session_state, created_at, expires_at, ids FROM profiles
-        WHERE client = $1 AND profile_key = $2 FOR UPDATE`,
-      [client, key],
-    );
-    const row = rows[0];
-    if (row && row.expires_at > now) return row;
-    await unlinkIds(db, client, [{ key, ids: [...(row ? decodeIdList(row.ids) : []), ref] }]);
-    if (row) await db.query('DELETE FROM profiles WHERE client = $1 AND profile_key = $2', [client, key]);
-    return undefined;
   }
 }

@@ -1,4 +1,4 @@
-import { BadRequestError } from '../../errors.js';
+import type { WriteOutcome } from '../../domain/profile-write.js';
 import {
   type BatchChunk,
   BatchCursorMovedError,
@@ -12,6 +12,7 @@ import {
 } from '../../features/batches/batches-store.js';
 import { failedRowNamesPerson, type PersonKeys, ROW_NOT_UTF8_REASON } from '../../features/batches/row-keys.js';
 import type { BatchKeyColumn } from '../../wire/batch-reader.js';
+import { tallyChunk } from '../../features/batches/batch-rows.js';
 import type { SqliteDatabase } from './database.js';
 import type { SqliteProfilesStore } from './sqlite-profiles-store.js';
 import type { WalCheckpointer } from './wal-checkpointer.js';
@@ -166,36 +167,21 @@ export class SqliteBatchesStore implements BatchesStore {
     if (current?.status !== 'incomplete' || current.next_offset !== chunk.fromOffset) {
       throw new BatchCursorMovedError(`batch ${chunk.batchId} is not at offset ${chunk.fromOffset}`);
     }
-    let successful = 0;
-    let notFound = 0;
-    const failures: FailedRow[] = [];
+    // Rows refused by the write rules (e.g. past 64 KB) come back as outcomes: they fail alone.
+    const outcomes: WriteOutcome[] = [];
     for (const row of chunk.rows) {
-      if (row.kind === 'failed') {
-        failures.push(row.failure);
-      } else if (row.kind === 'unchanged') {
-        successful++;
-      } else {
-        try {
-          const written = this.profiles.writeInOpenTransaction(chunk.client, [row.ref], row.write);
-          if (written) successful++;
-          else notFound++;
-        } catch (err) {
-          // A domain rejection (e.g. the profile would pass 64 KB) fails this row only: `apply`
-          // throws before the store writes anything for it.
-          if (!(err instanceof BadRequestError)) throw err;
-          failures.push({ line: row.line, key: row.key, reason: err.message });
-        }
-      }
+      if (row.kind === 'write') outcomes.push(this.profiles.writeInOpenTransaction(chunk.client, row.ref, row.write));
     }
-    for (const failure of failures) this.insertFailure.run(chunk.batchId, failure.line, failure.key, failure.reason);
+    const tally = tallyChunk(chunk.rows, outcomes);
+    for (const failure of tally.failures) this.insertFailure.run(chunk.batchId, failure.line, failure.key, failure.reason);
     this.advance.run({
       batchId: chunk.batchId,
       nextOffset: chunk.nextOffset,
       nextLine: chunk.nextLine,
       consumed: chunk.rows.length,
-      successful,
-      notFound,
-      failed: failures.length,
+      successful: tally.successfulUpdates,
+      notFound: tally.profilesNotFound,
+      failed: tally.failedUpdates,
       status: chunk.last ? 'complete' : 'incomplete',
       finishedAt: chunk.last ? chunk.now : null,
     });

@@ -1,45 +1,38 @@
-import { randomFillSync } from 'node:crypto';
-import { decodeAttributes, encodeAttributes, lastModified } from '../../domain/attributes.js';
 import type { IdKind, VisitorIdRef } from '../../domain/identity.js';
-import { ConflictError } from '../../errors.js';
-import type { DeletedProfile, ProfilesStore, ProfileWrite, StoredProfile, WrittenProfile } from '../../features/profiles/profiles-store.js';
+import {
+  type FoundId,
+  NOT_FOUND,
+  type ProfileWrite,
+  type ProfileWritePlan,
+  planProfileWrite,
+  refusalError,
+  refusedOutcome,
+  resolveIds,
+  WRITTEN,
+  type WriteOutcome,
+} from '../../domain/profile-write.js';
+import type { DeletedProfile, ProfilesStore, StoredProfile, WrittenProfile } from '../../features/profiles/profiles-store.js';
+import {
+  decodeAttributes,
+  encodeAttributes,
+  mintProfileKey,
+  type ProfileRow,
+  toStoredProfile as toProfile,
+  writtenProfile,
+} from '../profile-rows.js';
 import type { SqliteDatabase } from './database.js';
 import { GroupCommit } from './group-commit.js';
-import { type ProfileRow, toStoredProfile as toProfile } from '../shared-rows.js';
 
 interface IdRow {
   id_kind: IdKind;
   id_value: string;
 }
 
-let lastKeyMillis = 0;
-let keySequence = 0;
-/** Random bytes drawn in bulk (one system call per 1,024 keys), 8 per key. */
-const randomPool = Buffer.alloc(8 * 1024);
-let randomOffset = randomPool.length;
-
-/**
- * Internal profile keys are time-ordered (12 hex of epoch ms, 4 of a per-ms sequence, 16 random),
- * so new profiles land at the end of the primary-key B-tree: random keys scatter every insert
- * over the whole table and made bulk creation about 8× slower.
- */
-function newProfileKey(): string {
-  const now = Date.now();
-  keySequence = now === lastKeyMillis ? keySequence + 1 : 0;
-  lastKeyMillis = now;
-  if (randomOffset === randomPool.length) {
-    randomFillSync(randomPool);
-    randomOffset = 0;
-  }
-  const random = randomPool.toString('hex', randomOffset, randomOffset + 8);
-  randomOffset += 8;
-  return now.toString(16).padStart(12, '0') + (keySequence & 0xffff).toString(16).padStart(4, '0') + random;
-}
-
 /**
  * Profiles on the embedded store. Every write runs in a `BEGIN IMMEDIATE` transaction, which
  * takes SQLite's write lock before the profile is read: the read-modify-write is atomic even when
- * several processes share the database file.
+ * several processes share the database file. What a write does is planProfileWrite's decision
+ * (src/domain/profile-write.ts); this store reads its input and runs the plan.
  */
 export class SqliteProfilesStore implements ProfilesStore {
   private readonly keyOf;
@@ -94,56 +87,49 @@ export class SqliteProfilesStore implements ProfilesStore {
 
   async write(client: string, refs: readonly VisitorIdRef[], write: ProfileWrite): Promise<WrittenProfile | null> {
     // Concurrent writes share one BEGIN IMMEDIATE … COMMIT, each in its own savepoint (group-commit.ts).
-    return this.writes.run(() => this.writeLocked(client, refs, write));
+    return this.writes.run(() => {
+      const plan = this.plan(client, refs, write);
+      // Thrown before anything is written; the savepoint is rolled back all the same.
+      if (plan.kind === 'refused') throw refusalError(plan.refusal);
+      const key = this.execute(client, plan);
+      if (key === null || plan.kind !== 'write') return null;
+      return writtenProfile(key, plan, plan.profile === null, this.listIds(client, key));
+    });
   }
 
   /**
-   * `write()` for a caller that already holds the write transaction and commits it: a bulk chunk
-   * applies many rows and its batch cursor as one unit, with the same profile semantics as a
-   * single write. The profile's ids are not listed (`ids` is empty): bulk callers do not need them.
+   * One bulk row, for a caller that already holds the write transaction and commits it: a chunk
+   * applies many rows and its batch cursor as one unit, with the same rules as a single write. A
+   * row that is refused or finds nothing comes back as its outcome; its purges still happen.
    */
-  writeInOpenTransaction(client: string, refs: readonly VisitorIdRef[], write: ProfileWrite): WrittenProfile | null {
-    return this.writeLocked(client, refs, write, false);
+  writeInOpenTransaction(client: string, ref: VisitorIdRef, write: ProfileWrite): WriteOutcome {
+    const plan = this.plan(client, [ref], write);
+    this.execute(client, plan);
+    if (plan.kind === 'refused') return refusedOutcome(plan.refusal);
+    return plan.kind === 'write' ? WRITTEN : NOT_FOUND;
   }
 
-  private writeLocked(client: string, refs: readonly VisitorIdRef[], write: ProfileWrite, listIds = true): WrittenProfile | null {
-    let live: ProfileRow | undefined;
-    const unlinked: VisitorIdRef[] = [];
-    for (const ref of refs) {
+  private plan(client: string, refs: readonly VisitorIdRef[], write: ProfileWrite): ProfileWritePlan<StoredProfile> {
+    const read = new Map<string, StoredProfile | undefined>();
+    const found: FoundId<StoredProfile>[] = refs.map((ref) => {
       const key = this.keyOf.get(client, ref.kind, ref.value);
-      const row = key === undefined ? undefined : this.liveProfile(client, key, write.now);
-      if (!row) {
-        unlinked.push(ref);
-      } else if (!live) {
-        live = row;
-      } else if (live.profile_key !== row.profile_key) {
-        throw new ConflictError('the ids given belong to two different profiles', 'ids_conflict');
+      if (key !== undefined && !read.has(key)) {
+        const row = this.profileByKey.get(client, key);
+        read.set(key, row && toProfile(row));
       }
-    }
-    if (!live && !write.create) return null;
-
-    const existing = live ? toProfile(live) : null;
-    const key = existing?.key ?? newProfileKey();
-    const attributes = write.apply(existing?.attributes ?? new Map());
-    const createdAt = existing?.createdAt ?? write.now;
-    const modifiedAt = lastModified(attributes, createdAt);
-    this.upsertProfile.run(client, key, encodeAttributes(attributes), createdAt, modifiedAt, write.expiresAt);
-    for (const ref of unlinked) this.linkId.run(client, ref.kind, ref.value, key);
-    return {
-      profile: { key, attributes, createdAt, modifiedAt, expiresAt: write.expiresAt },
-      created: !existing,
-      ids: listIds ? this.listIds(client, key) : [],
-    };
+      return { ref, key, profile: key === undefined ? undefined : read.get(key) };
+    });
+    return planProfileWrite(resolveIds(found, write.now), write);
   }
 
-  /** The profile row, or undefined when missing or expired (an expired one is purged now). */
-  private liveProfile(client: string, key: string, now: number): ProfileRow | undefined {
-    const row = this.profileByKey.get(client, key);
-    if (row && row.expires_at <= now) {
-      this.purge(client, key);
-      return undefined;
-    }
-    return row;
+  /** Runs a plan's statements; returns the key written, or null when nothing but purges ran. */
+  private execute(client: string, plan: ProfileWritePlan<StoredProfile>): string | null {
+    for (const { key } of plan.purge) this.purge(client, key);
+    if (plan.kind !== 'write') return null;
+    const key = plan.profile?.key ?? mintProfileKey();
+    this.upsertProfile.run(client, key, encodeAttributes(plan.attributes), plan.createdAt, plan.modifiedAt, plan.expiresAt);
+    for (const ref of plan.link) this.linkId.run(client, ref.kind, ref.value, key);
+    return key;
   }
 
   private purge(client: string, key: string): void {

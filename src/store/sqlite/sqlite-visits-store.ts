@@ -1,40 +1,17 @@
-import { decodeAttributes, encodeAttributes, lastModified } from '../../domain/attributes.js';
 import type { IdKind } from '../../domain/identity.js';
-import type { SessionState } from '../../domain/sessions.js';
-import { foldMergePlan, planVisitorMerge, type ResolvedId, type VisitorState } from '../../domain/visitor-merge.js';
+import { type FoundId, refusalError, resolveIds } from '../../domain/profile-write.js';
+import { planVisit, type VisitedProfile, type VisitPlan } from '../../domain/visit-plan.js';
 import type { RecordedVisit, VisitsStore, VisitWrite } from '../../features/delivery/visits-store.js';
+import { encodeAttributes, encodeSession, mintProfileKey, recordedVisit, toVisitedProfile, type VisitRow } from '../profile-rows.js';
 import type { SqliteDatabase } from './database.js';
 
-interface VisitedRow {
-  profile_key: string;
-  /** Null when the id points at a profile row that no longer exists. */
+/** The id's profile row (LEFT JOIN: its columns are null when the row no longer exists). */
+interface VisitedRow extends Omit<VisitRow, 'attributes'> {
   attributes: string | null;
-  session_state: string | null;
-  created_at: number;
-  expires_at: number;
   identified: number;
 }
 
-type LiveRow = VisitedRow & { attributes: string };
-
-function decodeSession(encoded: string | null): SessionState | null {
-  if (encoded === null) return null;
-  const session = JSON.parse(encoded) as Partial<SessionState>;
-  if (typeof session.id !== 'string' || typeof session.lastSeenAt !== 'number' || typeof session.startedAt !== 'number') {
-    return null;
-  }
-  return { id: session.id, startedAt: session.startedAt, lastSeenAt: session.lastSeenAt, previousVisitAt: session.previousVisitAt ?? null };
-}
-
-function stateOf(row: LiveRow): VisitorState {
-  return { attributes: decodeAttributes(row.attributes), session: decodeSession(row.session_state) };
-}
-
-function newProfileKey(): string {
-  return crypto.randomUUID().replace(/-/g, '');
-}
-
-/** A visit refused by its own `apply` (e.g. over 64 KB): nothing of it was written. */
+/** A visit refused by its plan (e.g. over 64 KB) or by its own `apply`: nothing of it was written. */
 class VisitRefused {
   constructor(readonly error: unknown) {}
 }
@@ -55,9 +32,10 @@ interface PendingVisit {
  * login cannot both create a profile for it.
  *
  * Group commit: the visits that arrive within one event-loop turn share one transaction, because
- * on a virtual disk the fixed cost of a commit outweighs the work of a visit. Each visit still
- * computes everything (merge and `apply`) before it writes anything, so one refused visit leaves
- * no trace and does not disturb its neighbours; a database failure fails the whole group.
+ * on a virtual disk the fixed cost of a commit outweighs the work of a visit. Each visit is
+ * planned whole (planVisit: merges, `apply`, the size limit) before it writes anything, so one
+ * refused visit leaves no trace and does not disturb its neighbours; a database failure fails the
+ * whole group.
  */
 export class SqliteVisitsStore implements VisitsStore {
   private readonly visitedById;
@@ -112,18 +90,7 @@ export class SqliteVisitsStore implements VisitsStore {
     this.pending = [];
     let outcomes: Array<RecordedVisit | VisitRefused>;
     try {
-      outcomes = this.db
-        .transaction(() =>
-          group.map(({ client, visit }) => {
-            try {
-              return this.recordLocked(client, visit);
-            } catch (error) {
-              if (error instanceof VisitRefused) return error;
-              throw error;
-            }
-          }),
-        )
-        .immediate();
+      outcomes = this.db.transaction(() => group.map(({ client, visit }) => this.recordLocked(client, visit))).immediate();
     } catch (error) {
       for (const { reject } of group) reject(error);
       return;
@@ -135,57 +102,54 @@ export class SqliteVisitsStore implements VisitsStore {
     });
   }
 
-  private recordLocked(client: string, visit: VisitWrite): RecordedVisit {
-    // 1. Read: the live profile behind each id (expired ones are purged, as the sweep would).
-    const rows = new Map<string, LiveRow>();
-    const resolved: ResolvedId[] = visit.refs.map((ref) => {
-      const row = this.visitedById.get(client, ref.kind, ref.value);
-      if (!row || !this.isLive(client, row, visit.now)) return { ref, profile: null };
-      rows.set(row.profile_key, row);
-      return { ref, profile: { key: row.profile_key, identified: row.identified === 1 } };
-    });
-
-    // 2. Decide and compute, writing nothing: merges in memory, then the caller's changes.
-    const plan = planVisitorMerge(resolved);
-    const winnerRow = plan.winnerKey === null ? undefined : rows.get(plan.winnerKey);
-    const folded = foldMergePlan(plan, (key) => stateOf(rows.get(key)!), visit.maxProfileBytes);
-    let state: VisitorState = folded.state;
-    const absorbed = folded.absorbed;
+  private recordLocked(client: string, visit: VisitWrite): RecordedVisit | VisitRefused {
+    // 1. Read and plan, writing nothing.
+    const found = this.read(client, visit);
+    let plan: VisitPlan<VisitedProfile>;
     try {
-      state = visit.apply(state);
+      plan = planVisit(resolveIds(found, visit.now), visit);
     } catch (error) {
-      throw new VisitRefused(error);
+      // Its own `apply` gave up.
+      return new VisitRefused(error);
     }
+    if (plan.kind === 'refused') return new VisitRefused(refusalError(plan.refusal));
 
-    // 3. Write.
-    const key = plan.winnerKey ?? newProfileKey();
-    const createdAt = winnerRow?.created_at ?? visit.now;
+    // 2. Write the plan.
+    for (const { key } of plan.purge) {
+      this.deleteIds.run(client, key);
+      this.deleteProfile.run(client, key);
+    }
+    const key = plan.profile?.key ?? mintProfileKey();
     const row = {
       client,
       key,
-      attributes: encodeAttributes(state.attributes),
-      session: state.session ? JSON.stringify(state.session) : null,
-      createdAt,
-      modifiedAt: lastModified(state.attributes, createdAt),
-      expiresAt: visit.expiresAt,
+      attributes: encodeAttributes(plan.attributes),
+      session: encodeSession(plan.session),
+      createdAt: plan.createdAt,
+      modifiedAt: plan.modifiedAt,
+      expiresAt: plan.expiresAt,
     };
-    if (!winnerRow) this.insertProfile.run(row);
-    else if (winnerRow.expires_at === visit.expiresAt) this.updateProfileSameExpiry.run(row);
+    if (!plan.profile) this.insertProfile.run(row);
+    else if (plan.profile.expiresAt === plan.expiresAt) this.updateProfileSameExpiry.run(row);
     else this.updateProfile.run(row);
-    for (const loserKey of absorbed) {
-      this.moveIds.run(key, client, loserKey);
-      this.deleteProfile.run(client, loserKey);
+    for (const loser of plan.absorbed) {
+      this.moveIds.run(key, client, loser.key);
+      this.deleteProfile.run(client, loser.key);
     }
-    for (const ref of plan.link) this.linkId.run(client, ref.kind, ref.value, key);
-    return { key, created: !winnerRow, absorbed: absorbed.length, state };
+    for (const { ref } of plan.link) this.linkId.run(client, ref.kind, ref.value, key);
+    return recordedVisit(key, plan);
   }
 
-  /** A profile row that exists and has not expired; an expired one is purged now. */
-  private isLive(client: string, row: VisitedRow, now: number): row is LiveRow {
-    if (row.attributes === null) return false;
-    if (row.expires_at > now) return true;
-    this.deleteIds.run(client, row.profile_key);
-    this.deleteProfile.run(client, row.profile_key);
-    return false;
+  private read(client: string, visit: VisitWrite): FoundId<VisitedProfile>[] {
+    const read = new Map<string, VisitedProfile | undefined>();
+    return visit.refs.map((ref) => {
+      const row = this.visitedById.get(client, ref.kind, ref.value);
+      if (!row) return { ref, key: undefined, profile: undefined };
+      if (!read.has(row.profile_key)) {
+        // A null row: the id points at a profile row that no longer exists.
+        read.set(row.profile_key, row.attributes === null ? undefined : toVisitedProfile(row as VisitRow, row.identified === 1));
+      }
+      return { ref, key: row.profile_key, profile: read.get(row.profile_key) };
+    });
   }
 }
