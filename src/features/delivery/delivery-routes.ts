@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Static } from 'typebox';
+import type { Static } from '@sinclair/typebox';
 import type { Limits } from '../../config.js';
 import { BadRequestError } from '../../errors.js';
 import { registerCredentialedCors } from '../../http/cors.js';
