@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
-import { Type } from 'typebox';
+import { Type } from '@sinclair/typebox';
 import { ADMIN_KEY, restErrors } from './schemas.js';
 
 /**

@@ -3,7 +3,6 @@ import { BadRequestError } from '../errors.js';
 import type { ClientSettings } from '../features/clients/clients-store.js';
 import type { ClientsService } from '../features/clients/clients-service.js';
 import type { CredentialsService } from '../features/tokens/credentials-service.js';
-import './request-client.js';
 
 /**
  * Every profile API call (single update, bulk, batch status, fetch) starts here: the client must

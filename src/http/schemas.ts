@@ -1,4 +1,4 @@
-import { type Static, type TSchema, type TUnsafe, Type } from 'typebox';
+import { type Static, type TSchema, type TUnsafe, Type } from '@sinclair/typebox';
 
 /**
  * Schema pieces shared by the features' `*-schemas.ts`: nullable fields, maps, string enums, and
@@ -68,7 +68,7 @@ const M2_FAILURE = '<response><success>false</success><message>mboxPC or mbox3rd
 
 /** An m2 XML answer (`Content-Type: application/xml`). */
 export function m2Xml(description: string, example: string): TSchema {
-  return { description, content: { 'application/xml': { schema: Type.String({ examples: [example] }) } } } as TSchema;
+  return { description, content: { 'application/xml': { schema: Type.String({ examples: [example] }) } } } as unknown as TSchema;
 }
 
 /** The m2 error answers (`<response><success>false</success><message>…</message></response>`). */

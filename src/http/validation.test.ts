@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { Type } from 'typebox';
+import { Type } from '@sinclair/typebox';
 import { AppError } from '../errors.js';
 import { map } from './schemas.js';
 import { AJV_OPTIONS, schemaErrorFormatter, worded } from './validation.js';

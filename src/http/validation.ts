@@ -1,5 +1,5 @@
 import type { FastifyRequest, FastifySchemaCompiler, FastifySchemaValidationError } from 'fastify';
-import type { TSchema } from 'typebox';
+import type { TSchema } from '@sinclair/typebox';
 import { AppError } from '../errors.js';
 
 /**

@@ -1,4 +1,4 @@
-import { Type } from 'typebox';
+import { Type } from '@sinclair/typebox';
 import { ClientParams, m2Errors, m2Xml, PROFILE_TOKEN, stringEnum } from '../../http/schemas.js';
 
 /**

@@ -1,4 +1,4 @@
-import { Type } from 'typebox';
+import { Type } from '@sinclair/typebox';
 import { ADMIN_KEY, ClientParams, restErrors } from '../../http/schemas.js';
 import { worded } from '../../http/validation.js';
 import { CLIENT_CODE, IMS_ORG_ID } from './client-settings.js';

@@ -1,11 +1,10 @@
 import { isUtf8 } from 'node:buffer';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Static } from 'typebox';
+import type { Static } from '@sinclair/typebox';
 import type { Limits } from '../../config.js';
 import { BadRequestError } from '../../errors.js';
 import { registerCredentialedCors } from '../../http/cors.js';
-import '../../http/request-client.js';
 import { validateQueryEarly } from '../../http/validation.js';
 import { parseDeliveryRequest } from './delivery-request.js';
 import { type DeliveryQuery, deliver, preflight } from './delivery-schemas.js';

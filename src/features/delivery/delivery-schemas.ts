@@ -1,4 +1,4 @@
-import { type Static, type TSchema, Type } from 'typebox';
+import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import { anything, orNull, restErrors } from '../../http/schemas.js';
 import { type FieldProblem, worded } from '../../http/validation.js';
 

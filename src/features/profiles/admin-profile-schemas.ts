@@ -1,4 +1,4 @@
-import { Type } from 'typebox';
+import { Type } from '@sinclair/typebox';
 import { ADMIN_KEY, ClientParams, map, restErrors, stringEnum } from '../../http/schemas.js';
 import { worded } from '../../http/validation.js';
 import { ProfileDocument } from './fetch-schemas.js';

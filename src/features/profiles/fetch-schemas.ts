@@ -1,4 +1,4 @@
-import { Type } from 'typebox';
+import { Type } from '@sinclair/typebox';
 import { map, PROFILE_TOKEN, restErrors } from '../../http/schemas.js';
 
 /**

@@ -1,4 +1,4 @@
-import { type TSchema, Type } from 'typebox';
+import { type TSchema, Type } from '@sinclair/typebox';
 import { ADMIN_KEY, ClientParams, restErrors } from '../../http/schemas.js';
 import { worded } from '../../http/validation.js';
 
@@ -22,7 +22,7 @@ const tokenFields = {
 };
 
 const TARGET_JSON = 'application/vnd.adobe.target.v1+json';
-const answer = (description: string, schema: TSchema) => ({ description, content: { [TARGET_JSON]: { schema } } }) as TSchema;
+const answer = (description: string, schema: TSchema) => ({ description, content: { [TARGET_JSON]: { schema } } }) as unknown as TSchema;
 
 const tags = ['Admin: tokens'];
 
