@@ -425,3 +425,11 @@ export function contextForLocation(
   }
   return context;
 }
+
+/**
+ * The context of one rule of an imported Adobe artifact: its conditions read the visitor's
+ * allocation in that activity as `allocation` (percent, two decimals, from `allocationValue`).
+ */
+export function withAllocation(context: DecisionContext, allocation: number): DecisionContext {
+  return { ...context, allocation };
+}
