@@ -90,15 +90,20 @@ describe('offer tokens', () => {
       { greeting: 'Hi ${profile.name}', tags: ['${campaign.recipe.id}', 1], fixed: { a: true } },
       ACTIVITY,
     );
-    const rendered = renderer(visit({ name: '"}, "admin": true, "x": "' }));
+    assert.equal(renderer.constant, false);
+    const rendered = renderer.render(visit({ name: '"}, "admin": true, "x": "' }));
     assert.deepEqual(JSON.parse(JSON.stringify(rendered)), {
       greeting: 'Hi "}, "admin": true, "x": "',
       tags: ['B', 1],
       fixed: { a: true },
     });
-    const fixed = compileJsonContent({ a: [1, { b: 'no tokens' }] }, ACTIVITY);
-    assert.equal(fixed(visit({})), fixed(visit({})), 'content without tokens is one shared, frozen value');
-    assert.ok(Object.isFrozen(fixed(visit({}))));
+    for (const content of [{ a: [1, { b: 'no tokens' }] }, { a: 'By ${activity.name}' }]) {
+      const fixed = compileJsonContent(content, ACTIVITY);
+      assert.equal(fixed.constant, true);
+      assert.equal(fixed.render(visit({})), fixed.render(visit({})), 'content without visitor tokens is one shared, frozen value');
+      assert.ok(Object.isFrozen(fixed.render(visit({}))));
+    }
+    assert.deepEqual(compileJsonContent({ a: 'By ${activity.name}' }, ACTIVITY).render(visit({})), { a: 'By Spring <hero>' });
   });
 
   test('a malformed token of a known namespace is refused, naming it', () => {

@@ -229,8 +229,11 @@ export function renderTemplate(template: Template, visit: VisitTokenValues, type
 // ---------------------------------------------------------------------------------------------
 // JSON offers: tokens inside string values
 
-/** A json offer's content, compiled: the shared value when no string holds a token. */
-export type JsonRenderer = (visit: VisitTokenValues) => unknown;
+/** A json offer's content, compiled: `constant` when no string holds a visitor's token. */
+export interface JsonRenderer {
+  render: (visit: VisitTokenValues) => unknown;
+  constant: boolean;
+}
 
 function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
@@ -240,11 +243,14 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
+const NO_VISIT_VALUES: VisitTokenValues = Object.freeze({ attributes: new Map(), tntId: '', sessionId: '', location: '' });
+
 /** Compiles a json offer's content; tokens are looked for in string values (not in keys). */
 export function compileJsonContent(content: unknown, values: StaticTokenValues): JsonRenderer {
   // Answers share the untouched parts: a frozen copy of its own, whatever the caller does with theirs.
   const own = deepFreeze(structuredClone(content));
-  const compile = (value: unknown): JsonRenderer | null => {
+  let constant = true;
+  const compile = (value: unknown): ((visit: VisitTokenValues) => unknown) | null => {
     if (typeof value === 'string') {
       const template = bindStatic(parseTemplate(value), values, 'json');
       if (template.parts.length === 1 && typeof template.parts[0] === 'string' && template.parts[0] === value) return null;
@@ -252,6 +258,7 @@ export function compileJsonContent(content: unknown, values: StaticTokenValues):
         const text = template.parts.join('');
         return () => text;
       }
+      constant = false;
       return (visit) => renderTemplate(template, visit, 'json');
     }
     if (Array.isArray(value)) {
@@ -272,7 +279,11 @@ export function compileJsonContent(content: unknown, values: StaticTokenValues):
     return null;
   };
   const render = compile(own);
-  return render ?? (() => own);
+  if (!render) return { render: () => own, constant: true };
+  if (!constant) return { render, constant };
+  // Only the activity's own tokens: rendered once, shared like token-free content.
+  const rendered = deepFreeze(render(NO_VISIT_VALUES));
+  return { render: () => rendered, constant: true };
 }
 
 /** Every string inside a json value, for validation. */
