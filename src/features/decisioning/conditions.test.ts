@@ -121,6 +121,13 @@ describe('conditions', () => {
     }
   });
 
+  test('a rule matches by JavaScript truthiness, an audience admits by JsonLogic truthiness', () => {
+    const empty = compileCondition({ merge: [] });
+    assert.equal(empty.test({}), true, 'the engine matches a rule whose condition is []');
+    assert.equal(empty.admits({}), false, 'an audience of [] admits nobody');
+    assert.equal(compileCondition({ var: 'x' }).admits({ x: 'yes' }), true);
+  });
+
   test('a bad condition is refused with the place of the problem', () => {
     assert.equal(conditionProblem({ and: [{ '==': [1, 1] }, { var: 'profile.tier' }] }), null);
     assert.match(conditionProblem({ and: [true, { contains: ['a', 'b'] }] })!, /unknown operator "contains" at and\[1\]\.contains/);

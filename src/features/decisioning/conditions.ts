@@ -39,8 +39,17 @@
 export type Evaluate = (data: unknown) => unknown;
 
 export interface CompiledCondition {
-  /** The condition's verdict: JavaScript truthiness of its value, as the engine tests it. */
+  /**
+   * The engine's verdict on a whole rule condition: JavaScript truthiness of its value (the engine
+   * tests `if (result)`), so a value of `[]` matches. For the rules of imported artifacts.
+   */
   readonly test: (data: unknown) => boolean;
+  /**
+   * An audience's verdict: JsonLogic truthiness of its value (`[]` does not admit), what `!!` gives.
+   * Artifacts this server publishes wrap each audience in `!!` before combining it with allocation
+   * and dates, so the engine on the device reaches this same verdict.
+   */
+  readonly admits: (data: unknown) => boolean;
   /** The condition's value. */
   readonly evaluate: Evaluate;
 }
@@ -411,7 +420,7 @@ export function compileExpression(logic: unknown): Evaluate {
 /** Compiles a condition (already validated by `conditionProblem`). */
 export function compileCondition(logic: unknown): CompiledCondition {
   const evaluate = compileExpression(logic);
-  return { evaluate, test: (data) => !!evaluate(data) };
+  return { evaluate, test: (data) => !!evaluate(data), admits: (data) => truthy(evaluate(data)) };
 }
 
 /**

@@ -25,7 +25,8 @@ import { DEFAULT_RESPONSE_TOKENS } from './response-tokens.js';
  * locations, visitor and context, what each location shows.
  *
  * Per location: the first activity in decision order (priority, then id) that is live now
- * (`startsAt` ≤ now < `endsAt`) and whose audience admits the visitor decides it. An ab activity
+ * (`startsAt` ≤ now < `endsAt`) and whose audience admits the visitor decides it (an audience admits
+ * when its value is JsonLogic-true: an empty array does not, see `CompiledCondition.admits`). An ab activity
  * gives the visitor the experience its allocation bucket falls in (hashed as Adobe's engine hashes,
  * see allocation.ts); an xt activity the first experience whose audience matches — when none does,
  * the activity does not decide and the next one is tried, as the engine tries its next rule. A
@@ -180,7 +181,7 @@ class RequestDecider {
   ): boolean {
     if (!condition) return true;
     try {
-      return condition.test(context());
+      return condition.admits(context());
     } catch (error) {
       this.failures.push({ ...failure, message: error instanceof Error ? error.message : String(error) });
       return false;
