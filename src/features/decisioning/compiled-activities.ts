@@ -1,6 +1,7 @@
 import { parseDateTime, type StoredActivity } from './activity.js';
 import { type BucketRange, bucketRanges } from './allocation.js';
-import { type CompiledCondition, compileCondition } from './conditions.js';
+import { type CompiledCondition, compileCondition, conditionReads } from './conditions.js';
+import type { ContextParts } from './context.js';
 import { type EventTokenKey, signEventToken } from './event-tokens.js';
 import {
   bindStatic,
@@ -66,6 +67,8 @@ export interface CompiledActivity {
   /** ab: the buckets of each experience, in the experiences' order. */
   readonly ranges: readonly BucketRange[];
   readonly locations: readonly string[];
+  /** The parts of the decision context its conditions read. */
+  readonly reads: ContextParts;
 }
 
 export interface CompileOptions {
@@ -141,6 +144,11 @@ export function compileActivity(activity: StoredActivity, options: CompileOption
       ),
     };
   });
+  const conditions = [
+    activity.audience,
+    ...activity.experiences.map((experience) => (activity.type === 'xt' ? experience.audience : undefined)),
+  ];
+  const reads = unionOf(conditions.filter((condition) => condition !== undefined).map(conditionReads));
   const startsAt = activity.startsAt ? parseDateTime(activity.startsAt) : Number.NEGATIVE_INFINITY;
   const endsAt = activity.endsAt ? parseDateTime(activity.endsAt) : Number.POSITIVE_INFINITY;
   return {
@@ -156,7 +164,17 @@ export function compileActivity(activity: StoredActivity, options: CompileOption
     experiences,
     ranges: activity.type === 'ab' ? bucketRanges(activity.experiences.map((experience) => experience.allocation ?? 0)) : [],
     locations: Object.keys(activity.experiences[0]?.offers ?? {}),
+    reads,
   };
+}
+
+function unionOf(parts: readonly ContextParts[]): ContextParts {
+  const union = new Set<string>();
+  for (const part of parts) {
+    if (part === 'any') return 'any';
+    for (const name of part) union.add(name);
+  }
+  return union;
 }
 
 /** A client's live activities by location, each list in decision order. */
@@ -165,6 +183,8 @@ export interface ActivityIndex {
   readonly byLocation: ReadonlyMap<string, readonly CompiledActivity[]>;
   /** The `view:<name>` locations some live activity decides, for requests of every view. */
   readonly views: readonly string[];
+  /** The parts of the decision context some live condition reads: only those are built. */
+  readonly reads: ContextParts;
 }
 
 /**
@@ -190,7 +210,8 @@ export function indexActivities(client: string, activities: readonly CompiledAct
   }
   for (const list of byLocation.values()) list.sort(decisionOrder);
   const views = [...byLocation.keys()].filter((location) => location.startsWith('view:')).sort();
-  return { client, byLocation, views };
+  const reads = unionOf(activities.filter((activity) => activity.live).map((activity) => activity.reads));
+  return { client, byLocation, views, reads };
 }
 
 /** Compiles and indexes a client's activities in one go. */

@@ -106,14 +106,17 @@ export function parseDomainBasic(host: string): DomainParts {
  * (a few hundred rare ones, none of com, net, org, co.uk …) may split differently.
  */
 export function parseDomainPublicSuffix(host: string): DomainParts {
-  let parsed: { subdomain: string | null; domain: string | null; tld: string | null };
+  const unregistrable = { subdomain: '', domain: host, topLevelDomain: '' };
+  // The SDK's psl refuses `_` in a label; today's psl accepts it.
+  if (host.includes('_')) return unregistrable;
+  let parsed: ReturnType<typeof psl.parse>;
   try {
-    // The SDK's psl refuses `_` in a label; today's psl accepts it.
-    if (host.includes('_') || !psl.isValid(host)) return { subdomain: '', domain: host, topLevelDomain: '' };
-    parsed = psl.parse(host) as typeof parsed;
+    parsed = psl.parse(host);
   } catch {
-    return { subdomain: '', domain: host, topLevelDomain: '' }; // a host punycode cannot encode
+    return unregistrable; // a host punycode cannot encode
   }
+  // psl.isValid, without parsing twice.
+  if ('error' in parsed || !parsed.domain || !parsed.listed) return unregistrable;
   return {
     subdomain: parsed.subdomain ? (parsed.subdomain.startsWith('www') ? parsed.subdomain.substring(4) : parsed.subdomain) : '',
     domain: parsed.domain ?? '',
@@ -144,8 +147,27 @@ function urlParts(url: unknown, parseDomain: ParseDomain): Record<string, unknow
   return parts;
 }
 
-/** `page` or `referring`: the url's parts, each also lower-cased as `<part>_lc`. */
-export function urlContext(url: unknown, parseDomain: ParseDomain = parseDomainPublicSuffix): Record<string, unknown> {
+/**
+ * A small memo for the pure derivations that the same inputs repeat across visitors (a page's
+ * url, a browser's user agent): the last `limit` distinct inputs, the oldest forgotten first. The
+ * values are frozen, as they are shared by every context that reads them.
+ */
+function memo<T extends object>(limit: number, compute: (key: string) => T): (key: string) => T {
+  const cache = new Map<string, T>();
+  return (key) => {
+    let value = cache.get(key);
+    if (value === undefined) {
+      value = Object.freeze(compute(key));
+      if (cache.size >= limit) cache.delete(cache.keys().next().value!);
+      cache.set(key, value);
+    }
+    return value;
+  };
+}
+
+const urlMemos = new WeakMap<ParseDomain, (url: string) => Record<string, unknown>>();
+
+function computeUrlContext(url: unknown, parseDomain: ParseDomain): Record<string, unknown> {
   const parts = urlParts(url, parseDomain);
   const result: Record<string, unknown> = { ...parts };
   for (const key of Object.keys(parts)) {
@@ -153,6 +175,17 @@ export function urlContext(url: unknown, parseDomain: ParseDomain = parseDomainP
     result[`${key}_lc`] = typeof value === 'string' ? value.toLowerCase() : value;
   }
   return result;
+}
+
+/** `page` or `referring`: the url's parts, each also lower-cased as `<part>_lc`. Shared, frozen. */
+export function urlContext(url: unknown, parseDomain: ParseDomain = parseDomainPublicSuffix): Readonly<Record<string, unknown>> {
+  if (typeof url !== 'string' || url.length > 2048) return computeUrlContext(url, parseDomain);
+  let forParser = urlMemos.get(parseDomain);
+  if (!forParser) {
+    forParser = memo(1000, (key) => computeUrlContext(key, parseDomain));
+    urlMemos.set(parseDomain, forParser);
+  }
+  return forParser(url);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -222,8 +255,16 @@ function operatingSystem(userAgent: string): string {
   return UNKNOWN;
 }
 
+const browserMemo = memo(500, (userAgent) => computeBrowserContext(userAgent, {}));
+
 /** `user.browserType`, `user.browserVersion`, `user.platform`, `user.locale`, as the engine derives them. */
-export function browserContext(userAgent: string, clientHints: ClientHints = {}): Record<string, unknown> {
+export function browserContext(userAgent: string, clientHints?: ClientHints): Readonly<Record<string, unknown>> {
+  return clientHints === undefined && userAgent.length <= 1024
+    ? browserMemo(userAgent)
+    : computeBrowserContext(userAgent, clientHints ?? {});
+}
+
+function computeBrowserContext(userAgent: string, clientHints: ClientHints): Record<string, unknown> {
   const fromUserAgent = matchBrowser(BROWSERS, userAgent);
   const hint = clientHints.browserUAWithFullVersion || clientHints.browserUAWithMajorVersion;
   const fromHints = matchBrowser(CLIENT_HINT_BROWSERS, typeof hint === 'string' ? hint : '');
@@ -377,12 +418,20 @@ function attributeContexts(attributes: Iterable<readonly [string, string]>): {
  * `isNewSession` booleans, `sessionCount` and `daysSinceLastVisit` numbers (the latter absent in a
  * first session). `user` holds the profile-script outputs, the engine's browser fields winning.
  */
-export function buildDecisionContext(inputs: DecisionInputs): DecisionContext {
-  const context = inputs.context ?? {};
-  const parseDomain = inputs.parseDomain ?? parseDomainPublicSuffix;
-  const { profile, scripts } = attributeContexts(inputs.attributes ?? []);
+/**
+ * The top-level names of the context to build: those some condition reads (`conditionReads`), or
+ * `'any'`. A part no condition reads is left out, which no condition can tell.
+ */
+export type ContextParts = ReadonlySet<string> | 'any';
+
+const TIME_PARTS = ['current_timestamp', 'current_time', 'current_day'];
+
+function wanted(parts: ContextParts, name: string): boolean {
+  return parts === 'any' || parts.has(name);
+}
+
+function profileContextOf(profile: Record<string, string>, facts: VisitFacts | undefined): Record<string, unknown> {
   const profileContext = withLowerCaseStringValues(unflatten(profile));
-  const facts = inputs.facts;
   if (facts) {
     profileContext.isFirstSession = facts.isFirstSession;
     profileContext.isNewSession = facts.isNewSession;
@@ -390,17 +439,30 @@ export function buildDecisionContext(inputs: DecisionInputs): DecisionContext {
     if (facts.daysSinceLastVisit !== null) profileContext.daysSinceLastVisit = facts.daysSinceLastVisit;
     else delete profileContext.daysSinceLastVisit;
   }
-  const userAgent = typeof context.userAgent === 'string' ? context.userAgent : '';
-  const clientHints = isPlainObject(context.clientHints) ? context.clientHints : undefined;
-  return {
-    ...timeContext(inputs.now),
-    user: { ...withLowerCaseStringValues(unflatten(scripts)), ...browserContext(userAgent, clientHints) },
-    page: urlContext(context.address?.url, parseDomain),
-    referring: urlContext(context.address?.referringUrl, parseDomain),
-    geo: geoContext(context.geo ?? {}),
-    mbox: {},
-    profile: profileContext,
-  };
+  return profileContext;
+}
+
+export function buildDecisionContext(inputs: DecisionInputs, parts: ContextParts = 'any'): DecisionContext {
+  const context = inputs.context ?? {};
+  const parseDomain = inputs.parseDomain ?? parseDomainPublicSuffix;
+  const result: Record<string, unknown> = {};
+  if (TIME_PARTS.some((name) => wanted(parts, name))) Object.assign(result, timeContext(inputs.now));
+  const needsProfile = wanted(parts, 'profile');
+  const needsUser = wanted(parts, 'user');
+  if (needsProfile || needsUser) {
+    const { profile, scripts } = attributeContexts(inputs.attributes ?? []);
+    if (needsUser) {
+      const userAgent = typeof context.userAgent === 'string' ? context.userAgent : '';
+      const clientHints = isPlainObject(context.clientHints) ? context.clientHints : undefined;
+      result.user = { ...withLowerCaseStringValues(unflatten(scripts)), ...browserContext(userAgent, clientHints) };
+    }
+    if (needsProfile) result.profile = profileContextOf(profile, inputs.facts);
+  }
+  if (wanted(parts, 'page')) result.page = urlContext(context.address?.url, parseDomain);
+  if (wanted(parts, 'referring')) result.referring = urlContext(context.address?.referringUrl, parseDomain);
+  if (wanted(parts, 'geo')) result.geo = geoContext(context.geo ?? {});
+  result.mbox = {};
+  return result;
 }
 
 /** A location of the request as the context needs it: its parameters and, if it has one, its own address. */
@@ -415,9 +477,10 @@ export function contextForLocation(
   base: DecisionContext,
   location: LocationDetails,
   parseDomain: ParseDomain = parseDomainPublicSuffix,
+  parts: ContextParts = 'any',
 ): DecisionContext {
-  const context: Record<string, unknown> = { ...base, mbox: parametersContext(location.parameters) };
-  if (location.address !== undefined) {
+  const context: Record<string, unknown> = { ...base, mbox: wanted(parts, 'mbox') ? parametersContext(location.parameters) : {} };
+  if (location.address !== undefined && (wanted(parts, 'page') || wanted(parts, 'referring'))) {
     // As the engine does: both from the location's url; its referringUrl is not read.
     const url = location.address ? location.address.url : '';
     context.page = urlContext(url, parseDomain);

@@ -155,13 +155,16 @@ class RequestDecider {
   }
 
   private baseContext(): DecisionContext {
-    this.base ??= buildDecisionContext({
-      context: this.visit.context,
-      now: this.visit.now,
-      attributes: this.visit.attributes,
-      facts: this.visit.facts,
-      parseDomain: this.parseDomain,
-    });
+    this.base ??= buildDecisionContext(
+      {
+        context: this.visit.context,
+        now: this.visit.now,
+        attributes: this.visit.attributes,
+        facts: this.visit.facts,
+        parseDomain: this.parseDomain,
+      },
+      this.index.reads,
+    );
     return this.base;
   }
 
@@ -195,7 +198,7 @@ class RequestDecider {
     const now = this.visit.now;
     let locationContext: DecisionContext | undefined;
     const context = () => {
-      locationContext ??= contextForLocation(this.baseContext(), request, this.parseDomain);
+      locationContext ??= contextForLocation(this.baseContext(), request, this.parseDomain, this.index.reads);
       return locationContext;
     };
     for (const activity of candidates) {
@@ -267,7 +270,9 @@ class RequestDecider {
     const tokens: Record<string, ResponseTokenValue> = {};
     for (const name of this.tokenNames) {
       const value = offer.responseTokens.get(name) ?? this.visitTokens.get(name);
-      if (value !== undefined) Object.defineProperty(tokens, name, { value, enumerable: true, writable: true, configurable: true });
+      if (value === undefined) continue;
+      if (name === '__proto__') Object.defineProperty(tokens, name, { value, enumerable: true, writable: true, configurable: true });
+      else tokens[name] = value;
     }
     return tokens;
   }
