@@ -116,7 +116,10 @@ test("decisions equal Adobe's engine on the equivalent artifact: same activity, 
         index: i,
         parameters: r.parameters[i],
       }));
-      const ours = decide(index, { ids: r.ids, sessionId: 's', attributes: new Map(), context, now: NOW }, locations);
+      const visit = { ids: r.ids, sessionId: 's', attributes: new Map(), context, now: NOW };
+      const ours = decide(index, visit, locations);
+      // Building only the context parts the conditions read changes nothing.
+      assert.deepEqual(decide({ ...index, reads: 'any' }, visit, locations), ours);
 
       const engine = await createEngine(CLIENT, equivalentArtifact(CLIENT, stored, KEY), { domainParser: 'psl' });
       const response = await atFixedTime(NOW, () =>
