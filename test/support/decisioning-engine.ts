@@ -135,3 +135,11 @@ export function tracedContexts(response: Json): Map<string, Json> {
   }
   return contexts;
 }
+
+/**
+ * Generated cases an oracle test runs: all of them in the full lane (`npm test`), a fifth in the
+ * quick development lane (`npm run test:quick`), which must stay under a minute.
+ */
+export function oracleRuns(full: number): number {
+  return process.env.TEST_LANE === 'quick' ? Math.ceil(full / 5) : full;
+}

@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import fc from 'fast-check';
-import { artifactOf, atFixedTime, createEngine, type EngineRule, type Json } from '../../../test/support/decisioning-engine.js';
+import {
+  artifactOf,
+  atFixedTime,
+  createEngine,
+  type EngineRule,
+  type Json,
+  oracleRuns,
+  networkAttempts,
+} from '../../../test/support/decisioning-engine.js';
 import { allocationValue } from './allocation.js';
 import { compileCondition, compileExpression, conditionProblem, conditionReads } from './conditions.js';
 import { buildDecisionContext, contextForLocation, type DeliveryContext, withAllocation } from './context.js';
@@ -275,8 +283,10 @@ describe('conditions', () => {
           compared++;
         }
       }),
-      { numRuns: 1000 },
+      { numRuns: oracleRuns(1000) },
     );
     t.diagnostic(`${compared} conditions compared: ${verdicts.true} matched, ${verdicts.false} did not, ${verdicts.throws} failed`);
   });
 });
+
+after(() => assert.deepEqual(networkAttempts, [], 'the engine never reached the network'));

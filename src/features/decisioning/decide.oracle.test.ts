@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import fc from 'fast-check';
 import { equivalentArtifact } from '../../../test/support/decisioning-artifact.js';
-import { atFixedTime, createEngine, type Json } from '../../../test/support/decisioning-engine.js';
+import { atFixedTime, createEngine, type Json, oracleRuns, networkAttempts } from '../../../test/support/decisioning-engine.js';
 import { type StoredActivity, validateActivity } from './activity.js';
 import { compileActivities } from './compiled-activities.js';
 import { decide, type LocationRequest } from './decide.js';
@@ -148,7 +148,9 @@ test("decisions equal Adobe's engine on the equivalent artifact: same activity, 
         decided++;
       }
     }),
-    { numRuns: 600 },
+    { numRuns: oracleRuns(600) },
   );
   t.diagnostic(`${decided} decided and ${empty} undecided locations agreed with the engine`);
 });
+
+after(() => assert.deepEqual(networkAttempts, [], 'the engine never reached the network'));
