@@ -50,6 +50,7 @@ describe('activity model', () => {
       [],
       'metrics default to none, priority to 0',
     );
+    assert.equal('audience' in validateActivity({ ...springHero(), audience: null }), false, 'a null audience is no audience');
   });
 
   test('the shape: every wrong field is named', () => {

@@ -148,7 +148,8 @@ function readExperience(value: unknown, where: string): Experience {
     if (typeof value.allocation !== 'number' || !Number.isFinite(value.allocation)) fail(`${where}.allocation must be a number`);
     experience.allocation = value.allocation;
   }
-  if (value.audience !== undefined) experience.audience = value.audience;
+  // null, like absence, means no audience: everyone the activity admits.
+  if (value.audience !== undefined && value.audience !== null) experience.audience = value.audience;
   if (!isObject(value.offers)) fail(`${where}.offers must be an object of location → offer`);
   for (const [location, offer] of Object.entries(value.offers)) {
     Object.defineProperty(experience.offers, location, {
@@ -207,7 +208,7 @@ export function readActivity(value: unknown): Activity {
     if (date !== null && typeof date !== 'string') fail(`${field} must be an ISO 8601 date-time or null`);
     activity[field] = date;
   }
-  if (value.audience !== undefined) activity.audience = value.audience;
+  if (value.audience !== undefined && value.audience !== null) activity.audience = value.audience;
   if (!Array.isArray(value.experiences)) fail('experiences must be an array');
   activity.experiences = value.experiences.map((experience, i) => readExperience(experience, `experiences[${i}]`));
   if (value.metrics !== undefined) {

@@ -379,6 +379,13 @@ export function timeContext(now: number): Record<string, unknown> {
 // ---------------------------------------------------------------------------------------------
 // The whole context
 
+/** Name → value of a profile's attributes as the domain keeps them (value and modification time). */
+export function attributeValues(attributes: ReadonlyMap<string, { value: string }>): Map<string, string> {
+  const values = new Map<string, string>();
+  for (const [name, attribute] of attributes) values.set(name, attribute.value);
+  return values;
+}
+
 /** Profile-script outputs are the attributes under `user.`; everything else is a profile attribute. */
 const SCRIPT_PREFIX = 'user.';
 
