@@ -140,6 +140,8 @@ describe('conditions', () => {
     assert.equal(conditionProblem({ and: [{ '==': [1, 1] }, { var: 'profile.tier' }] }), null);
     assert.match(conditionProblem({ and: [true, { contains: ['a', 'b'] }] })!, /unknown operator "contains" at and\[1\]\.contains/);
     assert.match(conditionProblem({ log: 'x' })!, /unknown operator "log"/);
+    assert.match(conditionProblem({ or: [{ '*': [] }] })!, /\* without arguments at or\[0\]\.\*/);
+    assert.match(conditionProblem({ missing_some: 1 })!, /missing_some without its list/);
     assert.match(conditionProblem({ 'var.prototype.constructor': 'x' })!, /unknown operator/);
     assert.equal(conditionProblem({ a: { contains: 1 }, b: 2 }), null, 'a literal object is data, its insides are not operations');
     let deep: Json = true;

@@ -30,9 +30,12 @@
  * - `reduce`'s third argument, the initial accumulator, is taken as written, never evaluated (the
  *   engine's bundled copy predates the fix that evaluates it); `missing` and `missing_some`
  *   re-evaluate their (already evaluated) arguments as JsonLogic, as the library does;
- * - an unknown operation fails the evaluation (the engine fails the whole request). The validator
- *   refuses unknown operations, `log` (it writes to the console) and dotted operation names, so
- *   only data that itself looks like JsonLogic can still reach one, through `missing`.
+ * - an unknown operation fails the evaluation, as does JavaScript on values it cannot convert
+ *   (the engine fails the whole request). The validator refuses unknown operations, `log` (it
+ *   writes to the console), dotted operation names, `*` without arguments and `missing_some`
+ *   without its list. What can still fail depends on the data: an object whose `toString` or
+ *   `indexOf` is not a function (a parameter named `x.toString`), or data shaped like JsonLogic
+ *   that `missing` re-evaluates.
  */
 
 /** A compiled expression: evaluates over a decision context (or any data). */
@@ -447,7 +450,12 @@ export function conditionProblem(logic: unknown): string | null {
       const known = [...KNOWN_OPERATIONS].join(' ');
       return `has an unknown operator "${op.slice(0, 40)}" at ${here} (known: ${known})`;
     }
-    return visit(value[op], here, depth + 1);
+    const args = value[op];
+    const count = Array.isArray(args) ? args.length : 1;
+    // Always fail when evaluated: JavaScript's reduce of nothing, and no list to read a length from.
+    if (op === '*' && count === 0) return `has * without arguments at ${here}`;
+    if (op === 'missing_some' && count < 2) return `has missing_some without its list of names at ${here}`;
+    return visit(args, here, depth + 1);
   };
   return visit(logic, '', 0);
 }

@@ -221,13 +221,18 @@ describe('decide', () => {
     );
   });
 
-  test('a condition that fails on data shaped like JsonLogic does not match and is reported', () => {
-    const activity = stored('odd', ab('Odd', { audience: { missing_some: [1, { var: 'mbox.list' }] } }));
-    const { answers, conditionFailures } = decide(compileActivities([activity], { client: CLIENT, eventTokenKey: KEY }), visit('v'), [
-      hero,
-    ]);
-    assert.deepEqual(answers[0]!.options, []);
-    assert.equal(conditionFailures.length, 1);
-    assert.equal(conditionFailures[0]!.activityId, 'odd');
+  test('a condition that fails on data it cannot handle does not match and is reported', () => {
+    const missingList = stored('odd', ab('Odd', { audience: { missing_some: [1, { var: 'mbox.list' }] } }));
+    const noString = stored('odd', ab('Odd', { audience: { '==': [{ var: 'mbox.x' }, 'a'] } }));
+    for (const [activity, parameters] of [
+      [missingList, {}],
+      [noString, { 'x.toString': '1' }],
+    ] as const) {
+      const index = compileActivities([activity], { client: CLIENT, eventTokenKey: KEY });
+      const { answers, conditionFailures } = decide(index, visit('v'), [{ ...hero, parameters }]);
+      assert.deepEqual(answers[0]!.options, []);
+      assert.equal(conditionFailures.length, 1);
+      assert.equal(conditionFailures[0]!.activityId, 'odd');
+    }
   });
 });

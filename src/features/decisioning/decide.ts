@@ -25,10 +25,10 @@ import { DEFAULT_RESPONSE_TOKENS } from './response-tokens.js';
  * locations, visitor and context, what each location shows.
  *
  * Per location: the first activity in decision order (priority, then id) that is live now
- * (`startsAt` ≤ now < `endsAt`) and whose audience admits the visitor decides it (an audience admits
- * when its value is JsonLogic-true: an empty array does not, see `CompiledCondition.admits`). An ab activity
- * gives the visitor the experience its allocation bucket falls in (hashed as Adobe's engine hashes,
- * see allocation.ts); an xt activity the first experience whose audience matches — when none does,
+ * (`startsAt` ≤ now < `endsAt`) and whose audience admits the visitor decides it (an audience
+ * admits when its value is JsonLogic-true: an empty array does not, see `CompiledCondition.admits`).
+ * An ab activity gives the visitor the experience its allocation bucket falls in (hashed as Adobe's
+ * engine hashes, see allocation.ts); an xt activity the first experience whose audience matches — when none does,
  * the activity does not decide and the next one is tried, as the engine tries its next rule. A
  * location no activity decides answers `options: []`.
  *
@@ -39,9 +39,8 @@ import { DEFAULT_RESPONSE_TOKENS } from './response-tokens.js';
  * token. Unlike the engine, the page load (`target-global-mbox`) is one location like the others:
  * one activity decides it, not every matching rule.
  *
- * A condition that fails while evaluated (only data shaped like JsonLogic can make one fail, see
- * conditions.ts) counts as not matching and is reported in `conditionFailures`; the engine fails the
- * whole request there.
+ * A condition that fails while evaluated (on data it cannot handle, see conditions.ts) counts as not
+ * matching and is reported in `conditionFailures`; the engine fails the whole request there.
  */
 
 export type Mode = 'execute' | 'prefetch';
