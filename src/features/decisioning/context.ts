@@ -354,7 +354,30 @@ function withLowerCaseStringValues(source: Record<string, unknown>): Record<stri
 
 /** `mbox`: a location's parameters, nested by their dotted names, with `<name>_lc` of every string. */
 export function parametersContext(parameters: Readonly<Record<string, unknown>> | undefined): Record<string, unknown> {
-  return withLowerCaseStringValues(unflatten(parameters ?? {}));
+  return nestedWithLowerCase(parameters ?? {});
+}
+
+/**
+ * `withLowerCaseStringValues(unflatten(values))`, in one pass when that is the same thing: when no
+ * name has a dot (nothing to nest) or ends with `_lc` (no twin can replace a value) and no value is
+ * an object (nothing to recurse into), which is what profiles and most parameters look like. Only
+ * the order of the keys differs, which no condition can see.
+ */
+function nestedWithLowerCase(values: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const keys = Object.keys(values);
+  for (const key of keys) {
+    const value = values[key];
+    if (key.includes('.') || key.endsWith('_lc') || (typeof value === 'object' && value !== null && !Array.isArray(value))) {
+      return withLowerCaseStringValues(unflatten(values));
+    }
+  }
+  const result: Record<string, unknown> = {};
+  for (const key of keys) {
+    const value = values[key];
+    setOwn(result, key, value);
+    if (typeof value === 'string') result[`${key}_lc`] = value.toLowerCase();
+  }
+  return result;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -438,7 +461,7 @@ function wanted(parts: ContextParts, name: string): boolean {
 }
 
 function profileContextOf(profile: Record<string, string>, facts: VisitFacts | undefined): Record<string, unknown> {
-  const profileContext = withLowerCaseStringValues(unflatten(profile));
+  const profileContext = nestedWithLowerCase(profile);
   if (facts) {
     profileContext.isFirstSession = facts.isFirstSession;
     profileContext.isNewSession = facts.isNewSession;
@@ -461,7 +484,7 @@ export function buildDecisionContext(inputs: DecisionInputs, parts: ContextParts
     if (needsUser) {
       const userAgent = typeof context.userAgent === 'string' ? context.userAgent : '';
       const clientHints = isPlainObject(context.clientHints) ? context.clientHints : undefined;
-      result.user = { ...withLowerCaseStringValues(unflatten(scripts)), ...browserContext(userAgent, clientHints) };
+      result.user = { ...nestedWithLowerCase(scripts), ...browserContext(userAgent, clientHints) };
     }
     if (needsProfile) result.profile = profileContextOf(profile, inputs.facts);
   }
