@@ -2,6 +2,7 @@ import type { StoredActivity } from '../../src/features/decisioning/activity.js'
 import { allocationCondition } from '../../src/features/decisioning/allocation.js';
 import { compileActivities } from '../../src/features/decisioning/compiled-activities.js';
 import type { EventTokenKey } from '../../src/features/decisioning/event-tokens.js';
+import { ACTIVITY_RESPONSE_TOKENS } from '../../src/features/decisioning/response-tokens.js';
 import { artifactOf, type EngineRule, type Json } from './decisioning-engine.js';
 
 /**
@@ -52,14 +53,5 @@ export function equivalentArtifact(client: string, activities: readonly StoredAc
     if (location.startsWith('view:')) views[location.slice('view:'.length)] = rules;
     else mboxes[location] = rules;
   }
-  return artifactOf(client, { mboxes, views }, [
-    'activity.id',
-    'activity.name',
-    'experience.id',
-    'experience.name',
-    'offer.id',
-    'offer.name',
-    'option.id',
-    'option.name',
-  ]);
+  return artifactOf(client, { mboxes, views }, [...ACTIVITY_RESPONSE_TOKENS]);
 }

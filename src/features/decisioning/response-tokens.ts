@@ -1,18 +1,7 @@
 /**
  * Response tokens: the key–value pairs each option of a Delivery answer carries in
- * `responseTokens`. Each client chooses its list; these are the defaults.
+ * `responseTokens`. Each client chooses its list; DEFAULT_RESPONSE_TOKENS is the default.
  */
-export const DEFAULT_RESPONSE_TOKENS: readonly string[] = Object.freeze([
-  'activity.id',
-  'activity.name',
-  'experience.id',
-  'experience.name',
-  'offer.id',
-  'offer.name',
-  'option.id',
-  'option.name',
-  'activity.decisioningMethod',
-]);
 
 /** Tokens of the activity, the experience and the offer: the same for every visitor. */
 export const ACTIVITY_RESPONSE_TOKENS: ReadonlySet<string> = new Set([
@@ -25,6 +14,9 @@ export const ACTIVITY_RESPONSE_TOKENS: ReadonlySet<string> = new Set([
   'option.id',
   'option.name',
 ]);
+
+/** Every client's list unless it chooses one: the activity's tokens and the decisioning method. */
+export const DEFAULT_RESPONSE_TOKENS: readonly string[] = Object.freeze([...ACTIVITY_RESPONSE_TOKENS, 'activity.decisioningMethod']);
 
 /** Tokens the server fills per visit, besides any `profile.<name>` and `user.<name>`. */
 export const VISIT_RESPONSE_TOKENS: ReadonlySet<string> = new Set([
