@@ -21,7 +21,7 @@ import { BulkRateLimiter } from './features/batches/bulk-rate-limit.js';
 import { registerClientRoutes } from './features/clients/clients-routes.js';
 import { ClientsService } from './features/clients/clients-service.js';
 import { registerDeliveryRoutes } from './features/delivery/delivery-routes.js';
-import { DeliveryService } from './features/delivery/delivery-service.js';
+import { DeliveryService, NO_ACTIVITIES } from './features/delivery/delivery-service.js';
 import { registerHealthRoutes } from './features/health/health-routes.js';
 import { registerAdminProfileRoutes } from './features/profiles/admin-profile-routes.js';
 import { registerFetchRoutes } from './features/profiles/fetch-routes.js';
@@ -86,7 +86,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     }),
     profiles: new ProfilesService(stores.profiles, clock, config.limits),
     batches: new BatchesService(stores.batches),
-    delivery: new DeliveryService(clients, stores.visits, clock, config.limits),
+    delivery: new DeliveryService(clients, stores.visits, clock, config.limits, NO_ACTIVITIES),
     privacy: new PrivacyService(stores.profiles, stores.batches, batchBodies, () => stores.scrubDeleted(), clock),
   };
   const access = new ProfileApiAccess(services.clients, services.credentials);

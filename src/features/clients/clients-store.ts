@@ -4,6 +4,8 @@ export interface ClientSettings {
   requireAuth: boolean;
   profileLifetimeDays: number;
   imsOrgId: string | null;
+  /** The response tokens its answers carry; null: the defaults. */
+  responseTokens?: string[] | null;
   createdAt: number;
   updatedAt: number;
 }

@@ -1,6 +1,6 @@
 import type { VisitFacts } from '../../domain/sessions.js';
 import { GLOBAL_MBOX, VIEW_PREFIX } from './activity.js';
-import { allocationBucket, allocationVisitorId, rangeIndexOf } from './allocation.js';
+import { type AllocationIds, allocationBucket, allocationVisitorId, rangeIndexOf } from './allocation.js';
 import {
   type ActivityIndex,
   type ClickMetric,
@@ -67,6 +67,11 @@ export interface VisitorIds {
 
 export interface Visit {
   ids: VisitorIds;
+  /**
+   * The ids the visitor is allocated by, when not `ids`: the request's own, so that a visitor known
+   * only by a thirdPartyId is allocated by it, not by the tntId minted for this answer.
+   */
+  allocationIds?: AllocationIds;
   sessionId: string;
   /** Attributes after this request's writes and scripts; `user.<name>` ones are script outputs. */
   attributes: ReadonlyMap<string, string>;
@@ -149,7 +154,7 @@ class RequestDecider {
     private readonly parseDomain: ParseDomain,
     responseTokens: readonly string[],
   ) {
-    this.visitorId = allocationVisitorId(visit.ids) ?? visit.ids.tntId;
+    this.visitorId = allocationVisitorId(visit.allocationIds ?? visit.ids) ?? visit.ids.tntId;
     this.tokenNames = responseTokens;
   }
 

@@ -2,6 +2,8 @@ import type { Limits } from '../../config.js';
 import { attributeNameProblem, attributeValueProblem, type AttributeWrite } from '../../domain/attributes.js';
 import { parseOpaqueId, parseThirdPartyId, parseTntId } from '../../domain/identity.js';
 import { BadRequestError } from '../../errors.js';
+import type { LocationRequest } from '../decisioning/decide.js';
+import type { Address, DeliveryContext } from '../decisioning/context.js';
 import type { DeliveryBody } from './delivery-schemas.js';
 
 /**
@@ -11,14 +13,28 @@ import type { DeliveryBody } from './delivery-schemas.js';
  * request with a message naming the field, before anything is written: the same body always gets
  * the same answer, so the SDK's ten retries are harmless.
  */
-export interface MboxRef {
+/** A location of the request: what decide() needs (mode, parameters, address) plus what is echoed. */
+export interface MboxRef extends LocationRequest {
+  kind: 'mbox';
   index: number;
   name: string;
 }
 
-export interface ViewRef {
+export interface ViewRef extends LocationRequest {
+  kind: 'view';
   name?: string;
   key?: string;
+}
+
+export interface PageLoadRef extends LocationRequest {
+  kind: 'pageLoad';
+}
+
+/** A display or click notification: its id (counted once) and the event tokens it sends back. */
+export interface NotificationRef {
+  id: string;
+  type?: string;
+  tokens: string[];
 }
 
 export interface CustomerIdEcho {
@@ -46,13 +62,38 @@ export interface DeliveryRequest {
   ids: DeliveryIds;
   /** Every profile parameter of the request, in request order, validated; empty values dropped. */
   writes: AttributeWrite[];
-  execute?: { pageLoad: boolean; mboxes?: MboxRef[] };
-  prefetch?: { pageLoad: boolean; views?: ViewRef[]; mboxes?: MboxRef[] };
-  notifications?: Array<{ id: string }>;
+  /** The parts of `context` decisions read (user agent, client hints, address, geo). */
+  context: DeliveryContext;
+  execute?: { pageLoad?: PageLoadRef; mboxes?: MboxRef[] };
+  prefetch?: { pageLoad?: PageLoadRef; views?: ViewRef[]; mboxes?: MboxRef[] };
+  /** Every location of the request, in answer order: execute pageLoad, mboxes, then prefetch pageLoad, views, mboxes. */
+  locations: LocationRequest[];
+  notifications?: NotificationRef[];
 }
 
 type Parameters = Record<string, string | number | boolean>;
-type Details = { profileParameters?: Parameters | null };
+type Details = { profileParameters?: Parameters | null; parameters?: unknown; address?: unknown };
+type Mode = LocationRequest['mode'];
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** `parameters` and `address` of a location, when they are objects (anything else is ignored, as before). */
+function locationDetails(details: Details): Pick<LocationRequest, 'parameters' | 'address'> {
+  const result: Pick<LocationRequest, 'parameters' | 'address'> = {};
+  if (isObject(details.parameters)) result.parameters = details.parameters;
+  if (isObject(details.address)) result.address = details.address as Address;
+  return result;
+}
+
+/** The parts of the request's `context` the decision context is built from. */
+function decisionContextOf(context: Record<string, unknown>): DeliveryContext {
+  const result: DeliveryContext = {};
+  if (typeof context.userAgent === 'string') result.userAgent = context.userAgent;
+  if (isObject(context.clientHints)) result.clientHints = context.clientHints;
+  if (isObject(context.address)) result.address = context.address as Address;
+  if (isObject(context.geo)) result.geo = context.geo;
+  return result;
+}
 type MboxCall = Details & { index?: number | null; name: string };
 type ViewCall = Details & { name?: string | null; key?: string | null };
 
@@ -86,37 +127,42 @@ class RequestReader {
     }
   }
 
-  readPageLoad(parent: { pageLoad?: Details | null }, path: string): boolean {
-    if (!parent.pageLoad) return false;
-    this.readDetails(parent.pageLoad, `${path}.pageLoad`);
-    return true;
+  readPageLoad(parent: { pageLoad?: Details | null }, mode: Mode): PageLoadRef | undefined {
+    if (!parent.pageLoad) return undefined;
+    this.readDetails(parent.pageLoad, `${mode}.pageLoad`);
+    return { mode, kind: 'pageLoad', ...locationDetails(parent.pageLoad) };
   }
 
-  readMboxes(mboxes: MboxCall[] | null | undefined, path: string): MboxRef[] | undefined {
+  readMboxes(mboxes: MboxCall[] | null | undefined, mode: Mode): MboxRef[] | undefined {
     if (!mboxes) return undefined;
     if (mboxes.length > this.limits.maxDeliveryMboxes) {
-      fail(`${path}.mboxes: size must be between 0 and ${this.limits.maxDeliveryMboxes}`, 'too_many_items');
+      fail(`${mode}.mboxes: size must be between 0 and ${this.limits.maxDeliveryMboxes}`, 'too_many_items');
     }
     return mboxes.map((mbox, position) => {
-      this.readDetails(mbox, `${path}.mboxes[${position}]`);
-      return { index: mbox.index ?? position, name: mbox.name };
+      this.readDetails(mbox, `${mode}.mboxes[${position}]`);
+      return { mode, kind: 'mbox', index: mbox.index ?? position, name: mbox.name, ...locationDetails(mbox) };
     });
   }
 
   readViews(views: ViewCall[] | null | undefined): ViewRef[] | undefined {
     return views?.map((view, position) => {
       this.readDetails(view, `prefetch.views[${position}]`);
-      const ref: ViewRef = {};
+      const ref: ViewRef = { mode: 'prefetch', kind: 'view', ...locationDetails(view) };
       if (typeof view.name === 'string') ref.name = view.name;
       if (typeof view.key === 'string') ref.key = view.key;
       return ref;
     });
   }
 
-  readNotifications(notifications: DeliveryBody['notifications']): Array<{ id: string }> | undefined {
+  readNotifications(notifications: DeliveryBody['notifications']): NotificationRef[] | undefined {
     return notifications?.map((notification, position) => {
       this.readDetails(notification, `notifications[${position}]`);
-      return { id: notification.id };
+      const ref: NotificationRef = { id: notification.id, tokens: [] };
+      if (typeof notification.type === 'string') ref.type = notification.type;
+      if (Array.isArray(notification.tokens)) {
+        for (const token of notification.tokens) if (typeof token === 'string') ref.tokens.push(token);
+      }
+      return ref;
     });
   }
 
@@ -164,18 +210,27 @@ export function parseDeliveryRequest(body: DeliveryBody, limits: Limits): Delive
     beacon: body.context.beacon === true,
     ids,
     writes: reader.writes,
+    context: decisionContextOf(body.context),
+    locations: [],
   };
+  const { locations } = request;
   if (body.execute) {
-    request.execute = { pageLoad: reader.readPageLoad(body.execute, 'execute') };
+    const pageLoad = reader.readPageLoad(body.execute, 'execute');
     const mboxes = reader.readMboxes(body.execute.mboxes, 'execute');
+    request.execute = {};
+    if (pageLoad) request.execute.pageLoad = pageLoad;
     if (mboxes) request.execute.mboxes = mboxes;
+    locations.push(...(pageLoad ? [pageLoad] : []), ...(mboxes ?? []));
   }
   if (body.prefetch) {
-    request.prefetch = { pageLoad: reader.readPageLoad(body.prefetch, 'prefetch') };
+    const pageLoad = reader.readPageLoad(body.prefetch, 'prefetch');
     const views = reader.readViews(body.prefetch.views);
     const mboxes = reader.readMboxes(body.prefetch.mboxes, 'prefetch');
+    request.prefetch = {};
+    if (pageLoad) request.prefetch.pageLoad = pageLoad;
     if (views) request.prefetch.views = views;
     if (mboxes) request.prefetch.mboxes = mboxes;
+    locations.push(...(pageLoad ? [pageLoad] : []), ...(views ?? []), ...(mboxes ?? []));
   }
   const notifications = reader.readNotifications(body.notifications);
   if (notifications) request.notifications = notifications;

@@ -1,9 +1,12 @@
+import type { ClickMetric } from '../decisioning/compiled-activities.js';
+import type { DecidedOption, LocationAnswer, LocationRequest } from '../decisioning/decide.js';
 import type { CustomerIdEcho, DeliveryRequest, MboxRef, ViewRef } from './delivery-request.js';
 
 /**
  * The Delivery API answer (docs/wire-contract.md#83-answer), shaped from the request: each mbox
  * comes back with its `index` and `name`, every id the request sent is echoed and the tntId is
- * always present. Content arrives with a later issue, so every `options` is empty. There is
+ * always present. A location carries the options its activity decided (docs/decisioning.md),
+ * `options: []` when none did, and the deciding experience's click `metrics`. There is
  * deliberately no `edgeHost`: a 4-label host makes Adobe's SDK reroute all later calls to Adobe
  * (docs/wire-contract.md#22-minting-a-tntid).
  */
@@ -17,23 +20,64 @@ export interface DeliveryResponse {
     marketingCloudVisitorId?: string;
     customerIds?: CustomerIdEcho[];
   };
-  execute?: { pageLoad?: { options: [] }; mboxes?: MboxAnswer[] };
-  prefetch?: { pageLoad?: { options: [] }; views?: ViewAnswer[]; mboxes?: MboxAnswer[] };
+  execute?: { pageLoad?: Answer; mboxes?: MboxAnswer[] };
+  prefetch?: { pageLoad?: Answer; views?: ViewAnswer[]; mboxes?: MboxAnswer[] };
   notifications?: Array<{ id: string }>;
 }
 
-interface MboxAnswer extends MboxRef {
-  options: [];
+interface Answer {
+  options: DecidedOption[];
+  metrics?: ClickMetric[];
 }
 
-interface ViewAnswer extends ViewRef {
-  options: [];
+interface MboxAnswer extends Answer {
+  index: number;
+  name: string;
 }
 
-const mboxAnswers = (mboxes: readonly MboxRef[]): MboxAnswer[] => mboxes.map(({ index, name }) => ({ index, name, options: [] }));
-const viewAnswers = (views: readonly ViewRef[]): ViewAnswer[] => views.map((view) => ({ ...view, options: [] }));
+interface ViewAnswer extends Answer {
+  name?: string;
+  key?: string;
+}
 
-export function deliveryResponse(request: DeliveryRequest, answer: { requestId: string; client: string; tntId: string }): DeliveryResponse {
+/** The answers decide() gave, by the request location they answer (several for a view request without a name). */
+export type AnswersByLocation = ReadonlyMap<LocationRequest, readonly LocationAnswer[]>;
+
+const NONE: readonly LocationAnswer[] = [];
+
+function answerOf(answer: LocationAnswer | undefined): Answer {
+  if (!answer) return { options: [] };
+  const result: Answer = { options: answer.options };
+  if (answer.metrics) result.metrics = answer.metrics;
+  return result;
+}
+
+function mboxAnswers(mboxes: readonly MboxRef[], answers: AnswersByLocation): MboxAnswer[] {
+  return mboxes.map((mbox) => ({ index: mbox.index, name: mbox.name, ...answerOf(answers.get(mbox)?.[0]) }));
+}
+
+function viewAnswers(views: readonly ViewRef[], answers: AnswersByLocation): ViewAnswer[] {
+  const result: ViewAnswer[] = [];
+  for (const view of views) {
+    const echo: { name?: string; key?: string } = {};
+    if (view.name !== undefined) echo.name = view.name;
+    if (view.key !== undefined) echo.key = view.key;
+    const decided = answers.get(view) ?? NONE;
+    // A request for every view (no name) is answered per view some activity decided.
+    if (view.name === undefined && decided.length > 0) {
+      for (const answer of decided) result.push({ ...echo, name: answer.location.slice('view:'.length), ...answerOf(answer) });
+    } else {
+      result.push({ ...echo, ...answerOf(decided[0]) });
+    }
+  }
+  return result;
+}
+
+export function deliveryResponse(
+  request: DeliveryRequest,
+  answer: { requestId: string; client: string; tntId: string },
+  answers: AnswersByLocation = new Map(),
+): DeliveryResponse {
   const { ids } = request;
   const response: DeliveryResponse = {
     status: 200,
@@ -45,16 +89,17 @@ export function deliveryResponse(request: DeliveryRequest, answer: { requestId: 
   if (ids.marketingCloudVisitorId !== undefined) response.id.marketingCloudVisitorId = ids.marketingCloudVisitorId;
   if (ids.customerIds !== undefined) response.id.customerIds = ids.customerIds;
 
-  if (request.execute) {
+  const { execute, prefetch } = request;
+  if (execute) {
     response.execute = {};
-    if (request.execute.pageLoad) response.execute.pageLoad = { options: [] };
-    if (request.execute.mboxes) response.execute.mboxes = mboxAnswers(request.execute.mboxes);
+    if (execute.pageLoad) response.execute.pageLoad = answerOf(answers.get(execute.pageLoad)?.[0]);
+    if (execute.mboxes) response.execute.mboxes = mboxAnswers(execute.mboxes, answers);
   }
-  if (request.prefetch) {
+  if (prefetch) {
     response.prefetch = {};
-    if (request.prefetch.pageLoad) response.prefetch.pageLoad = { options: [] };
-    if (request.prefetch.views) response.prefetch.views = viewAnswers(request.prefetch.views);
-    if (request.prefetch.mboxes) response.prefetch.mboxes = mboxAnswers(request.prefetch.mboxes);
+    if (prefetch.pageLoad) response.prefetch.pageLoad = answerOf(answers.get(prefetch.pageLoad)?.[0]);
+    if (prefetch.views) response.prefetch.views = viewAnswers(prefetch.views, answers);
+    if (prefetch.mboxes) response.prefetch.mboxes = mboxAnswers(prefetch.mboxes, answers);
   }
   if (request.notifications) response.notifications = request.notifications.map(({ id }) => ({ id }));
   return response;

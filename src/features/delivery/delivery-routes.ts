@@ -52,6 +52,9 @@ export function registerDeliveryRoutes(app: FastifyInstance, deps: { delivery: D
       async (request, reply) => {
         const call = parseDeliveryRequest(request.body, limits);
         const outcome = await delivery.deliver(request.client, request.query.sessionId, call);
+        if (outcome.conditionFailures.length > 0) {
+          request.log.warn({ conditionFailures: outcome.conditionFailures.slice(0, 5) }, 'activity conditions failed while evaluated');
+        }
         if (call.beacon) return reply.code(204).send();
         return outcome.response;
       },

@@ -92,7 +92,20 @@ export const DeliveryBody = worded(
       execute: Type.Optional(orNull(open({ pageLoad: PageLoad, mboxes: Mboxes }))),
       prefetch: Type.Optional(orNull(open({ pageLoad: PageLoad, views: Type.Optional(orNull(Type.Array(View))), mboxes: Mboxes }))),
       notifications: Type.Optional(
-        orNull(Type.Array(open({ id: requiredText(200, 'The notification id'), profileParameters: ProfileParameters }))),
+        orNull(
+          Type.Array(
+            open({
+              id: requiredText(200, 'The notification id: counted once, however often it is sent'),
+              type: optionalText(32, '`display` (an impression of a prefetched option) or `click` (a conversion)'),
+              tokens: Type.Optional(
+                orNull(
+                  Type.Array(Type.String({ maxLength: 2048 }), { maxItems: 100, description: 'Event tokens of the answer it notifies' }),
+                ),
+              ),
+              profileParameters: ProfileParameters,
+            }),
+          ),
+        ),
       ),
     },
     'A Delivery API request. JSON, sent as application/json or text/plain (at.js avoids a preflight so).',
@@ -124,10 +137,34 @@ export const DeliveryQuery = Type.Object({
   }),
 });
 
-const NoOptions = Type.Array(Type.Unknown(), { maxItems: 0, description: 'Offers: none yet' });
-const MboxAnswer = Type.Object({ index: Type.Integer(), name: Type.String(), options: NoOptions });
-const ViewAnswer = Type.Object({ name: Type.Optional(Type.String()), key: Type.Optional(Type.String()), options: NoOptions });
-const PageLoadAnswer = Type.Optional(Type.Object({ options: NoOptions }));
+const OptionAnswer = Type.Object(
+  {
+    type: Type.Union([Type.Literal('html'), Type.Literal('json'), Type.Literal('redirect')]),
+    content: Type.Unknown({ description: 'html and redirect: text; json: the offer’s object or array, tokens rendered' }),
+    responseTokens: Type.Record(Type.String(), Type.Union([Type.String(), Type.Number()]), {
+      description: 'The client’s response tokens that have a value here',
+    }),
+    eventToken: Type.Optional(
+      Type.String({ description: 'Prefetch only: send it back in a display notification to count the impression' }),
+    ),
+  },
+  { description: 'What the deciding activity’s experience shows here' },
+);
+const Options = Type.Array(OptionAnswer, { maxItems: 1, description: 'The decided offer; empty when no activity decides this location' });
+const Metrics = Type.Optional(
+  Type.Array(
+    Type.Object({ type: Type.Literal('click'), eventToken: Type.String({ description: 'Send it back in a click notification' }) }),
+    { description: 'The deciding activity’s click metrics' },
+  ),
+);
+const MboxAnswer = Type.Object({ index: Type.Integer(), name: Type.String(), options: Options, metrics: Metrics });
+const ViewAnswer = Type.Object({
+  name: Type.Optional(Type.String()),
+  key: Type.Optional(Type.String()),
+  options: Options,
+  metrics: Metrics,
+});
+const PageLoadAnswer = Type.Optional(Type.Object({ options: Options, metrics: Metrics }));
 
 const DeliveryResponse = Type.Object(
   {

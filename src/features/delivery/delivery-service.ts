@@ -6,9 +6,14 @@ import { recordSessionVisit, type VisitFacts } from '../../domain/sessions.js';
 import { BadRequestError, NotFoundError } from '../../errors.js';
 import type { ClientsService } from '../clients/clients-service.js';
 import type { ClientSettings } from '../clients/clients-store.js';
+import type { ActivityIndex } from '../decisioning/compiled-activities.js';
+import { attributeValues } from '../decisioning/context.js';
+import { type ConditionFailure, type Decisions, decide, type LocationAnswer, type LocationRequest } from '../decisioning/decide.js';
+import type { EventTokenKey } from '../decisioning/event-tokens.js';
 import type { DeliveryRequest } from './delivery-request.js';
-import { deliveryResponse, type DeliveryResponse } from './delivery-response.js';
-import type { VisitsStore } from './visits-store.js';
+import { type AnswersByLocation, deliveryResponse, type DeliveryResponse } from './delivery-response.js';
+import { impressionsOf, notificationCounts } from './visit-counts.js';
+import type { CountedGroup, VisitsStore } from './visits-store.js';
 
 const HOUR_MS = 3_600_000;
 
@@ -34,11 +39,43 @@ export interface DeliveryOutcome {
   profileKey: string;
   /** Anonymous profiles merged into the visitor's by this request. */
   merged: number;
+  /** Conditions that failed while evaluated (they did not match); worth a log line. */
+  conditionFailures: readonly ConditionFailure[];
+  /** Notification tokens that did not verify and counted nothing. */
+  rejectedTokens: number;
+  /** Notification groups not counted again: their id had been counted before. */
+  replayedNotifications: number;
+}
+
+/** Where delivery finds a client's activities and the keys of event tokens (the activities feature). */
+export interface DecisionSource {
+  /** The client's compiled activities; cheap: compiled once per change. */
+  decisionIndex(client: string): Promise<ActivityIndex>;
+  /** Keys that verify event tokens; the first signs. */
+  eventTokenKeys(): Promise<readonly EventTokenKey[]>;
+}
+
+/** Until the activities feature is wired: no activity decides anything. */
+export const NO_ACTIVITIES: DecisionSource = {
+  decisionIndex: async (client) => ({ client, byLocation: new Map(), views: [], reads: new Set() }),
+  eventTokenKeys: async () => [],
+};
+
+function byLocation(answers: readonly LocationAnswer[]): AnswersByLocation {
+  const map = new Map<LocationRequest, LocationAnswer[]>();
+  for (const answer of answers) {
+    const list = map.get(answer.request);
+    if (list) list.push(answer);
+    else map.set(answer.request, [answer]);
+  }
+  return map;
 }
 
 /**
  * A page view through the Delivery API: identify (or mint) the visitor, merge its ids, record the
- * session and store its profile parameters — one atomic visit — then answer in Delivery's shape.
+ * session, store its profile parameters, decide each location from the profile as it now is and
+ * count what the request counts (impressions of executed decisions, notifications) — one atomic
+ * visit — then answer in Delivery's shape.
  */
 export class DeliveryService {
   constructor(
@@ -46,6 +83,7 @@ export class DeliveryService {
     private readonly visits: VisitsStore,
     private readonly clock: Clock,
     private readonly limits: Limits,
+    private readonly decisions: DecisionSource,
   ) {}
 
   /**
@@ -79,8 +117,16 @@ export class DeliveryService {
     if (ids.marketingCloudVisitorId !== undefined) refs.push({ kind: 'marketingCloudVisitorId', value: ids.marketingCloudVisitorId });
     for (const customerId of ids.authenticatedCustomerIds) refs.push({ kind: 'customerId', value: customerId });
 
+    // Read before the visit's transaction: the index is in memory, the keys after their first use.
+    const index = request.locations.length > 0 ? await this.decisions.decisionIndex(client.code) : undefined;
+    const deciding = index !== undefined && index.byLocation.size > 0;
+    const notified = request.notifications?.some((notification) => notification.tokens.length > 0)
+      ? notificationCounts(request.notifications, client.code, await this.decisions.eventTokenKeys())
+      : { groups: [], rejectedTokens: 0 };
+
     const now = this.clock.now();
     let facts: VisitFacts | undefined;
+    let decided: Decisions | undefined;
     const visit = await this.visits.recordVisit(client.code, {
       now,
       expiresAt: visitExpiry(now, client.profileLifetimeDays),
@@ -90,15 +136,42 @@ export class DeliveryService {
         // The store's planner checks the result against maxProfileBytes (visit-plan.ts).
         const session = recordSessionVisit(state.attributes, state.session, sessionId, now);
         facts = session.facts;
-        return { attributes: applyWrites(session.attributes, request.writes, now), session: session.session };
+        const attributes = applyWrites(session.attributes, request.writes, now);
+        // Decided from the profile after this request's writes, inside the visit: what is decided is what is counted.
+        if (deciding) {
+          decided = decide(
+            index,
+            {
+              ids: { tntId, thirdPartyId: ids.thirdPartyId, marketingCloudVisitorId: ids.marketingCloudVisitorId },
+              allocationIds: { tntId: ids.tntId, thirdPartyId: ids.thirdPartyId, marketingCloudVisitorId: ids.marketingCloudVisitorId },
+              sessionId,
+              attributes: attributeValues(attributes),
+              facts: session.facts,
+              context: request.context,
+              now,
+            },
+            request.locations,
+            { responseTokens: client.responseTokens ?? undefined },
+          );
+        }
+        return { attributes, session: session.session };
       },
+      counted: (): readonly CountedGroup[] => [...impressionsOf(decided?.answers ?? []), ...notified.groups],
     });
 
-    const response = deliveryResponse(request, {
-      requestId: request.requestId ?? crypto.randomUUID(),
-      client: client.code,
-      tntId,
-    });
-    return { response, facts: facts!, profileKey: visit.key, merged: visit.absorbed };
+    const response = deliveryResponse(
+      request,
+      { requestId: request.requestId ?? crypto.randomUUID(), client: client.code, tntId },
+      byLocation(decided?.answers ?? []),
+    );
+    return {
+      response,
+      facts: facts!,
+      profileKey: visit.key,
+      merged: visit.absorbed,
+      conditionFailures: decided?.conditionFailures ?? [],
+      rejectedTokens: notified.rejectedTokens,
+      replayedNotifications: visit.replayedNotifications ?? 0,
+    };
   }
 }

@@ -2,9 +2,30 @@ import type { VisitorIdRef } from '../../domain/identity.js';
 import type { VisitChange } from '../../domain/visit-plan.js';
 import type { VisitorState } from '../../domain/visitor-merge.js';
 
+/** One counted event of an activity experience, for the visitor the visit lands on. */
+export interface CountedEvent {
+  activityId: string;
+  experienceId: string;
+  kind: 'impression' | 'conversion';
+  /** The click metric's name; conversions only. */
+  metric?: string;
+}
+
+/** Events counted together: those of one notification are counted once per client and notification id, however often it is replayed. */
+export interface CountedGroup {
+  /** Absent: counted now (execute decisions). */
+  notificationId?: string;
+  events: readonly CountedEvent[];
+}
+
 export interface VisitWrite extends VisitChange {
   /** The request's ids, tntId first; unknown ones are linked to the profile the visit lands on. */
   refs: readonly VisitorIdRef[];
+  /**
+   * Called once the visit is planned (after `apply`), inside the visit's transaction: what this
+   * visit counts. Written atomically with the visit; nothing when the visit is refused.
+   */
+  counted?: () => readonly CountedGroup[];
 }
 
 export interface RecordedVisit {
@@ -14,6 +35,8 @@ export interface RecordedVisit {
   /** How many anonymous profiles were merged into it by this visit. */
   absorbed: number;
   state: VisitorState;
+  /** Groups of `counted()` not counted: their notification id had been counted before. */
+  replayedNotifications?: number;
 }
 
 /**
