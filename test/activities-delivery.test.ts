@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: offers hold Target tokens, ${…} in plain strings
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { allocationBucket } from '../src/features/decisioning/allocation.js';
