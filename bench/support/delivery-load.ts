@@ -11,7 +11,8 @@ export function visitorTntId(index: number): string {
   return index.toString(16).padStart(32, '0');
 }
 
-function deliveryBody(visitor: number, serial: number): string {
+/** The first mbox carries the profile parameters; the others (`extraMboxes`) only their names. */
+function deliveryBody(visitor: number, serial: number, extraMboxes: readonly string[]): string {
   return JSON.stringify({
     context: { channel: 'web', address: { url: 'https://shop.example/products' } },
     id: { tntId: visitorTntId(visitor) },
@@ -28,6 +29,7 @@ function deliveryBody(visitor: number, serial: number): string {
             lastSeenPage: `/products/${serial % 250}`,
           },
         },
+        ...extraMboxes.map((name, position) => ({ name, index: position + 1 })),
       ],
     },
   });
@@ -64,7 +66,15 @@ export interface LoadFigures {
  */
 export async function runDeliveryLoad(
   url: string,
-  options: { connections: number; duration?: number; amount?: number; serverPid?: number; pick: (serial: number) => number },
+  options: {
+    connections: number;
+    duration?: number;
+    amount?: number;
+    serverPid?: number;
+    pick: (serial: number) => number;
+    /** More locations per call, after `hero`. */
+    extraMboxes?: readonly string[];
+  },
 ): Promise<LoadFigures> {
   let serial = 0;
   const cpuBefore = options.serverPid === undefined ? null : processCpuMs(options.serverPid);
@@ -79,7 +89,11 @@ export async function runDeliveryLoad(
         setupRequest: (request) => {
           const n = serial++;
           const visitor = options.pick(n);
-          return { ...request, path: `/rest/v1/delivery?client=demo&sessionId=bench-${visitor}`, body: deliveryBody(visitor, n) };
+          return {
+            ...request,
+            path: `/rest/v1/delivery?client=demo&sessionId=bench-${visitor}`,
+            body: deliveryBody(visitor, n, options.extraMboxes ?? []),
+          };
         },
       },
     ],

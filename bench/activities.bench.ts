@@ -1,0 +1,164 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: offers hold Target tokens, ${…} in plain strings
+/**
+ * Activities benchmark: `POST /rest/v1/delivery` with 20 live activities (10 ab, 10 xt with
+ * audiences on profile attributes) over 3 locations, next to the same server code with no activity
+ * and a bare `node:http` server answering a constant JSON — three child processes measured in
+ * alternation, `rounds` times, by autocannon at 50 connections. Every call executes the three
+ * locations (`hero` with 5 profile parameters, `promo`, `footer`), so the decisions, their rendering
+ * and their impressions (counted with the visit) are all in the measured path. Prints a Markdown
+ * section.
+ *
+ *   node --import tsx bench/activities.bench.ts [--duration 10] [--connections 50] [--rounds 3]
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { secretFromDataDir } from '../src/cli/remote.js';
+import { type ChildServer, startChildServer, startHttpChild } from '../test/support/child-server.js';
+import { type LoadFigures, POOL_SIZE, runDeliveryLoad } from './support/delivery-load.js';
+
+const { values } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '10' },
+    connections: { type: 'string', default: '50' },
+    rounds: { type: 'string', default: '3' },
+  },
+});
+const duration = Number(values.duration);
+const connections = Number(values.connections);
+const rounds = Number(values.rounds);
+const LOCATIONS = ['hero', 'promo', 'footer'] as const;
+const randomVisitor = () => Math.floor(Math.random() * POOL_SIZE);
+
+/** 10 ab activities (two experiences each) and 10 xt ones whose audiences read the profile the load writes. */
+function activities(): Array<[string, unknown]> {
+  const list: Array<[string, unknown]> = [];
+  for (let i = 0; i < 10; i += 1) {
+    const location = LOCATIONS[i % 3]!;
+    list.push([
+      `ab-${i}`,
+      {
+        name: `A/B test ${i}`,
+        type: 'ab',
+        state: 'live',
+        priority: i,
+        audience: i % 2 === 0 ? { in: ['/products', { var: 'page.path' }] } : undefined,
+        experiences: [
+          { id: 'A', allocation: 50, offers: { [location]: { type: 'html', content: `<div class="a${i}">Offer A</div>` } } },
+          {
+            id: 'B',
+            allocation: 50,
+            offers: { [location]: { type: 'html', content: `<div class="b${i}">Hello \${profile.loyaltyTier default="guest"}</div>` } },
+          },
+        ],
+        metrics: [{ name: 'click', type: 'click', location }],
+      },
+    ]);
+    list.push([
+      `xt-${i}`,
+      {
+        name: `Targeted ${i}`,
+        type: 'xt',
+        state: 'live',
+        priority: 100 + i,
+        audience: { '==': [{ var: 'profile.loyaltyTier' }, i % 2 === 0 ? 'gold' : 'platinum'] },
+        experiences: [
+          {
+            id: 'big-cart',
+            audience: { '>=': [{ var: 'profile.cartSize' }, String(3 + (i % 3))] },
+            offers: { [location]: { type: 'json', content: { offer: `xt-${i}`, discount: 10 + i, sku: '${profile.lastProduct}' } } },
+          },
+          {
+            id: 'category',
+            audience: { in: [`category-${i}`, { var: 'profile.lastCategory' }] },
+            offers: { [location]: { type: 'json', content: { offer: `xt-${i}`, category: '${profile.lastCategory}' } } },
+          },
+        ],
+        metrics: [],
+      },
+    ]);
+  }
+  return list;
+}
+
+async function putActivities(server: ChildServer, dataDir: string): Promise<void> {
+  const adminKey = secretFromDataDir(dataDir, 'ADMIN_KEY');
+  for (const [id, activity] of activities()) {
+    const response = await fetch(`${server.url}/admin/v1/clients/demo/activities/${id}`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify(activity),
+    });
+    if (response.status !== 201) throw new Error(`activity ${id}: ${response.status} ${await response.text()}`);
+  }
+}
+
+const measure = (server: ChildServer) =>
+  runDeliveryLoad(server.url, {
+    connections,
+    duration,
+    serverPid: server.process.pid,
+    pick: randomVisitor,
+    extraMboxes: ['promo', 'footer'],
+  });
+
+const number = (n: number) => Math.round(n).toLocaleString('en-US');
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+function row(round: number, name: string, f: LoadFigures): string {
+  const cpu = f.serverCpuMicros === null ? 'n/a' : number(f.serverCpuMicros);
+  return `| ${round} | ${name} | ${number(f.requestsPerSecond)} | ${f.p50} | ${f.p99} | ${cpu} | ${number(f.total)} | ${f.non2xx + f.errors} |`;
+}
+
+const plainDir = fs.mkdtempSync(path.join(os.tmpdir(), 'profile-edge-bench-'));
+const activeDir = fs.mkdtempSync(path.join(os.tmpdir(), 'profile-edge-bench-'));
+const bare = await startHttpChild(['bench/support/delivery-bare-server.ts']);
+const plain = await startChildServer(plainDir);
+const active = await startChildServer(activeDir);
+const loadBefore = os.loadavg()[0]!;
+const rows: string[] = [];
+const results: Array<{ bare: LoadFigures; plain: LoadFigures; active: LoadFigures }> = [];
+try {
+  await putActivities(active, activeDir);
+  for (let round = 1; round <= rounds; round++) {
+    const result = { bare: await measure(bare), plain: await measure(plain), active: await measure(active) };
+    results.push(result);
+    rows.push(
+      row(round, 'bare node:http, constant JSON', result.bare),
+      row(round, 'profile-edge, no activities', result.plain),
+      row(round, 'profile-edge, 20 live activities', result.active),
+    );
+    for (const [name, figures] of Object.entries(result)) {
+      if (figures.non2xx + figures.errors > 0) throw new Error(`${name}: ${figures.non2xx} non-2xx, ${figures.errors} errors`);
+    }
+  }
+  const toPlain = results.map((r) => r.active.requestsPerSecond / r.plain.requestsPerSecond);
+  const toBare = results.map((r) => r.active.requestsPerSecond / r.bare.requestsPerSecond);
+  const cpuCost = results
+    .map((r) => (r.active.serverCpuMicros ?? Number.NaN) - (r.plain.serverCpuMicros ?? Number.NaN))
+    .filter((x) => !Number.isNaN(x));
+  console.log(`## Activities
+
+\`node --import tsx bench/activities.bench.ts\` — ${connections} connections, ${duration} s per run, ${rounds} rounds
+alternating the three servers; every call executes 3 mboxes (\`hero\` with 5 profile parameters,
+\`promo\`, \`footer\`) for a random visitor of a pool of ${number(POOL_SIZE)} tntIds. With activities:
+10 ab (half with a page-path audience) and 10 xt (audiences and experience audiences on the
+profile attributes the calls write), spread over the 3 locations; each decided location is rendered
+and its impression counted with the visit. Node ${process.version}, ${os.cpus().length} CPUs
+(${os.cpus()[0]?.model ?? 'unknown'}); servers and load generator share the machine; load average
+${loadBefore.toFixed(1)} before the runs, ${os.loadavg()[0]!.toFixed(1)} after.
+
+| round | server | requests/s | p50 ms | p99 ms | server CPU µs/request | requests | errors |
+|---:|---|---:|---:|---:|---:|---:|---:|
+${rows.join('\n')}
+
+With activities against without: median **${median(toPlain).toFixed(2)}×**, best round ${Math.max(...toPlain).toFixed(2)}× (aim ≥ 0.8×);
+against bare node: median ${median(toBare).toFixed(2)}×. Server CPU added by the activities: median ${
+    cpuCost.length > 0 ? `${number(median(cpuCost))} µs` : 'n/a'
+  } per request. p99 with activities: median ${median(results.map((r) => r.active.p99))} ms (aim < 25 ms).`);
+} finally {
+  await Promise.all([bare.stop(), plain.stop(), active.stop()]);
+  fs.rmSync(plainDir, { recursive: true, force: true });
+  fs.rmSync(activeDir, { recursive: true, force: true });
+}
