@@ -144,11 +144,11 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
 
   await registerApiReference(http);
   registerResponseBursts(http);
-  registerMetrics(http, (header) => services.credentials.authorizeAdmin(header));
+  const metrics = registerMetrics(http, (header) => services.credentials.authorizeAdmin(header));
   registerHealthRoutes(http, { ping: stores.ping });
   registerUpdateRoutes(http, { access, profiles: services.profiles, limits: config.limits });
   registerFetchRoutes(http, { access, profiles: services.profiles, limits: config.limits });
-  registerDeliveryRoutes(http, { delivery: services.delivery, limits: config.limits });
+  registerDeliveryRoutes(http, { delivery: services.delivery, limits: config.limits, metrics });
 
   const batchProcessor = new BatchProcessor(
     stores.batches,

@@ -1,6 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Counter, type Registry } from 'prom-client';
 import type { Static } from '@sinclair/typebox';
 import type { Limits } from '../../config.js';
 import { BadRequestError } from '../../errors.js';
@@ -17,8 +18,24 @@ const DELIVERY_PATH = '/rest/v1/delivery';
  * (docs/wire-contract.md#8-delivery). No token: browsers call it. Bodies are JSON whatever the
  * content type (at.js sends `text/plain` to avoid a preflight), up to 60 MB.
  */
-export function registerDeliveryRoutes(app: FastifyInstance, deps: { delivery: DeliveryService; limits: Limits }): void {
+export function registerDeliveryRoutes(app: FastifyInstance, deps: { delivery: DeliveryService; limits: Limits; metrics: Registry }): void {
   const { delivery, limits } = deps;
+  const registers = [deps.metrics];
+  const rejectedTokens = new Counter({
+    name: 'profile_edge_notification_tokens_rejected_total',
+    help: 'Event tokens in notifications that did not verify (forged, altered, another client, retired key): counted nothing',
+    registers,
+  });
+  const replayedNotifications = new Counter({
+    name: 'profile_edge_notifications_replayed_total',
+    help: 'Notifications not counted again: their id had been counted before (client retries)',
+    registers,
+  });
+  const conditionFailures = new Counter({
+    name: 'profile_edge_condition_failures_total',
+    help: 'Activity conditions that failed while evaluated (they did not match)',
+    registers,
+  });
 
   /**
    * The client, from the query, before the body is read: a call for an unknown client (or without
@@ -52,7 +69,10 @@ export function registerDeliveryRoutes(app: FastifyInstance, deps: { delivery: D
       async (request, reply) => {
         const call = parseDeliveryRequest(request.body, limits);
         const outcome = await delivery.deliver(request.client, request.query.sessionId, call);
+        if (outcome.rejectedTokens > 0) rejectedTokens.inc(outcome.rejectedTokens);
+        if (outcome.replayedNotifications > 0) replayedNotifications.inc(outcome.replayedNotifications);
         if (outcome.conditionFailures.length > 0) {
+          conditionFailures.inc(outcome.conditionFailures.length);
           request.log.warn({ conditionFailures: outcome.conditionFailures.slice(0, 5) }, 'activity conditions failed while evaluated');
         }
         if (call.beacon) return reply.code(204).send();
