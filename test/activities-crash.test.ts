@@ -97,13 +97,14 @@ test('notifications acknowledged before a SIGKILL are all counted, and a full re
     await victim.stop();
     assert.ok(acknowledged >= NOTIFICATIONS / 2 && acknowledged < NOTIFICATIONS, `killed midway: ${acknowledged} acknowledged`);
 
-    server = await startChildServer(dataDir);
+    const restarted = await startChildServer(dataDir);
+    server = restarted;
     const afterKill = await impressions(server, adminKey);
     assert.ok(afterKill.impressions >= acknowledged, `${afterKill.impressions} counted, ${acknowledged} acknowledged`);
     assert.ok(afterKill.impressions <= NOTIFICATIONS);
 
     for (let i = 0; i < NOTIFICATIONS; i += CONCURRENCY) {
-      const batch = Array.from({ length: Math.min(CONCURRENCY, NOTIFICATIONS - i) }, (_, j) => notify(server, i + j, token!));
+      const batch = Array.from({ length: Math.min(CONCURRENCY, NOTIFICATIONS - i) }, (_, j) => notify(restarted, i + j, token!));
       for (const response of await Promise.all(batch)) assert.equal(response.status, 200);
     }
     assert.deepEqual(await impressions(server, adminKey), { impressions: NOTIFICATIONS, visitors: NOTIFICATIONS });
