@@ -104,7 +104,8 @@ test('notifications acknowledged before a SIGKILL are all counted, and a full re
     assert.ok(afterKill.impressions <= NOTIFICATIONS);
 
     for (let i = 0; i < NOTIFICATIONS; i += CONCURRENCY) {
-      const batch = Array.from({ length: Math.min(CONCURRENCY, NOTIFICATIONS - i) }, (_, j) => notify(restarted, i + j, token!));
+      const batch: Array<Promise<Response>> = [];
+      for (let j = i; j < Math.min(i + CONCURRENCY, NOTIFICATIONS); j += 1) batch.push(notify(restarted, j, token!));
       for (const response of await Promise.all(batch)) assert.equal(response.status, 200);
     }
     assert.deepEqual(await impressions(server, adminKey), { impressions: NOTIFICATIONS, visitors: NOTIFICATIONS });
