@@ -27,6 +27,8 @@ import { registerAdminProfileRoutes } from './features/profiles/admin-profile-ro
 import { registerFetchRoutes } from './features/profiles/fetch-routes.js';
 import { ProfilesService } from './features/profiles/profiles-service.js';
 import { registerUpdateRoutes } from './features/profiles/update-routes.js';
+import { registerReportRoutes } from './features/reports/report-routes.js';
+import { type ActivityLookup, ReportsService } from './features/reports/reports-service.js';
 import { registerPrivacyRoutes } from './features/privacy/privacy-routes.js';
 import { PrivacyService } from './features/privacy/privacy-service.js';
 import { CredentialsService } from './features/tokens/credentials-service.js';
@@ -38,6 +40,11 @@ export interface AppOptions {
   clock?: Clock;
   /** Pino logger options; `false` silences the server (tests). */
   logger?: boolean | object;
+  /**
+   * Where reports find an activity's experiences and metrics. Until activities are stored on
+   * this server, none is known (every report is a 404) unless a test passes its own.
+   */
+  activities?: ActivityLookup;
 }
 
 export interface Services {
@@ -47,6 +54,7 @@ export interface Services {
   batches: BatchesService;
   delivery: DeliveryService;
   privacy: PrivacyService;
+  reports: ReportsService;
 }
 
 /** One entry of the route table (every method + URL pattern the server answers). */
@@ -88,6 +96,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     batches: new BatchesService(stores.batches),
     delivery: new DeliveryService(clients, stores.visits, clock, config.limits, NO_ACTIVITIES),
     privacy: new PrivacyService(stores.profiles, stores.batches, batchBodies, () => stores.scrubDeleted(), clock),
+    reports: new ReportsService(stores.reports, options.activities ?? (async () => null), clock),
   };
   const access = new ProfileApiAccess(services.clients, services.credentials);
 
@@ -176,6 +185,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     registerTokenRoutes(admin, { clients: services.clients, credentials: services.credentials });
     registerAdminProfileRoutes(admin, { clients: services.clients, profiles: services.profiles, limits: config.limits });
     registerPrivacyRoutes(admin, { clients: services.clients, privacy: services.privacy, limits: config.limits });
+    registerReportRoutes(admin, { clients: services.clients, reports: services.reports });
   });
 
   let closed = false;

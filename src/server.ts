@@ -33,6 +33,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     app.services.profiles
       .sweepExpired()
       .then((removed) => removed > 0 && app.http.log.info({ removed }, 'expired profiles deleted'))
+      // Counted notification ids past their retention (docs/decisioning.md#counting).
+      .then(() => app.services.reports.forgetOldNotifications())
       // An outage only delays the sweep: the next interval tries again.
       .catch((err: unknown) =>
         isTransientDatabaseError(err)

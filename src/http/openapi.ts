@@ -82,6 +82,7 @@ export async function registerApiReference(app: FastifyInstance): Promise<void> 
         { name: 'Admin: tokens' },
         { name: 'Admin: profiles' },
         { name: 'Admin: privacy' },
+        { name: 'Admin: activities' },
         { name: 'Operations' },
         { name: 'Reference' },
       ],

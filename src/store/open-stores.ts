@@ -5,6 +5,7 @@ import type { CallWindowsStore } from '../features/batches/call-windows-store.js
 import type { ClientsStore } from '../features/clients/clients-store.js';
 import type { ProfilesStore } from '../features/profiles/profiles-store.js';
 import type { VisitsStore } from '../features/delivery/visits-store.js';
+import type { ReportsStore } from '../features/reports/reports-store.js';
 import type { CredentialsStore } from '../features/tokens/credentials-store.js';
 import { AuthChangeListener } from './postgres/auth-change-listener.js';
 import { migratePostgres, openPool, type PgPool } from './postgres/database.js';
@@ -14,6 +15,7 @@ import { PgBatchBodies } from './postgres/pg-batch-bodies.js';
 import { PgBatchesStore } from './postgres/pg-batches-store.js';
 import { PgCallWindowsStore } from './postgres/pg-call-windows-store.js';
 import { PgProfilesStore } from './postgres/pg-profiles-store.js';
+import { PgReportsStore } from './postgres/pg-reports-store.js';
 import { PgVisitsStore } from './postgres/pg-visits-store.js';
 import { CachedClientsStore, CachedCredentialsStore } from './cached-stores.js';
 import { openSqlite } from './sqlite/database.js';
@@ -22,6 +24,7 @@ import { SqliteCallWindowsStore } from './sqlite/sqlite-call-windows-store.js';
 import { SqliteClientsStore } from './sqlite/sqlite-clients-store.js';
 import { SqliteCredentialsStore } from './sqlite/sqlite-credentials-store.js';
 import { SqliteProfilesStore } from './sqlite/sqlite-profiles-store.js';
+import { SqliteReportsStore } from './sqlite/sqlite-reports-store.js';
 import { SqliteVisitsStore } from './sqlite/sqlite-visits-store.js';
 import { WalCheckpointer } from './sqlite/wal-checkpointer.js';
 
@@ -32,6 +35,8 @@ export interface Stores {
   profiles: ProfilesStore;
   batches: BatchesStore;
   visits: VisitsStore;
+  /** What visits counted, for activity reports. */
+  reports: ReportsStore;
   /** The bulk API rate limit's window, shared by every process on the database. */
   callWindows: CallWindowsStore;
   /** Where batch bodies live when not in files of the data directory (PostgreSQL: in the database, for every node). */
@@ -61,6 +66,7 @@ async function openPostgresStores(config: Config): Promise<Stores> {
     profiles: new PgProfilesStore(pool),
     batches: new PgBatchesStore(pool, { leaseMs: config.batchLeaseSeconds * 1000 }),
     visits: new PgVisitsStore(pool),
+    reports: new PgReportsStore(pool),
     callWindows: new PgCallWindowsStore(pool),
     batchBodies: new PgBatchBodies(pool),
     async ping() {
@@ -116,6 +122,7 @@ async function openSqliteStores(config: Config): Promise<Stores> {
     profiles,
     batches: new SqliteBatchesStore(db, profiles, checkpointer),
     visits: new SqliteVisitsStore(db),
+    reports: new SqliteReportsStore(db),
     callWindows: new SqliteCallWindowsStore(db),
     async ping() {
       ping.get();

@@ -58,8 +58,18 @@ export function writtenProfile(key: string, content: ProfileContent, created: bo
 }
 
 /** What a visit returns: where it landed and the state the plan left there. */
-export function recordedVisit(key: string, plan: Extract<VisitPlan<unknown>, { kind: 'visit' }>): RecordedVisit {
-  return { key, created: !plan.profile, absorbed: plan.absorbed.length, state: { attributes: plan.attributes, session: plan.session } };
+export function recordedVisit(
+  key: string,
+  plan: Extract<VisitPlan<unknown>, { kind: 'visit' }>,
+  replayedNotifications: number,
+): RecordedVisit {
+  return {
+    key,
+    created: !plan.profile,
+    absorbed: plan.absorbed.length,
+    state: { attributes: plan.attributes, session: plan.session },
+    replayedNotifications,
+  };
 }
 
 /** `attributes`: a JSON array of `[name, value, modifiedAtMs]`, safe for any name (`__proto__` included). */

@@ -6,6 +6,7 @@ import { ConflictError } from '../../src/errors.js';
 import type { ProfileWrite } from '../../src/features/profiles/profiles-store.js';
 import type { Stores } from '../../src/store/open-stores.js';
 import { batchesAndVisitsContract } from './batches-visits-contract.js';
+import { countingContract } from './counting-contract.js';
 
 /**
  * The behaviour every store backend must have. Run once per backend (store-contract.test.ts), so
@@ -208,5 +209,6 @@ export function describeStoreContract(backend: string, open: () => Promise<Store
     });
 
     batchesAndVisitsContract(() => stores);
+    countingContract(() => stores);
   });
 }

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { parseConfig, type ConfigOverrides } from '../../src/config.js';
 import type { Clock } from '../../src/domain/clock.js';
 import { secretFromDataDir } from '../../src/cli/remote.js';
+import type { ActivityLookup } from '../../src/features/reports/reports-service.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 import { createDatabaseOn } from './postgres.js';
 
@@ -25,7 +26,9 @@ export function tempDir(prefix = 'profile-edge-test-'): string {
 /** One database per data directory: a server restarted on a data dir finds its data again. */
 const postgresDatabases = new Map<string, string>();
 
-export async function startTestServer(options: { clock?: Clock; config?: ConfigOverrides; dataDir?: string } = {}): Promise<TestServer> {
+export async function startTestServer(
+  options: { clock?: Clock; config?: ConfigOverrides; dataDir?: string; activities?: ActivityLookup } = {},
+): Promise<TestServer> {
   const dataDir = options.dataDir ?? tempDir();
   // Set by test/postgres-http.test.ts, which starts a throwaway PostgreSQL and runs HTTP test files on it.
   const postgresAdminUrl = process.env.PROFILE_EDGE_TEST_POSTGRES_ADMIN_URL;
@@ -35,7 +38,7 @@ export async function startTestServer(options: { clock?: Clock; config?: ConfigO
     postgresDatabases.set(dataDir, databaseUrl);
   }
   const config = parseConfig({}, { port: 0, host: '127.0.0.1', dataDir, logLevel: 'silent', databaseUrl, ...options.config });
-  const server = await startServer(config, { clock: options.clock, logger: false });
+  const server = await startServer(config, { clock: options.clock, logger: false, activities: options.activities });
   const adminKey = options.config?.adminKey ?? secretFromDataDir(dataDir, 'ADMIN_KEY')!;
   const demoToken = secretFromDataDir(dataDir, 'DEMO_TOKEN')!;
   return {

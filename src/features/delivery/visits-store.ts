@@ -18,12 +18,23 @@ export interface CountedGroup {
   events: readonly CountedEvent[];
 }
 
+/** The longest notification id a store remembers (the delivery schema's limit, docs/wire-contract.md). */
+export const MAX_NOTIFICATION_ID_LENGTH = 200;
+
+/**
+ * How long a counted notification id is remembered (7 days): a replay within it counts nothing, an
+ * older id is pruned by the lifetime sweep and would count again. Adobe's SDKs send a
+ * notification within seconds of the display or click, and retry it for minutes at most.
+ */
+export const NOTIFICATION_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
+
 export interface VisitWrite extends VisitChange {
   /** The request's ids, tntId first; unknown ones are linked to the profile the visit lands on. */
   refs: readonly VisitorIdRef[];
   /**
    * Called once the visit is planned (after `apply`), inside the visit's transaction: what this
-   * visit counts. Written atomically with the visit; nothing when the visit is refused.
+   * visit counts. Written atomically with the visit; nothing when the visit is refused. A store
+   * may call it again when it restarts the transaction, so it must be pure.
    */
   counted?: () => readonly CountedGroup[];
 }
@@ -35,8 +46,8 @@ export interface RecordedVisit {
   /** How many anonymous profiles were merged into it by this visit. */
   absorbed: number;
   state: VisitorState;
-  /** Groups of `counted()` not counted: their notification id had been counted before. */
-  replayedNotifications?: number;
+  /** Groups skipped because their notification id was already counted. */
+  replayedNotifications: number;
 }
 
 /**
@@ -47,6 +58,12 @@ export interface RecordedVisit {
  * with its attributes, session state and new expiry, the merged profiles' ids moved over and the
  * merged profiles deleted, the plan's ids linked. A refused visit writes nothing and rejects
  * with the refusal's error (ProfileTooLargeError).
+ *
+ * Counting (docs/decisioning.md#counting): in the same transaction, each group of `counted()`
+ * whose notification id is new for the client (or that has none) adds its events to the
+ * per-visitor counter rows of the profile the visit lands on; a group whose id is already
+ * remembered counts nothing. So an acknowledged count is exactly as durable as the visit, and a
+ * replayed notification — another request, another node, the same group commit — counts once.
  *
  * Concurrent visits sharing any id must serialize (two tabs logging in at once end on one
  * profile, with nothing lost). SQLite gets that from `BEGIN IMMEDIATE`; a PostgreSQL store locks

@@ -13,6 +13,8 @@ import {
   type VisitRow,
   withoutIds,
 } from '../profile-rows.js';
+import type { CountedGroup } from '../../features/delivery/visits-store.js';
+import { countedGroupsOf, counterIncrements } from '../counted-rows.js';
 import { inTransaction, type PgClient, type PgPool } from './database.js';
 import { linkUnknownId, type ListedProfile, purgeProfiles, repointIds } from './id-lists.js';
 
@@ -47,6 +49,12 @@ function toPlanned(row: PgVisitRow): PgVisitedProfile {
  * costs retries, not correctness (test/pg-visits-across-coordinators.test.ts runs without them).
  * Each profile row's id list (id-lists.ts) changes with its id rows: the winner lists every id it
  * gains, a profile that loses one of this request's ids is rewritten without it.
+ *
+ * Counting, in the same transaction after the profile: each notification id is inserted with
+ * `ON CONFLICT DO NOTHING` (in id order, countedGroupsOf) — a concurrent transaction inserting the
+ * same id makes this one wait for its outcome, so exactly one of them counts it — then the
+ * per-visitor counter rows are upserted. A restarted transaction has rolled all of it back and
+ * reads `counted()` again, so a retry never counts twice.
  */
 export class PgVisitsStore implements VisitsStore {
   constructor(
@@ -64,6 +72,7 @@ export class PgVisitsStore implements VisitsStore {
     // 1. Read (locked) and plan, writing nothing.
     const plan = planVisit(resolveIds(await this.readLocked(db, client, visit.refs), visit.now), visit);
     if (plan.kind === 'refused') throw refusalError(plan.refusal);
+    const groups = countedGroupsOf(visit);
 
     // 2. Write the plan. The winner's id list gains every id of the absorbed profiles and every
     // linked id; a profile that keeps its data loses only this request's ids.
@@ -98,7 +107,42 @@ export class PgVisitsStore implements VisitsStore {
         await repointIds(db, client, from.key, key, [ref]);
       }
     }
-    return recordedVisit(key, plan);
+    return recordedVisit(key, plan, await this.count(db, client, key, groups, visit.now));
+  }
+
+  /** Writes what the visit counts for the profile `key`; answers how many groups were replays. */
+  private async count(db: PgClient, client: string, key: string, groups: readonly CountedGroup[], now: number): Promise<number> {
+    if (groups.length === 0) return 0;
+    const counting: CountedGroup[] = [];
+    for (const group of groups) {
+      if (group.notificationId !== undefined) {
+        const { rowCount } = await db.query(
+          `INSERT INTO counted_notifications (client, notification_id, counted_at) VALUES ($1, $2, $3)
+           ON CONFLICT (client, notification_id) DO NOTHING`,
+          [client, group.notificationId, now],
+        );
+        if (rowCount !== 1) continue;
+      }
+      counting.push(group);
+    }
+    const { impressions, conversions } = counterIncrements(counting);
+    for (const { activityId, experienceId, count } of impressions) {
+      await db.query(
+        `INSERT INTO activity_impressions (client, activity_id, experience_id, visitor_key, impressions, first_at)
+         VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (client, activity_id, experience_id, visitor_key) DO UPDATE SET impressions = activity_impressions.impressions + excluded.impressions`,
+        [client, activityId, experienceId, key, count, now],
+      );
+    }
+    for (const { activityId, experienceId, metric, count } of conversions) {
+      await db.query(
+        `INSERT INTO activity_conversions (client, activity_id, experience_id, metric, visitor_key, conversions, first_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (client, activity_id, experience_id, metric, visitor_key) DO UPDATE SET conversions = activity_conversions.conversions + excluded.conversions`,
+        [client, activityId, experienceId, metric, key, count, now],
+      );
+    }
+    return groups.length - counting.length;
   }
 
   /** The id rows of `refs` and the profile rows they name, locked (`FOR UPDATE`), each profile read once. */

@@ -2,6 +2,7 @@ import type { IdKind } from '../../domain/identity.js';
 import { type FoundId, refusalError, resolveIds } from '../../domain/profile-write.js';
 import { planVisit, type VisitedProfile, type VisitPlan } from '../../domain/visit-plan.js';
 import type { RecordedVisit, VisitsStore, VisitWrite } from '../../features/delivery/visits-store.js';
+import { countedGroupsOf, counterIncrements } from '../counted-rows.js';
 import { encodeAttributes, encodeSession, mintProfileKey, recordedVisit, toVisitedProfile, type VisitRow } from '../profile-rows.js';
 import type { SqliteDatabase } from './database.js';
 
@@ -36,6 +37,12 @@ interface PendingVisit {
  * planned whole (planVisit: merges, `apply`, the size limit) before it writes anything, so one
  * refused visit leaves no trace and does not disturb its neighbours; a database failure fails the
  * whole group.
+ *
+ * Counting: what the visit counts (`counted`) is read with its plan, and written in the same
+ * transaction after the profile — the notification ids first (`INSERT OR IGNORE`: an id already
+ * there, committed earlier or by a visit before it in the same group, skips its group), then the
+ * per-visitor counter rows. Acknowledged counts are as durable as the visit; a failed group
+ * commit counts nothing.
  */
 export class SqliteVisitsStore implements VisitsStore {
   private readonly visitedById;
@@ -46,6 +53,9 @@ export class SqliteVisitsStore implements VisitsStore {
   private readonly moveIds;
   private readonly deleteIds;
   private readonly deleteProfile;
+  private readonly rememberNotification;
+  private readonly countImpressions;
+  private readonly countConversions;
   private pending: PendingVisit[] = [];
 
   constructor(private readonly db: SqliteDatabase) {
@@ -77,6 +87,19 @@ export class SqliteVisitsStore implements VisitsStore {
     this.moveIds = db.prepare('UPDATE profile_ids SET profile_key = ? WHERE client = ? AND profile_key = ?');
     this.deleteIds = db.prepare('DELETE FROM profile_ids WHERE client = ? AND profile_key = ?');
     this.deleteProfile = db.prepare('DELETE FROM profiles WHERE client = ? AND profile_key = ?');
+    this.rememberNotification = db.prepare(
+      'INSERT INTO counted_notifications (client, notification_id, counted_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
+    );
+    this.countImpressions = db.prepare(
+      `INSERT INTO activity_impressions (client, activity_id, experience_id, visitor_key, impressions, first_at)
+       VALUES (@client, @activityId, @experienceId, @key, @count, @now)
+       ON CONFLICT (client, activity_id, experience_id, visitor_key) DO UPDATE SET impressions = impressions + excluded.impressions`,
+    );
+    this.countConversions = db.prepare(
+      `INSERT INTO activity_conversions (client, activity_id, experience_id, metric, visitor_key, conversions, first_at)
+       VALUES (@client, @activityId, @experienceId, @metric, @key, @count, @now)
+       ON CONFLICT (client, activity_id, experience_id, metric, visitor_key) DO UPDATE SET conversions = conversions + excluded.conversions`,
+    );
   }
 
   recordVisit(client: string, visit: VisitWrite): Promise<RecordedVisit> {
@@ -106,13 +129,15 @@ export class SqliteVisitsStore implements VisitsStore {
     // 1. Read and plan, writing nothing.
     const found = this.read(client, visit);
     let plan: VisitPlan<VisitedProfile>;
+    let groups: ReturnType<typeof countedGroupsOf>;
     try {
       plan = planVisit(resolveIds(found, visit.now), visit);
+      if (plan.kind === 'refused') return new VisitRefused(refusalError(plan.refusal));
+      groups = countedGroupsOf(visit);
     } catch (error) {
-      // Its own `apply` gave up.
+      // Its own `apply` or `counted` gave up.
       return new VisitRefused(error);
     }
-    if (plan.kind === 'refused') return new VisitRefused(refusalError(plan.refusal));
 
     // 2. Write the plan.
     for (const { key } of plan.purge) {
@@ -137,7 +162,21 @@ export class SqliteVisitsStore implements VisitsStore {
       this.deleteProfile.run(client, loser.key);
     }
     for (const { ref } of plan.link) this.linkId.run(client, ref.kind, ref.value, key);
-    return recordedVisit(key, plan);
+    return recordedVisit(key, plan, this.count(client, key, groups, visit.now));
+  }
+
+  /** Writes what the visit counts for the profile `key`; answers how many groups were replays. */
+  private count(client: string, key: string, groups: ReturnType<typeof countedGroupsOf>, now: number): number {
+    const counting = groups.filter(
+      ({ notificationId }) => notificationId === undefined || this.rememberNotification.run(client, notificationId, now).changes === 1,
+    );
+    const { impressions, conversions } = counterIncrements(counting);
+    for (const { activityId, experienceId, count } of impressions)
+      this.countImpressions.run({ client, activityId, experienceId, key, count, now });
+    for (const { activityId, experienceId, metric, count } of conversions) {
+      this.countConversions.run({ client, activityId, experienceId, metric, key, count, now });
+    }
+    return groups.length - counting.length;
   }
 
   private read(client: string, visit: VisitWrite): FoundId<VisitedProfile>[] {
