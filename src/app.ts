@@ -12,6 +12,8 @@ import { ProfileApiAccess } from './http/profile-api-access.js';
 import { decorateRequestClient } from './http/request-client.js';
 import { registerResponseBursts } from './http/response-bursts.js';
 import { AJV_OPTIONS, schemaErrorFormatter } from './http/validation.js';
+import { registerActivityRoutes } from './features/activities/activities-routes.js';
+import { ActivitiesService } from './features/activities/activities-service.js';
 import { BatchFiles } from './features/batches/batch-files.js';
 import { BatchIntake } from './features/batches/batch-intake.js';
 import { BatchProcessor } from './features/batches/batch-processor.js';
@@ -42,6 +44,7 @@ export interface AppOptions {
 
 export interface Services {
   clients: ClientsService;
+  activities: ActivitiesService;
   credentials: CredentialsService;
   profiles: ProfilesService;
   batches: BatchesService;
@@ -79,6 +82,10 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const batchBodies = stores.batchBodies ?? new BatchFiles(config.dataDir);
   const services: Services = {
     clients,
+    activities: new ActivitiesService(stores.activities, clock, stores.activityChanges, {
+      eventTokenKeys: config.eventTokenKeys,
+      notifiedTrustMs: config.authCacheTtlSeconds * 1000,
+    }),
     credentials: new CredentialsService(stores.credentials, clock, {
       profileTokenTtlSeconds: config.tokenTtlSeconds,
       adminKeyTtlDays: config.adminKeyTtlDays,
@@ -174,6 +181,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     registerStrictJsonBodies(admin);
     registerClientRoutes(admin, { clients: services.clients });
     registerTokenRoutes(admin, { clients: services.clients, credentials: services.credentials });
+    registerActivityRoutes(admin, { clients: services.clients, activities: services.activities });
     registerAdminProfileRoutes(admin, { clients: services.clients, profiles: services.profiles, limits: config.limits });
     registerPrivacyRoutes(admin, { clients: services.clients, privacy: services.privacy, limits: config.limits });
   });

@@ -45,6 +45,7 @@ export function describeStoreContract(backend: string, open: () => Promise<Store
         requireAuth: true,
         profileLifetimeDays: 14,
         imsOrgId: 'ORG1@AdobeOrg',
+        responseTokens: null,
         createdAt: 10,
         updatedAt: 10,
       });

@@ -2,6 +2,7 @@ import { foundation } from './001-foundation.js';
 import { batchesAndVisits } from './002-batches-and-visits.js';
 import { idLists } from './003-id-lists.js';
 import { bulkCalls } from './004-bulk-calls.js';
+import { activities } from './005-activities.js';
 
 export interface PgMigration {
   version: number;
@@ -10,4 +11,4 @@ export interface PgMigration {
 }
 
 /** Every PostgreSQL schema change, in order. Append; never edit a migration that has shipped. */
-export const PG_MIGRATIONS: readonly PgMigration[] = [foundation, batchesAndVisits, idLists, bulkCalls];
+export const PG_MIGRATIONS: readonly PgMigration[] = [foundation, batchesAndVisits, idLists, bulkCalls, activities];
