@@ -5,6 +5,7 @@ import type { VisitorIdRef } from '../../src/domain/identity.js';
 import { ConflictError } from '../../src/errors.js';
 import type { ProfileWrite } from '../../src/features/profiles/profiles-store.js';
 import type { Stores } from '../../src/store/open-stores.js';
+import { activitiesContract } from './activities-contract.js';
 import { batchesAndVisitsContract } from './batches-visits-contract.js';
 
 /**
@@ -209,5 +210,6 @@ export function describeStoreContract(backend: string, open: () => Promise<Store
     });
 
     batchesAndVisitsContract(() => stores);
+    activitiesContract(() => stores);
   });
 }
