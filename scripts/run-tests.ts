@@ -25,6 +25,7 @@ function findTests(dir: string): string[] {
 /** Slow files left out of the quick lane: real processes killed, restarted or driven by the CLI, 50 MB bodies. */
 const SLOW_FILES = [
   'test/activities-crash.test.ts',
+  'test/activity-cli.test.ts',
   'test/batch-cli.test.ts',
   'test/batch-crash.test.ts',
   'test/batch-limits.test.ts',

@@ -12,6 +12,8 @@ import { ProfileApiAccess } from './http/profile-api-access.js';
 import { decorateRequestClient } from './http/request-client.js';
 import { registerResponseBursts } from './http/response-bursts.js';
 import { AJV_OPTIONS, schemaErrorFormatter } from './http/validation.js';
+import { registerActivityRoutes } from './features/activities/activities-routes.js';
+import { ActivitiesService } from './features/activities/activities-service.js';
 import { BatchFiles } from './features/batches/batch-files.js';
 import { BatchIntake } from './features/batches/batch-intake.js';
 import { BatchProcessor } from './features/batches/batch-processor.js';
@@ -21,7 +23,7 @@ import { BulkRateLimiter } from './features/batches/bulk-rate-limit.js';
 import { registerClientRoutes } from './features/clients/clients-routes.js';
 import { ClientsService } from './features/clients/clients-service.js';
 import { registerDeliveryRoutes } from './features/delivery/delivery-routes.js';
-import { DeliveryService, NO_ACTIVITIES } from './features/delivery/delivery-service.js';
+import { DeliveryService } from './features/delivery/delivery-service.js';
 import { registerHealthRoutes } from './features/health/health-routes.js';
 import { registerAdminProfileRoutes } from './features/profiles/admin-profile-routes.js';
 import { registerFetchRoutes } from './features/profiles/fetch-routes.js';
@@ -40,15 +42,13 @@ export interface AppOptions {
   clock?: Clock;
   /** Pino logger options; `false` silences the server (tests). */
   logger?: boolean | object;
-  /**
-   * Where reports find an activity's experiences and metrics. Until activities are stored on
-   * this server, none is known (every report is a 404) unless a test passes its own.
-   */
+  /** Where reports find an activity's experiences and metrics; the stored activities by default. */
   activities?: ActivityLookup;
 }
 
 export interface Services {
   clients: ClientsService;
+  activities: ActivitiesService;
   credentials: CredentialsService;
   profiles: ProfilesService;
   batches: BatchesService;
@@ -85,8 +85,13 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const clients = new ClientsService(stores.clients, clock);
   // PostgreSQL keeps batch bodies in the database, where every node can read them.
   const batchBodies = stores.batchBodies ?? new BatchFiles(config.dataDir);
+  const activities = new ActivitiesService(stores.activities, clock, stores.activityChanges, {
+    eventTokenKeys: config.eventTokenKeys,
+    notifiedTrustMs: config.authCacheTtlSeconds * 1000,
+  });
   const services: Services = {
     clients,
+    activities,
     credentials: new CredentialsService(stores.credentials, clock, {
       profileTokenTtlSeconds: config.tokenTtlSeconds,
       adminKeyTtlDays: config.adminKeyTtlDays,
@@ -94,9 +99,9 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     }),
     profiles: new ProfilesService(stores.profiles, clock, config.limits),
     batches: new BatchesService(stores.batches),
-    delivery: new DeliveryService(clients, stores.visits, clock, config.limits, NO_ACTIVITIES),
+    delivery: new DeliveryService(clients, stores.visits, clock, config.limits, activities),
     privacy: new PrivacyService(stores.profiles, stores.batches, batchBodies, () => stores.scrubDeleted(), clock),
-    reports: new ReportsService(stores.reports, options.activities ?? (async () => null), clock),
+    reports: new ReportsService(stores.reports, options.activities ?? ((client, id) => stores.activities.get(client, id)), clock),
   };
   const access = new ProfileApiAccess(services.clients, services.credentials);
 
@@ -183,6 +188,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     registerStrictJsonBodies(admin);
     registerClientRoutes(admin, { clients: services.clients });
     registerTokenRoutes(admin, { clients: services.clients, credentials: services.credentials });
+    registerActivityRoutes(admin, { clients: services.clients, activities: services.activities });
     registerAdminProfileRoutes(admin, { clients: services.clients, profiles: services.profiles, limits: config.limits });
     registerPrivacyRoutes(admin, { clients: services.clients, privacy: services.privacy, limits: config.limits });
     registerReportRoutes(admin, { clients: services.clients, reports: services.reports });

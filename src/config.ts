@@ -76,6 +76,11 @@ export interface Config {
   server: ServerLimits;
   /** Bulk API calls (batch uploads) one client may make per minute; 0 = no limit. Target: 50. */
   bulkRateLimitPerMinute: number;
+  /**
+   * Keys that sign and verify event tokens (PROFILE_EDGE_EVENT_TOKEN_KEYS): the first signs, all
+   * verify (a rotation). Undefined: one key generated per database and kept in it.
+   */
+  eventTokenKeys: Buffer[] | undefined;
   limits: Limits;
 }
 
@@ -144,6 +149,28 @@ function boolean(env: Env, name: string, fallback: boolean): boolean {
   throw new ConfigError(`${name} must be true or false, got '${raw}'`);
 }
 
+/** Shortest event token key, in bytes (HMAC-SHA256 keys shorter than this are guessable). */
+export const MIN_EVENT_TOKEN_KEY_BYTES = 16;
+
+/**
+ * PROFILE_EDGE_EVENT_TOKEN_KEYS: comma-separated keys, each hex (only 0-9, a-f) or base64
+ * (standard or url-safe), of at least 16 bytes.
+ */
+export function parseEventTokenKeys(raw: string, name = 'PROFILE_EDGE_EVENT_TOKEN_KEYS'): Buffer[] {
+  const items = raw.split(',').map((item) => item.trim());
+  return items.map((item, index) => {
+    const where = `${name}: key ${index + 1} of ${items.length}`;
+    let key: Buffer;
+    if (/^(?:[0-9a-fA-F]{2})+$/.test(item)) key = Buffer.from(item, 'hex');
+    else if (/^[A-Za-z0-9+/_-]+={0,2}$/.test(item) && item.replace(/=+$/, '').length % 4 !== 1) key = Buffer.from(item, 'base64');
+    else throw new ConfigError(`${where} is neither hex nor base64`);
+    if (key.length < MIN_EVENT_TOKEN_KEY_BYTES) {
+      throw new ConfigError(`${where} has ${key.length} bytes: use at least ${MIN_EVENT_TOKEN_KEY_BYTES} (openssl rand -base64 32)`);
+    }
+    return key;
+  });
+}
+
 function optional(env: Env, name: string): string | undefined {
   const raw = env[name];
   return raw === undefined || raw === '' ? undefined : raw;
@@ -181,6 +208,8 @@ export function parseConfig(env: Env = process.env, overrides: ConfigOverrides =
       maxRequestsPerSocket: integer(env, 'PROFILE_EDGE_MAX_REQUESTS_PER_SOCKET', DEFAULT_SERVER_LIMITS.maxRequestsPerSocket, 0, 10_000_000),
     },
     bulkRateLimitPerMinute: integer(env, 'PROFILE_EDGE_BULK_RATE_LIMIT_PER_MINUTE', 0, 0, 1_000_000),
+    eventTokenKeys:
+      optional(env, 'PROFILE_EDGE_EVENT_TOKEN_KEYS') === undefined ? undefined : parseEventTokenKeys(env.PROFILE_EDGE_EVENT_TOKEN_KEYS!),
     limits: { ...DEFAULT_LIMITS },
   };
   const { limits, server, ...rest } = overrides;

@@ -71,3 +71,10 @@ export class ServiceUnavailableError extends AppError {
     super(503, code, message);
   }
 }
+
+/** A conditional write (`If-Match`) whose condition does not hold: the stored thing changed. */
+export class PreconditionFailedError extends AppError {
+  constructor(message: string, code = 'precondition_failed') {
+    super(412, code, message);
+  }
+}

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ManualClock } from '../src/domain/clock.js';
+import { DEFAULT_RESPONSE_TOKENS } from '../src/features/decisioning/response-tokens.js';
 import { admin, startTestServer, type TestServer } from './support/server.js';
 
 const clock = new ManualClock(Date.UTC(2026, 10, 24, 12));
@@ -24,6 +25,7 @@ describe('clients', () => {
       requireAuth: true,
       profileLifetimeDays: 14,
       imsOrgId: 'ABC123@AdobeOrg',
+      responseTokens: [...DEFAULT_RESPONSE_TOKENS],
       createdAt: '2026-11-24T12:00:00.000Z',
       updatedAt: '2026-11-24T12:00:00.000Z',
     });
@@ -58,7 +60,7 @@ describe('clients', () => {
         '/admin/v1/clients/x1',
         { colour: 'red' },
         400,
-        "unknown client setting 'colour' (known: requireAuth, profileLifetimeDays, imsOrgId)",
+        "unknown client setting 'colour' (known: requireAuth, profileLifetimeDays, imsOrgId, responseTokens)",
       ],
       ['/admin/v1/clients/x1', [1, 2], 400, 'client settings must be a JSON object'],
       ['/admin/v1/clients/x2', { imsOrgId: 'ABC123@AdobeOrg' }, 409, "imsOrgId ABC123@AdobeOrg already belongs to client 'shop-eu'"],

@@ -134,6 +134,16 @@ describe('real answers match their documented responses', () => {
     return { method, url, status: response.status, type: response.headers.get('content-type') ?? '', text };
   }
 
+  const docActivity = {
+    name: 'Doc',
+    type: 'xt',
+    state: 'live',
+    priority: 3,
+    audience: { '==': [{ var: 'profile.tier' }, 'gold'] },
+    experiences: [{ id: 'A', offers: { hero: { type: 'json', content: { a: 1 } } } }],
+    metrics: [{ name: 'buy', type: 'click', location: 'buy' }],
+  };
+
   test('for every route family, successes and errors alike', async () => {
     const adminKey = bearer(server.adminKey);
     const demo = bearer(server.demoToken);
@@ -193,6 +203,23 @@ describe('real answers match their documented responses', () => {
       await call('POST', '/admin/v1/clients/demo/privacy/export', { headers: { ...adminKey, ...json }, body: '{}' }),
       await call('DELETE', '/admin/v1/clients/demo/profiles/thirdPartyId/doc-crm-1', { headers: adminKey }),
       await call('POST', '/admin/v1/clients/demo/privacy/delete', { headers: { ...adminKey, ...json }, body: '{"tntId":"doc-1"}' }),
+      await call('PUT', '/admin/v1/clients/demo/activities/doc-a', {
+        headers: { ...adminKey, ...json },
+        body: JSON.stringify(docActivity),
+      }),
+      await call('PUT', '/admin/v1/clients/demo/activities/doc-a', {
+        headers: { ...adminKey, ...json },
+        body: JSON.stringify(docActivity),
+      }),
+      await call('PUT', '/admin/v1/clients/demo/activities/doc-a', { headers: { ...adminKey, ...json }, body: '{"name":"x"}' }),
+      await call('PUT', '/admin/v1/clients/demo/activities/doc-a', {
+        headers: { ...adminKey, ...json, 'if-match': '"1"' },
+        body: JSON.stringify(docActivity),
+      }),
+      await call('GET', '/admin/v1/clients/demo/activities/doc-a', { headers: adminKey }),
+      await call('GET', '/admin/v1/clients/demo/activities', { headers: adminKey }),
+      await call('DELETE', '/admin/v1/clients/demo/activities/doc-a', { headers: adminKey }),
+      await call('GET', '/admin/v1/clients/demo/activities/doc-a', { headers: adminKey }),
     ];
     const upload = await call('POST', '/m2/demo/v2/profile/batchUpdate', {
       headers: { ...demo, ...form },

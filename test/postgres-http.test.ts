@@ -23,6 +23,7 @@ const FILES = [
   'test/single-update.test.ts',
   'test/profile-fetch.test.ts',
   'test/admin.test.ts',
+  'test/activities-api.test.ts',
   'test/lifetime.test.ts',
   'test/privacy.test.ts',
   'test/auth.test.ts',

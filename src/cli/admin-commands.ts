@@ -9,6 +9,15 @@ function parseBoolean(value: string): boolean {
   throw new CliError(`expected true or false, got '${value}'`);
 }
 
+/** `a,b,c` → the list; `default` → null (the default list); an empty value → no tokens. */
+function responseTokensOption(value: string): string[] | null {
+  if (value.trim() === 'default') return null;
+  return value
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name) => name !== '');
+}
+
 interface IdOptions {
   client: string;
   tntId?: string;
@@ -56,13 +65,21 @@ export function registerAdminCommands(program: Command, remoteOf: RemoteOf): voi
     .option('--require-auth <bool>', 'require a profile token on profile API calls', parseBoolean)
     .option('--lifetime-days <days>', 'profile lifetime in days (1-90)', (v) => Number(v))
     .option('--ims-org-id <id>', "Adobe IMS org id used by delivery calls ('none' to clear)")
-    .action(async (code: string, opts: { requireAuth?: boolean; lifetimeDays?: number; imsOrgId?: string }, cmd: Command) => {
-      const body: Record<string, unknown> = {};
-      if (opts.requireAuth !== undefined) body.requireAuth = opts.requireAuth;
-      if (opts.lifetimeDays !== undefined) body.profileLifetimeDays = opts.lifetimeDays;
-      if (opts.imsOrgId !== undefined) body.imsOrgId = opts.imsOrgId === 'none' ? null : opts.imsOrgId;
-      printJson(await callServer(remoteOf(cmd), 'PUT', `/admin/v1/clients/${encodeURIComponent(code)}`, body));
-    });
+    .option('--response-tokens <names>', "response tokens of delivery answers, comma-separated ('default' for the default list)")
+    .action(
+      async (
+        code: string,
+        opts: { requireAuth?: boolean; lifetimeDays?: number; imsOrgId?: string; responseTokens?: string },
+        cmd: Command,
+      ) => {
+        const body: Record<string, unknown> = {};
+        if (opts.requireAuth !== undefined) body.requireAuth = opts.requireAuth;
+        if (opts.lifetimeDays !== undefined) body.profileLifetimeDays = opts.lifetimeDays;
+        if (opts.imsOrgId !== undefined) body.imsOrgId = opts.imsOrgId === 'none' ? null : opts.imsOrgId;
+        if (opts.responseTokens !== undefined) body.responseTokens = responseTokensOption(opts.responseTokens);
+        printJson(await callServer(remoteOf(cmd), 'PUT', `/admin/v1/clients/${encodeURIComponent(code)}`, body));
+      },
+    );
 
   const token = program.command('token').description("a client's profile API token");
   const tokenPath = (code: string) => `/admin/v1/clients/${encodeURIComponent(code)}/authentication/token?authorizationScope=profile_api`;

@@ -80,6 +80,7 @@ export async function registerApiReference(app: FastifyInstance): Promise<void> 
         { name: 'Profile fetch', description: 'Target’s profile fetch API' },
         { name: 'Admin: clients' },
         { name: 'Admin: tokens' },
+        { name: 'Admin: activities' },
         { name: 'Admin: profiles' },
         { name: 'Admin: privacy' },
         { name: 'Admin: activities' },

@@ -51,6 +51,7 @@ const ERROR_MEANINGS: Record<number, string> = {
   403: 'Credentials that are not valid for this call',
   404: 'Unknown client, id, profile or batch',
   409: 'A conflict with stored data',
+  412: 'If-Match names another version than the stored one',
   413: 'Request body over the limit of this endpoint',
   414: 'Query string over the limit of this endpoint',
   415: 'Unsupported Content-Type',

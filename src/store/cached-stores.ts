@@ -29,7 +29,7 @@ export class CachedClientsStore implements ClientsStore {
 
   async get(code: string): Promise<ClientSettings | null> {
     const client = await this.cache.get(code, () => this.inner.get(code));
-    return client && { ...client };
+    return client && { ...client, responseTokens: client.responseTokens && [...client.responseTokens] };
   }
 
   list(): Promise<ClientSettings[]> {

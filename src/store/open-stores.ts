@@ -1,4 +1,5 @@
 import type { Config } from '../config.js';
+import type { ActivitiesStore, ActivityChangeFeed } from '../features/activities/activities-store.js';
 import type { BatchBodies } from '../features/batches/batch-bodies.js';
 import type { BatchesStore } from '../features/batches/batches-store.js';
 import type { CallWindowsStore } from '../features/batches/call-windows-store.js';
@@ -9,6 +10,7 @@ import type { ReportsStore } from '../features/reports/reports-store.js';
 import type { CredentialsStore } from '../features/tokens/credentials-store.js';
 import { AuthChangeListener } from './postgres/auth-change-listener.js';
 import { migratePostgres, openPool, type PgPool } from './postgres/database.js';
+import { ACTIVITIES_CHANGE, PgActivitiesStore } from './postgres/pg-activities-store.js';
 import { PgClientsStore } from './postgres/pg-clients-store.js';
 import { PgCredentialsStore } from './postgres/pg-credentials-store.js';
 import { PgBatchBodies } from './postgres/pg-batch-bodies.js';
@@ -19,6 +21,7 @@ import { PgReportsStore } from './postgres/pg-reports-store.js';
 import { PgVisitsStore } from './postgres/pg-visits-store.js';
 import { CachedClientsStore, CachedCredentialsStore } from './cached-stores.js';
 import { openSqlite } from './sqlite/database.js';
+import { SqliteActivitiesStore } from './sqlite/sqlite-activities-store.js';
 import { SqliteBatchesStore } from './sqlite/sqlite-batches-store.js';
 import { SqliteCallWindowsStore } from './sqlite/sqlite-call-windows-store.js';
 import { SqliteClientsStore } from './sqlite/sqlite-clients-store.js';
@@ -39,6 +42,10 @@ export interface Stores {
   reports: ReportsStore;
   /** The bulk API rate limit's window, shared by every process on the database. */
   callWindows: CallWindowsStore;
+  /** Activities, and the server secrets (the event-token key). */
+  activities: ActivitiesStore;
+  /** How this process hears of other processes' activity writes. */
+  activityChanges: ActivityChangeFeed;
   /** Where batch bodies live when not in files of the data directory (PostgreSQL: in the database, for every node). */
   batchBodies?: BatchBodies;
   /** Cheap round trip, for /healthz. */
@@ -59,10 +66,13 @@ export async function openStores(config: Config): Promise<Stores> {
 async function openPostgresStores(config: Config): Promise<Stores> {
   const pool = openPool(config.databaseUrl!);
   await migratePostgres(pool);
-  const { clients, credentials, listener } = await authStoresForPostgres(config, pool);
+  const activityChanges = new ChangeFeed(config.authCache ? 'notify' : 'poll');
+  const { clients, credentials, listener } = await authStoresForPostgres(config, pool, activityChanges);
   return {
     clients,
     credentials,
+    activities: new PgActivitiesStore(pool),
+    activityChanges,
     profiles: new PgProfilesStore(pool),
     batches: new PgBatchesStore(pool, { leaseMs: config.batchLeaseSeconds * 1000 }),
     visits: new PgVisitsStore(pool),
@@ -88,7 +98,7 @@ async function openPostgresStores(config: Config): Promise<Stores> {
  * it hears the others' writes (LISTEN/NOTIFY; ADR 004): bypassed while not listening, and never
  * trusted longer than the TTL.
  */
-async function authStoresForPostgres(config: Config, pool: PgPool) {
+async function authStoresForPostgres(config: Config, pool: PgPool, activityChanges: ChangeFeed) {
   const clients = new PgClientsStore(pool);
   const credentials = new PgCredentialsStore(pool);
   if (!config.authCache) return { clients, credentials, listener: undefined };
@@ -96,10 +106,13 @@ async function authStoresForPostgres(config: Config, pool: PgPool) {
   const options = { ttlMs: config.authCacheTtlSeconds * 1000, enabled: () => listener?.listening === true };
   const cachedClients = new CachedClientsStore(clients, options);
   const cachedCredentials = new CachedCredentialsStore(credentials, options);
-  listener = await AuthChangeListener.start(config.databaseUrl!, () => {
+  listener = await AuthChangeListener.start(config.databaseUrl!, (what) => {
+    if (what?.startsWith(ACTIVITIES_CHANGE)) return activityChanges.changed(what.slice(ACTIVITIES_CHANGE.length));
     cachedClients.invalidate();
     cachedCredentials.invalidate();
+    if (what === null) activityChanges.changed(null);
   });
+  activityChanges.listening = () => listener?.listening === true;
   return { clients: cachedClients, credentials: cachedCredentials, listener };
 }
 
@@ -124,6 +137,9 @@ async function openSqliteStores(config: Config): Promise<Stores> {
     visits: new SqliteVisitsStore(db),
     reports: new SqliteReportsStore(db),
     callWindows: new SqliteCallWindowsStore(db),
+    activities: new SqliteActivitiesStore(db),
+    // One process: its own writes are all there are. Several workers: they compare revisions.
+    activityChanges: new ChangeFeed(config.workers === 1 ? 'local' : 'poll'),
     async ping() {
       ping.get();
     },
@@ -141,4 +157,20 @@ async function openSqliteStores(config: Config): Promise<Stores> {
       if (db.open) db.close();
     },
   };
+}
+
+/** The ActivityChangeFeed of a backend: subscribers, and whether notifications arrive now. */
+class ChangeFeed implements ActivityChangeFeed {
+  private readonly subscribers: Array<(client: string | null) => void> = [];
+  listening: () => boolean = () => false;
+
+  constructor(readonly kind: ActivityChangeFeed['kind']) {}
+
+  subscribe(onChange: (client: string | null) => void): void {
+    this.subscribers.push(onChange);
+  }
+
+  changed(client: string | null): void {
+    for (const onChange of this.subscribers) onChange(client);
+  }
 }

@@ -5,6 +5,7 @@ import type { VisitorIdRef } from '../../src/domain/identity.js';
 import { ConflictError } from '../../src/errors.js';
 import type { ProfileWrite } from '../../src/features/profiles/profiles-store.js';
 import type { Stores } from '../../src/store/open-stores.js';
+import { activitiesContract } from './activities-contract.js';
 import { batchesAndVisitsContract } from './batches-visits-contract.js';
 import { countingContract } from './counting-contract.js';
 
@@ -46,6 +47,7 @@ export function describeStoreContract(backend: string, open: () => Promise<Store
         requireAuth: true,
         profileLifetimeDays: 14,
         imsOrgId: 'ORG1@AdobeOrg',
+        responseTokens: null,
         createdAt: 10,
         updatedAt: 10,
       });
@@ -210,5 +212,6 @@ export function describeStoreContract(backend: string, open: () => Promise<Store
 
     batchesAndVisitsContract(() => stores);
     countingContract(() => stores);
+    activitiesContract(() => stores);
   });
 }

@@ -12,6 +12,7 @@ export const DEFAULT_CLIENT_SETTINGS: Omit<ClientSettings, 'code' | 'createdAt' 
   requireAuth: true,
   profileLifetimeDays: 14,
   imsOrgId: null,
+  responseTokens: null,
 };
 
 export function assertClientCode(code: string): void {

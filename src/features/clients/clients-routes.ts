@@ -1,6 +1,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { clientInPath } from '../../http/request-client.js';
+import { DEFAULT_RESPONSE_TOKENS } from '../decisioning/response-tokens.js';
 import { getClient, listClients, putClient } from './clients-schemas.js';
 import type { ClientsService } from './clients-service.js';
 import type { ClientSettings } from './clients-store.js';
@@ -11,6 +12,7 @@ function settingsDocument(client: ClientSettings) {
     requireAuth: client.requireAuth,
     profileLifetimeDays: client.profileLifetimeDays,
     imsOrgId: client.imsOrgId,
+    responseTokens: client.responseTokens ?? [...DEFAULT_RESPONSE_TOKENS],
     createdAt: new Date(client.createdAt).toISOString(),
     updatedAt: new Date(client.updatedAt).toISOString(),
   };

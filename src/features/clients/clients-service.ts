@@ -1,6 +1,7 @@
 import type { Clock } from '../../domain/clock.js';
-import { ConflictError, NotFoundError } from '../../errors.js';
+import { BadRequestError, ConflictError, NotFoundError } from '../../errors.js';
 import { isUniqueViolation } from '../../store/database-errors.js';
+import { responseTokenProblem } from '../decisioning/response-tokens.js';
 import { assertClientCode, CLIENT_CODE, IMS_ORG_ID } from './client-settings.js';
 import type { ClientSettings, ClientSettingsPatch, ClientsStore } from './clients-store.js';
 
@@ -37,6 +38,7 @@ export class ClientsService {
    */
   async put(code: string, patch: ClientSettingsPatch): Promise<{ client: ClientSettings; created: boolean }> {
     assertClientCode(code);
+    if (patch.responseTokens) assertResponseTokens(patch.responseTokens);
     try {
       return await this.store.upsert(code, patch, this.clock.now());
     } catch (error) {
@@ -47,4 +49,12 @@ export class ClientsService {
       throw new ConflictError(`imsOrgId ${patch.imsOrgId} already belongs to client '${holder.code}'`, 'ims_org_taken');
     }
   }
+}
+
+/** Every name a known response token (the route's schema has checked the count and uniqueness). */
+function assertResponseTokens(names: readonly string[]): void {
+  names.forEach((name, index) => {
+    const problem = responseTokenProblem(name);
+    if (problem) throw new BadRequestError(`responseTokens[${index}]: ${problem}`, 'invalid_response_token');
+  });
 }

@@ -4,8 +4,8 @@ export interface ClientSettings {
   requireAuth: boolean;
   profileLifetimeDays: number;
   imsOrgId: string | null;
-  /** The response tokens its answers carry; null: the defaults. */
-  responseTokens?: string[] | null;
+  /** The response tokens of its Delivery answers; null: DEFAULT_RESPONSE_TOKENS (docs/decisioning.md#response-tokens). */
+  responseTokens: string[] | null;
   createdAt: number;
   updatedAt: number;
 }
@@ -14,6 +14,8 @@ export interface ClientSettingsPatch {
   requireAuth?: boolean;
   profileLifetimeDays?: number;
   imsOrgId?: string | null;
+  /** null: back to the default list. */
+  responseTokens?: string[] | null;
 }
 
 export interface ClientsStore {

@@ -173,7 +173,7 @@ function readMetric(value: unknown, where: string): Metric {
 }
 
 /** Fields the API answers that a client may send back unchanged; they are not part of the activity. */
-const READ_ONLY_FIELDS = ['id', 'version', 'modifiedAt'];
+const READ_ONLY_FIELDS = ['id', 'version', 'createdAt', 'modifiedAt'];
 
 /** The activity's shape, or `ActivityValidationError` naming the first field that is wrong. */
 export function readActivity(value: unknown): Activity {

@@ -55,12 +55,6 @@ export interface DecisionSource {
   eventTokenKeys(): Promise<readonly EventTokenKey[]>;
 }
 
-/** Until the activities feature is wired: no activity decides anything. */
-export const NO_ACTIVITIES: DecisionSource = {
-  decisionIndex: async (client) => ({ client, byLocation: new Map(), views: [], reads: new Set() }),
-  eventTokenKeys: async () => [],
-};
-
 function byLocation(answers: readonly LocationAnswer[]): AnswersByLocation {
   const map = new Map<LocationRequest, LocationAnswer[]>();
   for (const answer of answers) {

@@ -7,7 +7,8 @@ import type { ExperienceCounts, ReportsStore } from './reports-store.js';
 /** What a report needs to know of an activity: its experiences in order (the first is the control) and its metrics. */
 export interface ReportedActivity {
   name: string;
-  experiences: ReadonlyArray<{ id: string; name: string }>;
+  /** An experience without a name is reported under its id. */
+  experiences: ReadonlyArray<{ id: string; name?: string }>;
   metrics: ReadonlyArray<{ name: string }>;
 }
 
@@ -75,7 +76,7 @@ export class ReportsService {
       ]);
       return {
         id,
-        name,
+        name: name ?? id,
         control: position === 0,
         visitors: counts.visitors,
         impressions: counts.impressions,

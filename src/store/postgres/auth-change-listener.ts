@@ -1,7 +1,10 @@
 import pg from 'pg';
 import type { PgClient } from './database.js';
 
-/** The channel on which every write to `clients` or `credentials` is announced (ADR 004). */
+/**
+ * The channel on which every write to `clients` or `credentials` is announced (ADR 004), and every
+ * write of activities (payload `activities:<client>`).
+ */
 export const AUTH_CHANGE_CHANNEL = 'profile_edge_auth';
 
 /**
@@ -24,8 +27,9 @@ export interface AuthChangeListenerOptions {
  * queries and its LISTEN would go with it) that listens for writes by any node to the client and
  * token tables and calls `onChange` for each.
  *
- * `onChange` is also called whenever the connection is lost and whenever LISTEN succeeds (again),
- * since notifications sent in between are lost. `listening` is what the caches ask before trusting
+ * `onChange` gets each notification's payload; it is also called, with null, whenever the
+ * connection is lost and whenever LISTEN succeeds (again), since notifications sent in between are
+ * lost. `listening` is what the caches ask before trusting
  * themselves: while it is false they read through to the database. A lost connection is reopened
  * with exponential backoff until `stop()`.
  */
@@ -40,7 +44,7 @@ export class AuthChangeListener {
 
   private constructor(
     private readonly connectionString: string,
-    private readonly onChange: () => void,
+    private readonly onChange: (what: string | null) => void,
     options: AuthChangeListenerOptions,
   ) {
     this.retryMinMs = options.retryMinMs ?? 100;
@@ -52,7 +56,11 @@ export class AuthChangeListener {
    * Starts listening. Resolves after the first attempt, successful or not (a failed one is
    * retried in the background), so a healthy start serves the first requests from the cache.
    */
-  static async start(connectionString: string, onChange: () => void, options: AuthChangeListenerOptions = {}): Promise<AuthChangeListener> {
+  static async start(
+    connectionString: string,
+    onChange: (what: string | null) => void,
+    options: AuthChangeListenerOptions = {},
+  ): Promise<AuthChangeListener> {
     const listener = new AuthChangeListener(connectionString, onChange, options);
     await listener.connect();
     return listener;
@@ -76,7 +84,7 @@ export class AuthChangeListener {
     const client = new pg.Client({ connectionString: this.connectionString, keepAlive: true });
     this.client = client;
     client.on('notification', (message) => {
-      if (message.channel === AUTH_CHANGE_CHANNEL) this.onChange();
+      if (message.channel === AUTH_CHANGE_CHANNEL) this.onChange(message.payload ?? null);
     });
     client.on('error', () => this.lost(client));
     client.on('end', () => this.lost(client));
@@ -90,14 +98,14 @@ export class AuthChangeListener {
     if (this.client !== client) return; // lost or stopped meanwhile
     this.isListening = true;
     this.retryDelayMs = this.retryMinMs;
-    this.onChange(); // writes made before LISTEN took effect were not announced to us
+    this.onChange(null); // writes made before LISTEN took effect were not announced to us
   }
 
   private lost(client: pg.Client): void {
     if (this.client !== client) return; // already handled, or stopped
     this.client = null;
     this.isListening = false;
-    this.onChange();
+    this.onChange(null);
     client.end().catch(() => {});
     if (this.stopped) return;
     this.retryTimer = setTimeout(() => void this.connect(), this.retryDelayMs);

@@ -8,6 +8,7 @@ interface ClientRow {
   require_auth: boolean;
   profile_lifetime_days: number;
   ims_org_id: string | null;
+  response_tokens: string | null;
   created_at: number;
   updated_at: number;
 }
@@ -18,6 +19,7 @@ function toClient(row: ClientRow): ClientSettings {
     requireAuth: row.require_auth,
     profileLifetimeDays: row.profile_lifetime_days,
     imsOrgId: row.ims_org_id,
+    responseTokens: row.response_tokens === null ? null : (JSON.parse(row.response_tokens) as string[]),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -55,15 +57,20 @@ export class PgClientsStore implements ClientsStore {
         requireAuth: patch.requireAuth ?? base.requireAuth,
         profileLifetimeDays: patch.profileLifetimeDays ?? base.profileLifetimeDays,
         imsOrgId: patch.imsOrgId === undefined ? base.imsOrgId : patch.imsOrgId,
+        responseTokens: patch.responseTokens === undefined ? base.responseTokens : patch.responseTokens,
         updatedAt: now,
       };
-      await db.query('UPDATE clients SET require_auth = $2, profile_lifetime_days = $3, ims_org_id = $4, updated_at = $5 WHERE code = $1', [
-        code,
-        next.requireAuth,
-        next.profileLifetimeDays,
-        next.imsOrgId,
-        now,
-      ]);
+      await db.query(
+        'UPDATE clients SET require_auth = $2, profile_lifetime_days = $3, ims_org_id = $4, response_tokens = $5, updated_at = $6 WHERE code = $1',
+        [
+          code,
+          next.requireAuth,
+          next.profileLifetimeDays,
+          next.imsOrgId,
+          next.responseTokens === null ? null : JSON.stringify(next.responseTokens),
+          now,
+        ],
+      );
       await notifyAuthChange(db, `clients:${code}`);
       return { client: next, created: inserted.rowCount === 1 };
     });

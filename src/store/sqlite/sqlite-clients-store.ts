@@ -7,6 +7,7 @@ interface ClientRow {
   require_auth: number;
   profile_lifetime_days: number;
   ims_org_id: string | null;
+  response_tokens: string | null;
   created_at: number;
   updated_at: number;
 }
@@ -17,6 +18,7 @@ function toClient(row: ClientRow): ClientSettings {
     requireAuth: row.require_auth === 1,
     profileLifetimeDays: row.profile_lifetime_days,
     imsOrgId: row.ims_org_id,
+    responseTokens: row.response_tokens === null ? null : (JSON.parse(row.response_tokens) as string[]),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -34,12 +36,12 @@ export class SqliteClientsStore implements ClientsStore {
     this.byOrg = db.prepare<[string], ClientRow>('SELECT * FROM clients WHERE ims_org_id = ?');
     this.all = db.prepare<[], ClientRow>('SELECT * FROM clients ORDER BY code');
     this.insert = db.prepare(
-      `INSERT INTO clients (code, require_auth, profile_lifetime_days, ims_org_id, created_at, updated_at)
-       VALUES (@code, @require_auth, @profile_lifetime_days, @ims_org_id, @created_at, @updated_at)`,
+      `INSERT INTO clients (code, require_auth, profile_lifetime_days, ims_org_id, response_tokens, created_at, updated_at)
+       VALUES (@code, @require_auth, @profile_lifetime_days, @ims_org_id, @response_tokens, @created_at, @updated_at)`,
     );
     this.update = db.prepare(
       `UPDATE clients SET require_auth = @require_auth, profile_lifetime_days = @profile_lifetime_days,
-         ims_org_id = @ims_org_id, updated_at = @updated_at WHERE code = @code`,
+         ims_org_id = @ims_org_id, response_tokens = @response_tokens, updated_at = @updated_at WHERE code = @code`,
     );
   }
 
@@ -67,6 +69,7 @@ export class SqliteClientsStore implements ClientsStore {
           requireAuth: patch.requireAuth ?? base.requireAuth,
           profileLifetimeDays: patch.profileLifetimeDays ?? base.profileLifetimeDays,
           imsOrgId: patch.imsOrgId === undefined ? base.imsOrgId : patch.imsOrgId,
+          responseTokens: patch.responseTokens === undefined ? base.responseTokens : patch.responseTokens,
           updatedAt: now,
         };
         const row = {
@@ -74,6 +77,7 @@ export class SqliteClientsStore implements ClientsStore {
           require_auth: next.requireAuth ? 1 : 0,
           profile_lifetime_days: next.profileLifetimeDays,
           ims_org_id: next.imsOrgId,
+          response_tokens: next.responseTokens === null ? null : JSON.stringify(next.responseTokens),
           created_at: next.createdAt,
           updated_at: next.updatedAt,
         };

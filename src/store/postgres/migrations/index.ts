@@ -2,6 +2,7 @@ import { foundation } from './001-foundation.js';
 import { batchesAndVisits } from './002-batches-and-visits.js';
 import { idLists } from './003-id-lists.js';
 import { bulkCalls } from './004-bulk-calls.js';
+import { activities } from './005-activities.js';
 import { activityCounts } from './006-activity-counts.js';
 
 export interface PgMigration {
@@ -11,4 +12,4 @@ export interface PgMigration {
 }
 
 /** Every PostgreSQL schema change, in order. Append; never edit a migration that has shipped. */
-export const PG_MIGRATIONS: readonly PgMigration[] = [foundation, batchesAndVisits, idLists, bulkCalls, activityCounts];
+export const PG_MIGRATIONS: readonly PgMigration[] = [foundation, batchesAndVisits, idLists, bulkCalls, activities, activityCounts];

@@ -2,6 +2,7 @@ import { foundation } from './001-foundation.js';
 import { batches } from './002-batches.js';
 import { delivery } from './003-delivery.js';
 import { bulkCalls } from './004-bulk-calls.js';
+import { activities } from './005-activities.js';
 import { activityCounts } from './006-activity-counts.js';
 
 export interface Migration {
@@ -11,4 +12,4 @@ export interface Migration {
 }
 
 /** Every schema change, in order. Append; never edit a migration that has shipped. */
-export const MIGRATIONS: readonly Migration[] = [foundation, batches, delivery, bulkCalls, activityCounts];
+export const MIGRATIONS: readonly Migration[] = [foundation, batches, delivery, bulkCalls, activities, activityCounts];
