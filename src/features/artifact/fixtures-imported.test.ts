@@ -80,7 +80,8 @@ export function responseOf(answers: readonly ImportedAnswer[]): Json {
       item.name = kind === 'view' ? answer.location.slice('view:'.length) : answer.location;
       if (answer.request.index !== undefined) item.index = answer.request.index;
       const list = kind === 'view' ? 'views' : 'mboxes';
-      (response[mode][list] ??= []).push(item);
+      response[mode][list] ??= [];
+      response[mode][list].push(item);
     }
   }
   return response;
@@ -95,7 +96,7 @@ function assertMatches(actual: unknown, expected: unknown, where: string): void 
   if (Array.isArray(expected)) {
     assert.ok(Array.isArray(actual), `${where}: expected an array, got ${JSON.stringify(actual)}`);
     assert.equal(actual.length, expected.length, `${where}: length`);
-    expected.forEach((item, i) => assertMatches(actual[i], item, `${where}[${i}]`));
+    for (const [i, item] of expected.entries()) assertMatches(actual[i], item, `${where}[${i}]`);
     return;
   }
   if (typeof expected === 'object' && expected !== null) {
