@@ -200,15 +200,20 @@ function rulesOf(
   for (const compiled of activities) {
     const source = sources.get(compiled.id)!;
     const window = admission(source, compiled);
-    if (chained && earlier.length > 0) window.push({ '!': [{ or: earlier }] });
-    compiled.experiences.forEach((experience, i) => {
+    if (chained && earlier.length > 0) window.push({ '!': [{ or: [...earlier] }] });
+    // xt, chained: an experience also needs that no earlier experience of its activity matches.
+    const earlierExperiences: unknown[] = [];
+    for (const [i, experience] of compiled.experiences.entries()) {
       const parts = [...window];
       const sourceExperience = source.experiences[i]!;
       if (compiled.type === 'ab') {
         const range = compiled.ranges[i]!;
-        if (range.from === range.to) return; // no visitor gets it
+        if (range.from === range.to) continue; // no visitor gets it
         parts.push(allocationCondition(range));
-      } else if (sourceExperience.audience !== undefined) parts.push({ '!!': [sourceExperience.audience] });
+      } else {
+        if (chained && earlierExperiences.length > 0) parts.push({ '!': [{ or: [...earlierExperiences] }] });
+        if (sourceExperience.audience !== undefined) parts.push({ '!!': [sourceExperience.audience] });
+      }
       const offer = experience.offers.get(location)!;
       const meta: Record<string, Json> = {};
       for (const [token, value] of offer.responseTokens) meta[token] = value;
@@ -224,7 +229,11 @@ function rulesOf(
           metrics: experience.metrics.map((metric) => ({ type: 'click', eventToken: metric.eventToken })),
         },
       });
-    });
+      if (compiled.type === 'xt') {
+        if (sourceExperience.audience === undefined) break; // everyone left gets this one
+        earlierExperiences.push({ '!!': [sourceExperience.audience] });
+      }
+    }
     if (!chained) continue;
     const decides = decidesCondition(source, compiled);
     if (decides === true) break; // no later activity can win here
