@@ -235,6 +235,7 @@ test('a location whose activity reads the profile is remote: listed in remoteMbo
         name: 'Greeting',
         type: 'ab',
         state: 'live',
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: a Target token in an offer, not a template literal
         experiences: [{ id: 'a', allocation: 100, offers: { banner: { type: 'html', content: 'Hi ${profile.firstName default="you"}' } } }],
       }),
       id: 'greeting',
