@@ -117,12 +117,12 @@ describe('planVisit: what a delivery visit writes', () => {
     });
   });
 
-  test('a merge whose union would pass 64 KB leaves the anonymous profile as it is; its request id is re-pointed', () => {
+  test('a merge whose union would pass 64 KB leaves the anonymous profile as it is, its ids included: no id leaves its data', () => {
     const device = visited('PT', { attributes: attrs({ a: ['x'.repeat(40_000), 1] }) });
     const person = visited('PX', { identified: true, attributes: attrs({ b: ['y'.repeat(40_000), 1] }) });
-    const login = plan([known(tnt('T'), device), known(third('X'), person)]);
+    const login = plan([known(tnt('T'), device), known(ecid('E'), device), known(third('X'), person), unknown(ecid('NEW'))]);
     assert.deepEqual([login.profile, login.absorbed], [person, []]);
-    assert.deepEqual(login.link, [{ ref: tnt('T'), from: device }]);
+    assert.deepEqual(login.link, [{ ref: ecid('NEW'), from: null }], 'T and E stay on the device profile that holds their data');
   });
 
   test('session stamps never refuse a visit: a profile at the limit still starts its first session', () => {

@@ -460,6 +460,21 @@ export function batchesAndVisitsContract(storesOf: () => Stores): void {
     assert.equal(session.state.attributes.get('sessionCount')?.value, '1');
   });
 
+  test('visits: a login merge skipped over the size limit leaves the anonymous profile its ids, so no data is left without an id', async () => {
+    const { visits, profiles } = storesOf();
+    const device = await visits.recordVisit('c1', visit([tnt('orph-device'), ecid('orph-ecid')], setting({ anon: 'a'.repeat(40_000) })));
+    const person = await visits.recordVisit('c1', visit([tnt('orph-other'), third('orph-person')], setting({ crm: 'c'.repeat(40_000) })));
+    const login = await visits.recordVisit('c1', visit([tnt('orph-device'), third('orph-person')], setting({ seen: 'yes' })));
+    assert.deepEqual([login.key, login.absorbed], [person.key, 0]);
+    assert.deepEqual(await profiles.idsOf('c1', device.key), [ecid('orph-ecid'), tnt('orph-device')], 'the device keeps its ids');
+    assert.deepEqual(await profiles.idsOf('c1', person.key), [third('orph-person'), tnt('orph-other')]);
+    assert.deepEqual(Object.keys((await values('c1', tnt('orph-device'), 1000)) ?? {}), ['anon'], 'the tntId still leads to its data');
+    // Deleting the person, then the device by its tntId, leaves no profile behind.
+    assert.equal((await profiles.delete('c1', third('orph-person'), 1000))?.ids.length, 2);
+    assert.equal((await profiles.delete('c1', tnt('orph-device'), 1000))?.ids.length, 2);
+    assert.equal(await values('c1', ecid('orph-ecid'), 1000), null);
+  });
+
   test('visits: an expired profile counts as unknown and goes with its ids', async () => {
     const { visits } = storesOf();
     await visits.recordVisit('c2', visit([tnt('x-old'), ecid('x-old-ecid')], setting({ x: '1' }, 0), 0));
