@@ -27,11 +27,18 @@ export interface Limits {
   maxBatchBodyBytes: number;
   /** Bulk update: most data rows in one batch. */
   maxBatchRows: number;
+  /** Bulk update: longest header line (`batch=` and the column names), checked before it is split. */
+  maxBatchHeaderBytes: number;
+  /** Bulk update: most attribute columns after the key column, counted before the header is split. */
+  maxBatchColumns: number;
   /** Longest thirdPartyId on delivery calls (Target's Delivery API schema: 128). */
   maxDeliveryThirdPartyIdLength: number;
   /** Most mboxes in `execute.mboxes` / `prefetch.mboxes` of one delivery call. */
   maxDeliveryMboxes: number;
-  /** Largest delivery request body. */
+  /**
+   * Largest delivery request body, checked before it is read (Content-Length) and as it arrives.
+   * Target accepts 60 MB; Adobe's SDKs send a few KB (docs/security.md#limits-and-hostile-input).
+   */
   maxDeliveryBodyBytes: number;
 }
 
@@ -115,9 +122,11 @@ export const DEFAULT_LIMITS: Limits = {
   maxDeviceIdLength: 128,
   maxBatchBodyBytes: 50 * 1024 * 1024,
   maxBatchRows: 500_000,
+  maxBatchHeaderBytes: 2 * 1024 * 1024,
+  maxBatchColumns: 10_000,
   maxDeliveryThirdPartyIdLength: 128,
   maxDeliveryMboxes: 50,
-  maxDeliveryBodyBytes: 60 * 1024 * 1024,
+  maxDeliveryBodyBytes: 1024 * 1024,
 };
 
 export class ConfigError extends Error {}
@@ -181,7 +190,18 @@ export function parseConfig(env: Env = process.env, overrides: ConfigOverrides =
       maxRequestsPerSocket: integer(env, 'PROFILE_EDGE_MAX_REQUESTS_PER_SOCKET', DEFAULT_SERVER_LIMITS.maxRequestsPerSocket, 0, 10_000_000),
     },
     bulkRateLimitPerMinute: integer(env, 'PROFILE_EDGE_BULK_RATE_LIMIT_PER_MINUTE', 0, 0, 1_000_000),
-    limits: { ...DEFAULT_LIMITS },
+    limits: {
+      ...DEFAULT_LIMITS,
+      maxBatchHeaderBytes: integer(env, 'PROFILE_EDGE_MAX_BATCH_HEADER_BYTES', DEFAULT_LIMITS.maxBatchHeaderBytes, 1024, 16 * 1024 * 1024),
+      maxDeliveryBodyBytes: integer(
+        env,
+        'PROFILE_EDGE_MAX_DELIVERY_BODY_BYTES',
+        DEFAULT_LIMITS.maxDeliveryBodyBytes,
+        16 * 1024,
+        60 * 1024 * 1024,
+      ),
+      maxBatchColumns: integer(env, 'PROFILE_EDGE_MAX_BATCH_COLUMNS', DEFAULT_LIMITS.maxBatchColumns, 1, 1_000_000),
+    },
   };
   const { limits, server, ...rest } = overrides;
   for (const [key, value] of Object.entries(rest)) {
