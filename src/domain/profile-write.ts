@@ -1,11 +1,12 @@
 import { ConflictError } from '../errors.js';
 import {
   type AttributeMap,
+  callerBytes,
+  countedBytes,
   lastModified,
   ProfileTooLargeError,
-  profileBytes,
   profileTooLargeMessage,
-  SYSTEM_ATTRIBUTES,
+  SESSION_ATTRIBUTES_ROOM,
 } from './attributes.js';
 import type { VisitorIdRef } from './identity.js';
 
@@ -99,16 +100,17 @@ export function refusalError(refusal: WriteRefusal): Error {
 }
 
 /**
- * The size limit binds what callers write: a write is refused when the profile would hold more
- * than `maxBytes` of attribute data (UTF-8 bytes of names and values) and the write adds data of
- * its own. So a write that shrinks or keeps an oversized profile is allowed, and the attributes the
- * server maintains itself (session counters) never make a visit fail.
+ * The size limit counts everything a profile holds: a write is refused when callers' attribute
+ * data (UTF-8 bytes of names and values) plus the room kept for the session attributes
+ * (SESSION_ATTRIBUTES_ROOM, whatever they hold now) would pass `maxBytes`, and the write adds data
+ * of its own. So the stamps a visit adds always fit — no visit takes a profile past the limit, and
+ * none fails for them — and a write that shrinks or keeps an oversized profile is allowed.
  */
 export function tooLarge(before: AttributeMap, after: AttributeMap, maxBytes: number): WriteRefusal | null {
   // A UTF-16 code unit is at most 3 UTF-8 bytes: most profiles are far below the limit, and
   // counting their exact bytes (a native call per name and value) is then not needed.
-  if (utf8UpperBound(after) <= maxBytes) return null;
-  const bytes = profileBytes(after);
+  if (utf8UpperBound(after) + SESSION_ATTRIBUTES_ROOM <= maxBytes) return null;
+  const bytes = countedBytes(after);
   if (bytes <= maxBytes || callerBytes(after) <= callerBytes(before)) return null;
   return { reason: 'profile_too_large', bytes, maxBytes };
 }
@@ -117,14 +119,6 @@ function utf8UpperBound(attributes: AttributeMap): number {
   let units = 0;
   for (const [name, attribute] of attributes) units += name.length + attribute.value.length;
   return units * 3;
-}
-
-function callerBytes(attributes: AttributeMap): number {
-  let total = 0;
-  for (const [name, attribute] of attributes) {
-    if (!SYSTEM_ATTRIBUTES.has(name)) total += Buffer.byteLength(name) + Buffer.byteLength(attribute.value);
-  }
-  return total;
 }
 
 /** What a write leaves on the profile row. */

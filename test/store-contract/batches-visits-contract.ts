@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { test } from 'node:test';
-import { applyWrites, ProfileTooLargeError } from '../../src/domain/attributes.js';
+import { applyWrites, ProfileTooLargeError, profileBytes, SESSION_ATTRIBUTES_ROOM } from '../../src/domain/attributes.js';
 import { recordSessionVisit } from '../../src/domain/sessions.js';
 import type { VisitorIdRef } from '../../src/domain/identity.js';
 import type { VisitorState } from '../../src/domain/visitor-merge.js';
@@ -141,7 +141,7 @@ export function batchesAndVisitsContract(storesOf: () => Stores): void {
     await batches.create(newBatch('refused-row', 'c1', 2));
     const after = await batches.applyChunk(
       chunk('refused-row', 'c1', 20, [
-        writeRow(2, 'refused-row-p', { a: 'x'.repeat(MAX - 100) }, 100, true),
+        writeRow(2, 'refused-row-p', { a: 'x'.repeat(MAX - 300) }, 100, true),
         writeRow(3, 'refused-row-p', { b: 'y'.repeat(200) }, 100, true),
         writeRow(4, 'refused-row-p', { c: 'z' }, 100, true),
       ]),
@@ -441,7 +441,7 @@ export function batchesAndVisitsContract(storesOf: () => Stores): void {
     }
   });
 
-  test('visits: a visit past the size limit is refused whole, its merge included; session stamps never refuse one', async () => {
+  test('visits: a visit past the size limit is refused whole, its merge included; session stamps never refuse one nor pass the limit', async () => {
     const { visits } = storesOf();
     await visits.recordVisit('c1', visit([tnt('big-device')], setting({ anon: 'x'.repeat(30_000) })));
     await visits.recordVisit('c1', visit([tnt('big-other'), third('big-person')], setting({ crm: 'y'.repeat(30_000) })));
@@ -452,12 +452,19 @@ export function batchesAndVisitsContract(storesOf: () => Stores): void {
     assert.deepEqual(Object.keys((await values('c1', tnt('big-device'), 1000)) ?? {}), ['anon'], 'not merged');
     assert.deepEqual(Object.keys((await values('c1', third('big-person'), 1000)) ?? {}), ['crm']);
 
-    await visits.recordVisit('c1', visit([tnt('at-limit')], setting({ a: 'x'.repeat(MAX - 1) })));
+    // Callers' data leaves the session attributes their room: one byte into it is refused.
+    await assert.rejects(
+      visits.recordVisit('c1', visit([tnt('at-limit')], setting({ a: 'x'.repeat(MAX - SESSION_ATTRIBUTES_ROOM) }))),
+      ProfileTooLargeError,
+    );
+    await visits.recordVisit('c1', visit([tnt('at-limit')], setting({ a: 'x'.repeat(MAX - SESSION_ATTRIBUTES_ROOM - 1) })));
     const session = await visits.recordVisit(
       'c1',
       visit([tnt('at-limit')], (state) => ({ ...state, attributes: recordSessionVisit(state.attributes, null, 's1', 1000).attributes })),
     );
     assert.equal(session.state.attributes.get('sessionCount')?.value, '1');
+    const stored = await storesOf().profiles.find('c1', tnt('at-limit'), 1000);
+    assert.ok(profileBytes(stored!.attributes) <= MAX, `${profileBytes(stored!.attributes)} bytes stored`);
   });
 
   test('visits: a login merge skipped over the size limit leaves the anonymous profile its ids, so no data is left without an id', async () => {
