@@ -33,6 +33,10 @@ export interface Limits {
   maxBatchColumns: number;
   /** Longest thirdPartyId on delivery calls (Target's Delivery API schema: 128). */
   maxDeliveryThirdPartyIdLength: number;
+  /** Most tntIds, and most ECIDs, one profile holds (tooManyIds in src/domain/profile-write.ts). */
+  maxDeviceIdsPerKind: number;
+  /** Most thirdPartyIds, and most customerIds, one profile holds. */
+  maxCustomerIdsPerKind: number;
   /** Most mboxes in `execute.mboxes` / `prefetch.mboxes` of one delivery call. */
   maxDeliveryMboxes: number;
   /**
@@ -126,6 +130,8 @@ export const DEFAULT_LIMITS: Limits = {
   maxBatchColumns: 10_000,
   maxDeliveryThirdPartyIdLength: 128,
   maxDeliveryMboxes: 50,
+  maxDeviceIdsPerKind: 1000,
+  maxCustomerIdsPerKind: 100,
   maxDeliveryBodyBytes: 1024 * 1024,
 };
 
@@ -200,6 +206,8 @@ export function parseConfig(env: Env = process.env, overrides: ConfigOverrides =
         16 * 1024,
         60 * 1024 * 1024,
       ),
+      maxDeviceIdsPerKind: integer(env, 'PROFILE_EDGE_MAX_DEVICE_IDS_PER_KIND', DEFAULT_LIMITS.maxDeviceIdsPerKind, 1, 1_000_000),
+      maxCustomerIdsPerKind: integer(env, 'PROFILE_EDGE_MAX_CUSTOMER_IDS_PER_KIND', DEFAULT_LIMITS.maxCustomerIdsPerKind, 1, 1_000_000),
       maxBatchColumns: integer(env, 'PROFILE_EDGE_MAX_BATCH_COLUMNS', DEFAULT_LIMITS.maxBatchColumns, 1, 1_000_000),
     },
   };

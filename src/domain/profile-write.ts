@@ -1,4 +1,4 @@
-import { ConflictError } from '../errors.js';
+import { BadRequestError, ConflictError } from '../errors.js';
 import {
   type AttributeMap,
   callerBytes,
@@ -8,7 +8,7 @@ import {
   profileTooLargeMessage,
   SESSION_ATTRIBUTES_ROOM,
 } from './attributes.js';
-import type { VisitorIdRef } from './identity.js';
+import type { IdKind, VisitorIdRef } from './identity.js';
 
 /**
  * What every profile write decides, in one place. A store reads the rows the request's ids point
@@ -84,19 +84,72 @@ export function resolveIds<P extends { expiresAt: number }>(found: readonly Foun
 const NOTHING_TO_PURGE: readonly Purge<never>[] = Object.freeze([]);
 
 /** Why a write was not applied: nothing of it is written. */
-export type WriteRefusal = { reason: 'profile_too_large'; bytes: number; maxBytes: number } | { reason: 'ids_conflict' };
+export type WriteRefusal =
+  | { reason: 'profile_too_large'; bytes: number; maxBytes: number }
+  | { reason: 'ids_conflict' }
+  | { reason: 'too_many_ids'; kind: IdKind; max: number };
 
 export function refusalMessage(refusal: WriteRefusal): string {
-  return refusal.reason === 'profile_too_large'
-    ? profileTooLargeMessage(refusal.bytes, refusal.maxBytes)
-    : 'the ids given belong to two different profiles';
+  switch (refusal.reason) {
+    case 'profile_too_large':
+      return profileTooLargeMessage(refusal.bytes, refusal.maxBytes);
+    case 'ids_conflict':
+      return 'the ids given belong to two different profiles';
+    case 'too_many_ids':
+      return `the profile would hold more than ${refusal.max} ids of kind ${refusal.kind}, the limit per kind; nothing was written`;
+  }
 }
 
 /** The error a caller that answers one request throws for a refusal (a bulk row reports it instead). */
 export function refusalError(refusal: WriteRefusal): Error {
-  return refusal.reason === 'profile_too_large'
-    ? new ProfileTooLargeError(refusal.bytes, refusal.maxBytes)
-    : new ConflictError(refusalMessage(refusal), 'ids_conflict');
+  switch (refusal.reason) {
+    case 'profile_too_large':
+      return new ProfileTooLargeError(refusal.bytes, refusal.maxBytes);
+    case 'ids_conflict':
+      return new ConflictError(refusalMessage(refusal), 'ids_conflict');
+    case 'too_many_ids':
+      return new BadRequestError(refusalMessage(refusal), 'too_many_ids');
+  }
+}
+
+/** Caps on the ids one profile holds, per id kind (Limits, docs/security.md#limits-and-hostile-input). */
+export interface IdCaps {
+  /** tntIds, and ECIDs: ids of devices. */
+  maxDeviceIdsPerKind: number;
+  /** thirdPartyIds, and customerIds: ids of the person in the customer's systems. */
+  maxCustomerIdsPerKind: number;
+}
+
+export type IdCounts = Partial<Record<IdKind, number>>;
+
+export function idCapOf(kind: IdKind, caps: IdCaps): number {
+  return kind === 'tntId' || kind === 'marketingCloudVisitorId' ? caps.maxDeviceIdsPerKind : caps.maxCustomerIdsPerKind;
+}
+
+/** Counts of `ids` per kind. */
+export function countIds(ids: Iterable<VisitorIdRef>): IdCounts {
+  const counts: IdCounts = {};
+  for (const { kind } of ids) counts[kind] = (counts[kind] ?? 0) + 1;
+  return counts;
+}
+
+/**
+ * The cap on ids per profile and kind: a write that gives the profile new ids of a kind (linked, or
+ * brought by a merged profile) past the cap of that kind is refused whole. The ids it already holds
+ * count (`held`: the profile's and those of the profiles merged into it); a write that gains no id
+ * of a kind is never refused for it, so a profile over a lowered cap keeps working. A store counts
+ * the profile's ids only when the plan gains some, in the write's transaction.
+ */
+export function tooManyIds(held: readonly IdCounts[], linked: readonly VisitorIdRef[], caps: IdCaps): WriteRefusal | null {
+  const total = countIds(linked);
+  const gained = new Set(Object.keys(total) as IdKind[]);
+  for (const counts of held.slice(1)) for (const kind of Object.keys(counts) as IdKind[]) gained.add(kind);
+  for (const kind of gained) {
+    const all = held.reduce((sum, counts) => sum + (counts[kind] ?? 0), total[kind] ?? 0);
+    const max = idCapOf(kind, caps);
+    if (all > max) return { reason: 'too_many_ids', kind, max };
+  }
+  return null;
 }
 
 /**

@@ -6,6 +6,7 @@ import {
   type ProfileRead,
   type Purge,
   type RefusedPlan,
+  type IdCaps,
   type Resolution,
   tooLarge,
 } from './profile-write.js';
@@ -32,6 +33,8 @@ export interface VisitChange {
   expiresAt: number;
   /** Limit on the visited profile's attribute data; a merge above it leaves the anonymous profile as it is. */
   maxProfileBytes: number;
+  /** Caps on the ids per kind of the visited profile (tooManyIds); none: no cap. */
+  idCaps?: IdCaps;
   /**
    * Pure function from the (merged) stored state to the new one: profile parameters, sessions.
    * It may throw to abandon the visit; the size limit is the planner's to check, not its.

@@ -482,6 +482,27 @@ export function batchesAndVisitsContract(storesOf: () => Stores): void {
     assert.equal(await values('c1', ecid('orph-ecid'), 1000), null);
   });
 
+  test('visits: ids per profile are capped per kind; a visit that would pass a cap is refused whole, one that gains none still works', async () => {
+    const { visits, profiles } = storesOf();
+    const cust = (value: string): VisitorIdRef => ({ kind: 'customerId', value });
+    const capped = (refs: VisitorIdRef[]): VisitWrite => ({
+      ...visit(refs, setting({ seen: 'yes' })),
+      idCaps: { maxDeviceIdsPerKind: 3, maxCustomerIdsPerKind: 2 },
+    });
+    const first = await visits.recordVisit('c2', capped([tnt('cap-t0'), third('cap-person'), cust('cap-c0'), cust('cap-c1')]));
+    await assert.rejects(visits.recordVisit('c2', capped([tnt('cap-t0'), cust('cap-c2')])), /more than 2 ids of kind customerId/);
+    for (const i of [1, 2]) await visits.recordVisit('c2', capped([tnt(`cap-t${i}`), third('cap-person')]));
+    await assert.rejects(visits.recordVisit('c2', capped([tnt('cap-t3'), third('cap-person')])), /more than 3 ids of kind tntId/);
+    // A merge bringing tntIds past the cap is refused too.
+    await visits.recordVisit('c2', capped([tnt('cap-anon')]));
+    await assert.rejects(visits.recordVisit('c2', capped([tnt('cap-anon'), third('cap-person')])), /more than 3 ids of kind tntId/);
+    assert.equal((await profiles.idsOf('c2', first.key)).length, 6, 'nothing of the refused visits was linked');
+    assert.equal(await values('c2', cust('cap-c2'), 1000), null);
+    assert.deepEqual(Object.keys((await values('c2', tnt('cap-anon'), 1000)) ?? {}), ['seen'], 'not merged');
+    const again = await visits.recordVisit('c2', capped([tnt('cap-t2'), third('cap-person'), cust('cap-c1')]));
+    assert.equal(again.key, first.key, 'a visit of known ids is never refused');
+  });
+
   test('visits: an expired profile counts as unknown and goes with its ids', async () => {
     const { visits } = storesOf();
     await visits.recordVisit('c2', visit([tnt('x-old'), ecid('x-old-ecid')], setting({ x: '1' }, 0), 0));

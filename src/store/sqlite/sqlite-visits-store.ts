@@ -1,5 +1,5 @@
 import type { IdKind } from '../../domain/identity.js';
-import { type FoundId, refusalError, resolveIds } from '../../domain/profile-write.js';
+import { type FoundId, type IdCounts, refusalError, resolveIds, tooManyIds } from '../../domain/profile-write.js';
 import { planVisit, type VisitedProfile, type VisitPlan } from '../../domain/visit-plan.js';
 import type { RecordedVisit, VisitsStore, VisitWrite } from '../../features/delivery/visits-store.js';
 import { encodeAttributes, encodeSession, mintProfileKey, recordedVisit, toVisitedProfile, type VisitRow } from '../profile-rows.js';
@@ -46,6 +46,7 @@ export class SqliteVisitsStore implements VisitsStore {
   private readonly moveIds;
   private readonly deleteIds;
   private readonly deleteProfile;
+  private readonly idCountsOf;
   private pending: PendingVisit[] = [];
 
   constructor(private readonly db: SqliteDatabase) {
@@ -77,6 +78,9 @@ export class SqliteVisitsStore implements VisitsStore {
     this.moveIds = db.prepare('UPDATE profile_ids SET profile_key = ? WHERE client = ? AND profile_key = ?');
     this.deleteIds = db.prepare('DELETE FROM profile_ids WHERE client = ? AND profile_key = ?');
     this.deleteProfile = db.prepare('DELETE FROM profiles WHERE client = ? AND profile_key = ?');
+    this.idCountsOf = db.prepare<[string, string], { id_kind: IdKind; n: number }>(
+      'SELECT id_kind, count(*) AS n FROM profile_ids WHERE client = ? AND profile_key = ? GROUP BY id_kind',
+    );
   }
 
   recordVisit(client: string, visit: VisitWrite): Promise<RecordedVisit> {
@@ -113,6 +117,17 @@ export class SqliteVisitsStore implements VisitsStore {
       return new VisitRefused(error);
     }
     if (plan.kind === 'refused') return new VisitRefused(refusalError(plan.refusal));
+    if (visit.idCaps && (plan.link.length > 0 || plan.absorbed.length > 0)) {
+      // Counted only when the visit gains ids, inside its transaction.
+      const held = [...(plan.profile ? [plan.profile] : []), ...plan.absorbed].map(({ key }) => this.idCounts(client, key));
+      if (!plan.profile) held.unshift({});
+      const refusal = tooManyIds(
+        held,
+        plan.link.map(({ ref }) => ref),
+        visit.idCaps,
+      );
+      if (refusal) return new VisitRefused(refusalError(refusal));
+    }
 
     // 2. Write the plan.
     for (const { key } of plan.purge) {
@@ -138,6 +153,12 @@ export class SqliteVisitsStore implements VisitsStore {
     }
     for (const { ref } of plan.link) this.linkId.run(client, ref.kind, ref.value, key);
     return recordedVisit(key, plan);
+  }
+
+  private idCounts(client: string, key: string): IdCounts {
+    const counts: IdCounts = {};
+    for (const row of this.idCountsOf.all(client, key)) counts[row.id_kind] = row.n;
+    return counts;
   }
 
   private read(client: string, visit: VisitWrite): FoundId<VisitedProfile>[] {
