@@ -27,11 +27,22 @@ export interface Limits {
   maxBatchBodyBytes: number;
   /** Bulk update: most data rows in one batch. */
   maxBatchRows: number;
+  /** Bulk update: longest header line (`batch=` and the column names), checked before it is split. */
+  maxBatchHeaderBytes: number;
+  /** Bulk update: most attribute columns after the key column, counted before the header is split. */
+  maxBatchColumns: number;
   /** Longest thirdPartyId on delivery calls (Target's Delivery API schema: 128). */
   maxDeliveryThirdPartyIdLength: number;
+  /** Most tntIds, and most ECIDs, one profile holds (tooManyIds in src/domain/profile-write.ts). */
+  maxDeviceIdsPerKind: number;
+  /** Most thirdPartyIds, and most customerIds, one profile holds. */
+  maxCustomerIdsPerKind: number;
   /** Most mboxes in `execute.mboxes` / `prefetch.mboxes` of one delivery call. */
   maxDeliveryMboxes: number;
-  /** Largest delivery request body. */
+  /**
+   * Largest delivery request body, checked before it is read (Content-Length) and as it arrives.
+   * Target accepts 60 MB; Adobe's SDKs send a few KB (docs/security.md#limits-and-hostile-input).
+   */
   maxDeliveryBodyBytes: number;
 }
 
@@ -120,9 +131,13 @@ export const DEFAULT_LIMITS: Limits = {
   maxDeviceIdLength: 128,
   maxBatchBodyBytes: 50 * 1024 * 1024,
   maxBatchRows: 500_000,
+  maxBatchHeaderBytes: 2 * 1024 * 1024,
+  maxBatchColumns: 10_000,
   maxDeliveryThirdPartyIdLength: 128,
   maxDeliveryMboxes: 50,
-  maxDeliveryBodyBytes: 60 * 1024 * 1024,
+  maxDeviceIdsPerKind: 1000,
+  maxCustomerIdsPerKind: 100,
+  maxDeliveryBodyBytes: 1024 * 1024,
 };
 
 export class ConfigError extends Error {}
@@ -210,7 +225,20 @@ export function parseConfig(env: Env = process.env, overrides: ConfigOverrides =
     bulkRateLimitPerMinute: integer(env, 'PROFILE_EDGE_BULK_RATE_LIMIT_PER_MINUTE', 0, 0, 1_000_000),
     eventTokenKeys:
       optional(env, 'PROFILE_EDGE_EVENT_TOKEN_KEYS') === undefined ? undefined : parseEventTokenKeys(env.PROFILE_EDGE_EVENT_TOKEN_KEYS!),
-    limits: { ...DEFAULT_LIMITS },
+    limits: {
+      ...DEFAULT_LIMITS,
+      maxBatchHeaderBytes: integer(env, 'PROFILE_EDGE_MAX_BATCH_HEADER_BYTES', DEFAULT_LIMITS.maxBatchHeaderBytes, 1024, 16 * 1024 * 1024),
+      maxDeliveryBodyBytes: integer(
+        env,
+        'PROFILE_EDGE_MAX_DELIVERY_BODY_BYTES',
+        DEFAULT_LIMITS.maxDeliveryBodyBytes,
+        16 * 1024,
+        60 * 1024 * 1024,
+      ),
+      maxDeviceIdsPerKind: integer(env, 'PROFILE_EDGE_MAX_DEVICE_IDS_PER_KIND', DEFAULT_LIMITS.maxDeviceIdsPerKind, 1, 1_000_000),
+      maxCustomerIdsPerKind: integer(env, 'PROFILE_EDGE_MAX_CUSTOMER_IDS_PER_KIND', DEFAULT_LIMITS.maxCustomerIdsPerKind, 1, 1_000_000),
+      maxBatchColumns: integer(env, 'PROFILE_EDGE_MAX_BATCH_COLUMNS', DEFAULT_LIMITS.maxBatchColumns, 1, 1_000_000),
+    },
   };
   const { limits, server, ...rest } = overrides;
   for (const [key, value] of Object.entries(rest)) {

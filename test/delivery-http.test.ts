@@ -456,15 +456,27 @@ describe('validation: the whole request is refused with {status, message}, nothi
     assert.deepEqual(empty.body, { status: 400, message: 'Request body is empty; a JSON object with a context is required' });
   });
 
-  test('a body over 60 MB → 413 with a message', async () => {
-    const body = Buffer.alloc(60 * 1024 * 1024 + 1, 0x20);
+  test("a body over the 1 MB limit → 413 in Delivery's shape, never parsed (invalid JSON is not what it answers); 1 MB of valid JSON is read", async () => {
+    const over = Buffer.alloc(1024 * 1024 + 1, 0x5b); // '[' × (1 MB + 1): not JSON
     const response = await server.fetch('/rest/v1/delivery?client=demo&sessionId=s', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body,
+      body: over,
     });
     assert.equal(response.status, 413);
-    assert.deepEqual(await response.json(), { status: 413, message: 'Request body is larger than the 60 MB limit of this endpoint' });
+    assert.deepEqual(await response.json(), { status: 413, message: 'Request body is larger than the 1 MB limit of this endpoint' });
+    const head = '{"context":{"channel":"web"},"padding":"';
+    const atLimit = `${head}${'x'.repeat(1024 * 1024 - head.length - 2)}"}`;
+    assert.equal(Buffer.byteLength(atLimit), 1024 * 1024);
+    assert.equal((await deliver(server, 'client=demo&sessionId=s', atLimit)).status, 200);
+  });
+
+  test('an unknown client is answered 404 before its body is read: a broken or oversized body does not change the answer', async () => {
+    for (const body of ['{"context":', '['.repeat(2 * 1024 * 1024)]) {
+      const answer = await deliver(server, 'client=nosuch&sessionId=s', body);
+      assert.equal(answer.status, 404, JSON.stringify(answer.body).slice(0, 200));
+      assert.match(answer.body.message, /nosuch/);
+    }
   });
 });
 

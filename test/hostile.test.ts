@@ -158,7 +158,8 @@ const files = fs
 const corpus = files.map((file) => ({ file, cases: JSON.parse(fs.readFileSync(path.join(CORPUS_DIR, file), 'utf8')) as HostileCase[] }));
 
 before(async () => {
-  server = await startTestServer();
+  // A small cap on customer ids per profile, so that ids.json reaches it in a few calls.
+  server = await startTestServer({ config: { limits: { maxCustomerIdsPerKind: 3 } } });
   port = Number(new URL(server.url).port);
   assert.equal((await admin(server, 'PUT', '/admin/v1/clients/acme', {})).status, 201);
   const issued = await admin(server, 'POST', '/admin/v1/clients/acme/authentication/token?authorizationScope=profile_api');

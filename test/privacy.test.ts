@@ -421,6 +421,39 @@ test('a stuck body counts when a row is keyed by one of the person ids of the ba
   }
 });
 
+test('a login merge skipped over 64 KB leaves the device id on its data: export finds it, and erasing the person and the device leaves no byte of either', async () => {
+  const device = { tntId: 'tnt4orphan8d2', ecid: 'ecid-orphan-6631', secret: 'orphan-device-secret-2290' };
+  const person = { thirdPartyId: 'crm-orphan-4417', secret: 'orphan-person-secret-7713' };
+  // 40 KB each: together over the 64 KB limit, so the login cannot merge them.
+  const filler = (prefix: string) => Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`${prefix}${i}`, 'f'.repeat(5000)]));
+  for (const body of [
+    { tntId: device.tntId, marketingCloudVisitorId: device.ecid, attributes: { ...filler('d'), deviceSecret: device.secret } },
+    { thirdPartyId: person.thirdPartyId, attributes: { ...filler('p'), personSecret: person.secret } },
+  ]) {
+    const created = await admin(server, 'POST', '/admin/v1/clients/demo/profiles', body);
+    assert.equal(created.status, 201, await created.text());
+  }
+  const login = await deliver(server, 'client=demo&sessionId=sess-orphan-1', {
+    context: { channel: 'web' },
+    id: { tntId: device.tntId, thirdPartyId: person.thirdPartyId },
+  });
+  assert.equal(login.status, 200, JSON.stringify(login.body));
+
+  const exported = await privacyCall('export', { tntId: device.tntId });
+  assert.equal(exported.status, 200, JSON.stringify(exported.body));
+  const attributes = exported.body.profileAttributes as Record<string, { value: string }>;
+  assert.equal(attributes.deviceSecret?.value, device.secret, 'the tntId leads to the data it was set with');
+  assert.deepEqual(exported.body.ids, { marketingCloudVisitorId: [device.ecid], tntId: [device.tntId] });
+
+  assert.equal((await privacyCall('delete', { thirdPartyId: person.thirdPartyId })).status, 200);
+  assert.equal((await privacyCall('delete', { tntId: device.tntId })).status, 200);
+  const { rows, files } = await databaseTraces();
+  for (const text of [device.tntId, device.ecid, device.secret, person.thirdPartyId, person.secret]) {
+    assert.ok(!rows.includes(text), `no table row holds '${text}'`);
+    assert.equal(files.indexOf(Buffer.from(text)), -1, `no byte of the database files holds '${text}'`);
+  }
+});
+
 test('the CLI exports and deletes a person; invalid privacy requests are refused', async () => {
   const person = {
     ...PERSON,

@@ -92,8 +92,30 @@ export function profileBytes(attributes: AttributeMap): number {
   return total;
 }
 
+/**
+ * The room callers' data leaves free for the attributes the server keeps (SYSTEM_ATTRIBUTES): their
+ * names and largest values (two 13-digit timestamps and a 16-digit count) take 87 bytes. Counting
+ * them at this room whatever they hold now, every write keeps the profile under the limit after
+ * any later visit stamps its session (docs/wire-contract.md#32-limits).
+ */
+export const SESSION_ATTRIBUTES_ROOM = 128;
+
+/** UTF-8 bytes of the names and values callers wrote (every attribute but SYSTEM_ATTRIBUTES). */
+export function callerBytes(attributes: AttributeMap): number {
+  let total = 0;
+  for (const [name, attribute] of attributes) {
+    if (!SYSTEM_ATTRIBUTES.has(name)) total += Buffer.byteLength(name) + Buffer.byteLength(attribute.value);
+  }
+  return total;
+}
+
+/** What the size limit counts: callers' bytes, and the session attributes at their room. */
+export function countedBytes(attributes: AttributeMap): number {
+  return callerBytes(attributes) + SESSION_ATTRIBUTES_ROOM;
+}
+
 export function profileTooLargeMessage(bytes: number, maxBytes: number): string {
-  return `profile would hold ${bytes} bytes of attribute data, over the ${maxBytes}-byte (64 KB) limit; nothing was written`;
+  return `profile would hold ${bytes} bytes of attribute data (${SESSION_ATTRIBUTES_ROOM} of them kept for the session attributes), over the ${maxBytes}-byte (64 KB) limit; nothing was written`;
 }
 
 export class ProfileTooLargeError extends BadRequestError {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ConflictError } from '../errors.js';
-import { type AttributeMap, applyWrites, ProfileTooLargeError } from './attributes.js';
+import { type AttributeMap, applyWrites, ProfileTooLargeError, SESSION_ATTRIBUTES_ROOM } from './attributes.js';
 import type { VisitorIdRef } from './identity.js';
 import {
   DEFAULT_MAX_PROFILE_BYTES,
@@ -160,23 +160,23 @@ describe('the 64 KB limit', () => {
   const LIMIT = DEFAULT_MAX_PROFILE_BYTES;
   const near = (bytes: number) => attrs({ a: ['x'.repeat(bytes - 1), 1] }); // name 'a' + value
 
-  test('a write that brings the profile to exactly 64 KB is applied; one byte more is refused whole, naming the limit', () => {
-    const p = profile('P', NOW + 1, near(LIMIT - 3));
-    assert.equal(plan([known(tnt('T'), p)], setting({ b: 'yy' })).kind, 'write', 'b + yy = 3 bytes: 65,536 in all');
+  test('a write that brings the profile to exactly 64 KB, session room included, is applied; one byte more is refused whole, naming the limit', () => {
+    const p = profile('P', NOW + 1, near(LIMIT - SESSION_ATTRIBUTES_ROOM - 3));
+    assert.equal(plan([known(tnt('T'), p)], setting({ b: 'yy' })).kind, 'write', 'b + yy = 3 bytes: 65,408 + 128 in all');
     const refused = plan([known(tnt('T'), p)], setting({ b: 'yyy' }));
     assert.deepEqual(refused, { kind: 'refused', purge: [], refusal: { reason: 'profile_too_large', bytes: LIMIT + 1, maxBytes: LIMIT } });
     if (refused.kind !== 'refused') return;
     assert.equal(
       refusalMessage(refused.refusal),
-      'profile would hold 65537 bytes of attribute data, over the 65536-byte (64 KB) limit; nothing was written',
+      'profile would hold 65537 bytes of attribute data (128 of them kept for the session attributes), over the 65536-byte (64 KB) limit; nothing was written',
     );
     assert.ok(refusalError(refused.refusal) instanceof ProfileTooLargeError);
   });
 
   test('bytes are UTF-8 bytes of names and values', () => {
-    const writes = setting({ a: 'é'.repeat(2000) }, true, 4001); // 1 + 4000 bytes
+    const writes = setting({ a: 'é'.repeat(2000) }, true, 4001 + SESSION_ATTRIBUTES_ROOM); // 1 + 4000 bytes
     assert.equal(plan([unknown(tnt('T'))], writes).kind, 'write');
-    assert.equal(plan([unknown(tnt('T'))], { ...writes, maxProfileBytes: 4000 }).kind, 'refused');
+    assert.equal(plan([unknown(tnt('T'))], { ...writes, maxProfileBytes: 4000 + SESSION_ATTRIBUTES_ROOM }).kind, 'refused');
   });
 
   test('a creating write over the limit creates nothing', () => {
@@ -192,7 +192,7 @@ describe('the 64 KB limit', () => {
     assert.equal(plan([known(tnt('T'), p)], setting({ a: 'z'.repeat(101) }, false, 50)).kind, 'refused', 'one byte more');
   });
 
-  test('attributes the server keeps itself (session counters) never make a write too large', () => {
+  test('attributes the server keeps itself (session counters) never make a write too large: their room is kept free', () => {
     const before = near(LIMIT - 10);
     const stamped = new Map(before).set('firstSessionStart', { value: String(NOW), modifiedAt: NOW });
     assert.equal(tooLarge(before, stamped, LIMIT), null);

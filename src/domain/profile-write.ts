@@ -1,13 +1,14 @@
-import { ConflictError } from '../errors.js';
+import { BadRequestError, ConflictError } from '../errors.js';
 import {
   type AttributeMap,
+  callerBytes,
+  countedBytes,
   lastModified,
   ProfileTooLargeError,
-  profileBytes,
   profileTooLargeMessage,
-  SYSTEM_ATTRIBUTES,
+  SESSION_ATTRIBUTES_ROOM,
 } from './attributes.js';
-import type { VisitorIdRef } from './identity.js';
+import type { IdKind, VisitorIdRef } from './identity.js';
 
 /**
  * What every profile write decides, in one place. A store reads the rows the request's ids point
@@ -83,32 +84,86 @@ export function resolveIds<P extends { expiresAt: number }>(found: readonly Foun
 const NOTHING_TO_PURGE: readonly Purge<never>[] = Object.freeze([]);
 
 /** Why a write was not applied: nothing of it is written. */
-export type WriteRefusal = { reason: 'profile_too_large'; bytes: number; maxBytes: number } | { reason: 'ids_conflict' };
+export type WriteRefusal =
+  | { reason: 'profile_too_large'; bytes: number; maxBytes: number }
+  | { reason: 'ids_conflict' }
+  | { reason: 'too_many_ids'; kind: IdKind; max: number };
 
 export function refusalMessage(refusal: WriteRefusal): string {
-  return refusal.reason === 'profile_too_large'
-    ? profileTooLargeMessage(refusal.bytes, refusal.maxBytes)
-    : 'the ids given belong to two different profiles';
+  switch (refusal.reason) {
+    case 'profile_too_large':
+      return profileTooLargeMessage(refusal.bytes, refusal.maxBytes);
+    case 'ids_conflict':
+      return 'the ids given belong to two different profiles';
+    case 'too_many_ids':
+      return `the profile would hold more than ${refusal.max} ids of kind ${refusal.kind}, the limit per kind; nothing was written`;
+  }
 }
 
 /** The error a caller that answers one request throws for a refusal (a bulk row reports it instead). */
 export function refusalError(refusal: WriteRefusal): Error {
-  return refusal.reason === 'profile_too_large'
-    ? new ProfileTooLargeError(refusal.bytes, refusal.maxBytes)
-    : new ConflictError(refusalMessage(refusal), 'ids_conflict');
+  switch (refusal.reason) {
+    case 'profile_too_large':
+      return new ProfileTooLargeError(refusal.bytes, refusal.maxBytes);
+    case 'ids_conflict':
+      return new ConflictError(refusalMessage(refusal), 'ids_conflict');
+    case 'too_many_ids':
+      return new BadRequestError(refusalMessage(refusal), 'too_many_ids');
+  }
+}
+
+/** Caps on the ids one profile holds, per id kind (Limits, docs/security.md#limits-and-hostile-input). */
+export interface IdCaps {
+  /** tntIds, and ECIDs: ids of devices. */
+  maxDeviceIdsPerKind: number;
+  /** thirdPartyIds, and customerIds: ids of the person in the customer's systems. */
+  maxCustomerIdsPerKind: number;
+}
+
+export type IdCounts = Partial<Record<IdKind, number>>;
+
+export function idCapOf(kind: IdKind, caps: IdCaps): number {
+  return kind === 'tntId' || kind === 'marketingCloudVisitorId' ? caps.maxDeviceIdsPerKind : caps.maxCustomerIdsPerKind;
+}
+
+/** Counts of `ids` per kind. */
+export function countIds(ids: Iterable<VisitorIdRef>): IdCounts {
+  const counts: IdCounts = {};
+  for (const { kind } of ids) counts[kind] = (counts[kind] ?? 0) + 1;
+  return counts;
 }
 
 /**
- * The size limit binds what callers write: a write is refused when the profile would hold more
- * than `maxBytes` of attribute data (UTF-8 bytes of names and values) and the write adds data of
- * its own. So a write that shrinks or keeps an oversized profile is allowed, and the attributes the
- * server maintains itself (session counters) never make a visit fail.
+ * The cap on ids per profile and kind: a write that gives the profile new ids of a kind (linked, or
+ * brought by a merged profile) past the cap of that kind is refused whole. The ids it already holds
+ * count (`held`: the profile's and those of the profiles merged into it); a write that gains no id
+ * of a kind is never refused for it, so a profile over a lowered cap keeps working. A store counts
+ * the profile's ids only when the plan gains some, in the write's transaction.
+ */
+export function tooManyIds(held: readonly IdCounts[], linked: readonly VisitorIdRef[], caps: IdCaps): WriteRefusal | null {
+  const total = countIds(linked);
+  const gained = new Set(Object.keys(total) as IdKind[]);
+  for (const counts of held.slice(1)) for (const kind of Object.keys(counts) as IdKind[]) gained.add(kind);
+  for (const kind of gained) {
+    const all = held.reduce((sum, counts) => sum + (counts[kind] ?? 0), total[kind] ?? 0);
+    const max = idCapOf(kind, caps);
+    if (all > max) return { reason: 'too_many_ids', kind, max };
+  }
+  return null;
+}
+
+/**
+ * The size limit counts everything a profile holds: a write is refused when callers' attribute
+ * data (UTF-8 bytes of names and values) plus the room kept for the session attributes
+ * (SESSION_ATTRIBUTES_ROOM, whatever they hold now) would pass `maxBytes`, and the write adds data
+ * of its own. So the stamps a visit adds always fit — no visit takes a profile past the limit, and
+ * none fails for them — and a write that shrinks or keeps an oversized profile is allowed.
  */
 export function tooLarge(before: AttributeMap, after: AttributeMap, maxBytes: number): WriteRefusal | null {
   // A UTF-16 code unit is at most 3 UTF-8 bytes: most profiles are far below the limit, and
   // counting their exact bytes (a native call per name and value) is then not needed.
-  if (utf8UpperBound(after) <= maxBytes) return null;
-  const bytes = profileBytes(after);
+  if (utf8UpperBound(after) + SESSION_ATTRIBUTES_ROOM <= maxBytes) return null;
+  const bytes = countedBytes(after);
   if (bytes <= maxBytes || callerBytes(after) <= callerBytes(before)) return null;
   return { reason: 'profile_too_large', bytes, maxBytes };
 }
@@ -117,14 +172,6 @@ function utf8UpperBound(attributes: AttributeMap): number {
   let units = 0;
   for (const [name, attribute] of attributes) units += name.length + attribute.value.length;
   return units * 3;
-}
-
-function callerBytes(attributes: AttributeMap): number {
-  let total = 0;
-  for (const [name, attribute] of attributes) {
-    if (!SYSTEM_ATTRIBUTES.has(name)) total += Buffer.byteLength(name) + Buffer.byteLength(attribute.value);
-  }
-  return total;
 }
 
 /** What a write leaves on the profile row. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { type AttributeMap, applyWrites } from './attributes.js';
+import { type AttributeMap, applyWrites, profileBytes, SESSION_ATTRIBUTES_ROOM } from './attributes.js';
 import type { VisitorIdRef } from './identity.js';
 import { DEFAULT_MAX_PROFILE_BYTES, type FoundId, resolveIds } from './profile-write.js';
 import { recordSessionVisit, type SessionState } from './sessions.js';
@@ -113,20 +113,24 @@ describe('planVisit: what a delivery visit writes', () => {
     assert.deepEqual(refused, {
       kind: 'refused',
       purge: [],
-      refusal: { reason: 'profile_too_large', bytes: 66_003, maxBytes: DEFAULT_MAX_PROFILE_BYTES },
+      refusal: { reason: 'profile_too_large', bytes: 66_003 + SESSION_ATTRIBUTES_ROOM, maxBytes: DEFAULT_MAX_PROFILE_BYTES },
     });
   });
 
-  test('a merge whose union would pass 64 KB leaves the anonymous profile as it is; its request id is re-pointed', () => {
+  test('a merge whose union would pass 64 KB leaves the anonymous profile as it is, its ids included: no id leaves its data', () => {
     const device = visited('PT', { attributes: attrs({ a: ['x'.repeat(40_000), 1] }) });
     const person = visited('PX', { identified: true, attributes: attrs({ b: ['y'.repeat(40_000), 1] }) });
-    const login = plan([known(tnt('T'), device), known(third('X'), person)]);
+    const login = plan([known(tnt('T'), device), known(ecid('E'), device), known(third('X'), person), unknown(ecid('NEW'))]);
     assert.deepEqual([login.profile, login.absorbed], [person, []]);
-    assert.deepEqual(login.link, [{ ref: tnt('T'), from: device }]);
+    assert.deepEqual(login.link, [{ ref: ecid('NEW'), from: null }], 'T and E stay on the device profile that holds their data');
   });
 
-  test('session stamps never refuse a visit: a profile at the limit still starts its first session', () => {
-    const full = visited('P', { attributes: attrs({ a: ['x'.repeat(DEFAULT_MAX_PROFILE_BYTES - 1), 1] }) });
+  test('session stamps never refuse a visit and never take it past the limit: callers leave them their room', () => {
+    const fullForCallers = attrs({ a: ['x'.repeat(DEFAULT_MAX_PROFILE_BYTES - SESSION_ATTRIBUTES_ROOM - 1), 1] });
+    assert.notEqual(planVisit(resolveIds([unknown(tnt('T'))], NOW), change({ b: 'y' })).kind, 'refused');
+    const over = change({ a: 'x'.repeat(DEFAULT_MAX_PROFILE_BYTES - SESSION_ATTRIBUTES_ROOM) });
+    assert.equal(planVisit(resolveIds([unknown(tnt('T'))], NOW), over).kind, 'refused', 'one byte into the room');
+    const full = visited('P', { attributes: fullForCallers });
     const sessions: VisitChange = {
       ...change(),
       apply: (state) => {
@@ -136,6 +140,13 @@ describe('planVisit: what a delivery visit writes', () => {
     };
     const first = plan([known(tnt('T'), full)], sessions);
     assert.equal(first.attributes.get('sessionCount')?.value, '1');
+    assert.ok(profileBytes(first.attributes) <= DEFAULT_MAX_PROFILE_BYTES, `${profileBytes(first.attributes)} bytes`);
+    const later = plan([known(tnt('T'), { ...full, attributes: first.attributes, session: first.session })], {
+      ...sessions,
+      now: NOW + 10 ** 12,
+      apply: (state) => recordSessionVisit(state.attributes, state.session, 's9', NOW + 10 ** 12),
+    });
+    assert.ok(profileBytes(later.attributes) <= DEFAULT_MAX_PROFILE_BYTES, 'a later session with longer stamps fits too');
     assert.deepEqual(first.session, { id: 's1', startedAt: NOW, lastSeenAt: NOW, previousVisitAt: null });
   });
 

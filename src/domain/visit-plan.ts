@@ -6,6 +6,7 @@ import {
   type ProfileRead,
   type Purge,
   type RefusedPlan,
+  type IdCaps,
   type Resolution,
   tooLarge,
 } from './profile-write.js';
@@ -32,6 +33,8 @@ export interface VisitChange {
   expiresAt: number;
   /** Limit on the visited profile's attribute data; a merge above it leaves the anonymous profile as it is. */
   maxProfileBytes: number;
+  /** Caps on the ids per kind of the visited profile (tooManyIds); none: no cap. */
+  idCaps?: IdCaps;
   /**
    * Pure function from the (merged) stored state to the new one: profile parameters, sessions.
    * It may throw to abandon the visit; the size limit is the planner's to check, not its.
@@ -50,7 +53,8 @@ export type VisitPlan<P> =
       absorbed: P[];
       /**
        * Ids of the request to point at it, in request order: unknown ones (`from` null), and those
-       * of a profile that keeps its data and its other ids (`from`: that profile, which loses them).
+       * of another person's profile, which keeps its data and its other ids (`from`: that profile,
+       * which loses them). An anonymous profile left unmerged keeps every id it has.
        */
       link: Array<{ ref: VisitorIdRef; from: P | null }>;
       session: SessionState | null;
@@ -59,9 +63,10 @@ export type VisitPlan<P> =
 /**
  * One visit: the ids land on a profile by the rules of planVisitorMerge, anonymous profiles
  * reached are merged into it (unless their union would pass the size limit: then they keep their
- * data), the caller's change runs on the merged state, and the result is checked against the size
- * limit — a refusal refuses the merges too. Unknown ids are linked; ids of a profile that keeps its
- * data are re-pointed.
+ * data and its ids: an id is never moved away from its data), the caller's change runs on the merged
+ * state, and the result is checked against the size limit — a refusal refuses the merges too.
+ * Unknown ids are linked; the request's ids on another person's profile are re-pointed (that
+ * profile keeps its thirdPartyId, so nothing is left without an id).
  */
 export function planVisit<P extends VisitedProfile>(resolution: Resolution<P>, visit: VisitChange): VisitPlan<P> {
   const { ids, purge } = resolution;
@@ -87,6 +92,9 @@ export function planVisit<P extends VisitedProfile>(resolution: Resolution<P>, v
   for (const { ref, profile: from } of ids) {
     // Ids already on the winner stay; those of an absorbed profile move with all its ids.
     if (from && (from.key === merge.winnerKey || folded.absorbed.includes(from.key))) continue;
+    // An anonymous profile left unmerged (the union would pass the size limit) keeps its ids: the
+    // id stays where its data is, so an export or deletion by that id still finds the data.
+    if (from && !from.identified) continue;
     link.push({ ref, from });
   }
   return {

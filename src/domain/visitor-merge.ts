@@ -1,4 +1,4 @@
-import { type AttributeMap, profileBytes } from './attributes.js';
+import { type AttributeMap, countedBytes } from './attributes.js';
 import type { VisitorIdRef } from './identity.js';
 import { laterSession, type SessionState } from './sessions.js';
 
@@ -87,7 +87,8 @@ const SUMMED_OR_RANGED = new Set(['firstSessionStart', 'lastSessionStart', 'sess
 /**
  * Merges an anonymous profile (loser) into the winner: per attribute, the winner's value and its
  * modifiedAt win; attributes present on one side only are kept; session counters add up and the
- * session seen last is kept. Returns null when the union would break the profile size limit: the
+ * session seen last is kept. Returns null when the union would break the profile size limit (as
+ * tooLarge counts it, session attributes at their room): the
  * caller then leaves the loser as it is rather than lose or truncate data.
  */
 export function mergeVisitorStates(winner: VisitorState, loser: VisitorState, maxProfileBytes: number): VisitorState | null {
@@ -103,7 +104,7 @@ export function mergeVisitorStates(winner: VisitorState, loser: VisitorState, ma
       attributes.set(name, attribute);
     }
   }
-  if (profileBytes(attributes) > maxProfileBytes) return null;
+  if (countedBytes(attributes) > maxProfileBytes) return null;
   return { attributes, session: laterSession(winner.session, loser.session) };
 }
 

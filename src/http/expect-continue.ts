@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 
 /**
  * `Expect: 100-continue` (curl sends it for bodies over 1 MB): Node answers "100 Continue" on its
- * own, so a client would start sending a 60 MB body that we are about to refuse, and then fail on
+ * own, so a client would start sending a large body that we are about to refuse, and then fail on
  * the closed connection instead of reading our 413. Here a request whose declared length is over
  * the limit of its route gets no 100: the route answers 413 and the client never sends the body.
  */

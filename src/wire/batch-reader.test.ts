@@ -211,3 +211,20 @@ test('property: arbitrary bytes never throw anything but BatchFormatError', () =
     { numRuns: 2000 },
   );
 });
+
+test('header limits are checked on the bytes before splitting: exactly at them is read, one more is refused naming the limit', () => {
+  const header = (columns: number) => Buffer.from(`batch=pcId${Array.from({ length: columns }, (_, i) => `,c${i}`).join('')}`);
+  const limits = { maxBytes: header(5).length, maxColumns: 5 };
+  assert.equal(readHeaderLine(header(5), true, limits).attributes.length, 5);
+  assert.throws(() => readHeaderLine(header(6), true, { ...limits, maxBytes: 1000 }), /more than the 5-attribute-column limit/);
+  assert.throws(() => readHeaderLine(Buffer.concat([header(5), Buffer.from('x')]), true, limits), /longer than the \d+-byte limit/);
+  assert.throws(() => readHeaderLine(Buffer.from(`batch=pcId${','.repeat(1_000_000)}`), true, limits), BatchFormatError);
+});
+
+test('a data line of many commas is one malformed row counted on the bytes, naming its cells', () => {
+  assert.deepEqual(readDataLine(Buffer.from(`k${','.repeat(100_000)}`), 2), {
+    kind: 'malformed',
+    key: 'k',
+    reason: 'row has 100001 cells but the header names 3 columns',
+  });
+});

@@ -48,12 +48,38 @@ function stripBom(bytes: Buffer): Buffer {
   return bytes.subarray(0, 3).equals(BOM) ? bytes.subarray(3) : bytes;
 }
 
+/** Limits on line 1, checked before it is decoded or split (Limits.maxBatchHeaderBytes, maxBatchColumns). */
+export interface HeaderLimits {
+  maxBytes: number;
+  /** Attribute columns after the key column. */
+  maxColumns: number;
+}
+
+/** Whether `bytes` holds more than `max` commas, counted without decoding or splitting (stops at max + 1). */
+function commasOver(bytes: Buffer, max: number): boolean {
+  let commas = 0;
+  for (let at = bytes.indexOf(44); at !== -1; at = bytes.indexOf(44, at + 1)) if (++commas > max) return true;
+  return false;
+}
+
+const NO_HEADER_LIMITS: HeaderLimits = { maxBytes: Number.POSITIVE_INFINITY, maxColumns: Number.POSITIVE_INFINITY };
+
+export function headerTooLong(maxBytes: number): BatchFormatError {
+  return new BatchFormatError(`Header row is longer than the ${maxBytes}-byte limit`, 'bad_header');
+}
+
 /**
  * Reads line 1 (without its line end). `requirePrefix` is false for a multipart file field, whose
  * field already plays the role of `batch=`; the prefix is still accepted there. A BOM is accepted
  * before and after `batch=` (a spreadsheet export appended to a `batch=` line).
  */
-export function readHeaderLine(lineBytes: Buffer, requirePrefix = true): BatchHeader {
+export function readHeaderLine(lineBytes: Buffer, requirePrefix = true, limits: HeaderLimits = NO_HEADER_LIMITS): BatchHeader {
+  // Both limits are checked on the bytes, before anything is decoded or split: a header of
+  // millions of commas must cost one scan, not millions of cells.
+  if (lineBytes.length > limits.maxBytes) throw headerTooLong(limits.maxBytes);
+  if (commasOver(lineBytes, limits.maxColumns)) {
+    throw new BatchFormatError(`Header row has more than the ${limits.maxColumns}-attribute-column limit`, 'bad_header');
+  }
   let bytes = stripBom(lineBytes);
   if (bytes.subarray(0, PREFIX_BYTES.length).equals(PREFIX_BYTES)) {
     bytes = stripBom(bytes.subarray(PREFIX_BYTES.length));
@@ -97,19 +123,24 @@ export function readDataLine(lineBytes: Buffer, attributeCount: number): BatchRo
   if (!isUtf8(lineBytes)) {
     return { kind: 'malformed', key: rawKeyOf(lineBytes.toString('utf8')), reason: 'row is not valid UTF-8' };
   }
-  const cells = lineBytes.toString('utf8').split(',');
-  const rawKey = cells[0]!;
+  // Cells are counted on the bytes first: a line of a million commas is one failed row, never a
+  // million strings.
+  let commas = 0;
+  for (let at = lineBytes.indexOf(44); at !== -1; at = lineBytes.indexOf(44, at + 1)) commas++;
+  const firstComma = lineBytes.indexOf(44);
+  const rawKey = lineBytes.toString('utf8', 0, firstComma === -1 ? lineBytes.length : firstComma);
   const key = formDecode(rawKey);
   if (key === null) {
     return { kind: 'malformed', key: rawKey, reason: `key is not valid UTF-8 once percent-decoded: '${truncateForMessage(rawKey)}'` };
   }
-  if (cells.length - 1 > attributeCount) {
+  if (commas > attributeCount) {
     return {
       kind: 'malformed',
       key,
-      reason: `row has ${cells.length} cells but the header names ${attributeCount + 1} columns`,
+      reason: `row has ${commas + 1} cells but the header names ${attributeCount + 1} columns`,
     };
   }
+  const cells = lineBytes.toString('utf8').split(',');
   const values = new Array<string>(attributeCount).fill('');
   for (let i = 1; i < cells.length; i++) {
     const value = formDecode(cells[i]!);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { test } from 'node:test';
-import { applyWrites, ProfileTooLargeError } from '../../src/domain/attributes.js';
+import { applyWrites, ProfileTooLargeError, profileBytes, SESSION_ATTRIBUTES_ROOM } from '../../src/domain/attributes.js';
 import { recordSessionVisit } from '../../src/domain/sessions.js';
 import type { VisitorIdRef } from '../../src/domain/identity.js';
 import type { VisitorState } from '../../src/domain/visitor-merge.js';
@@ -141,7 +141,7 @@ export function batchesAndVisitsContract(storesOf: () => Stores): void {
     await batches.create(newBatch('refused-row', 'c1', 2));
     const after = await batches.applyChunk(
       chunk('refused-row', 'c1', 20, [
-        writeRow(2, 'refused-row-p', { a: 'x'.repeat(MAX - 100) }, 100, true),
+        writeRow(2, 'refused-row-p', { a: 'x'.repeat(MAX - 300) }, 100, true),
         writeRow(3, 'refused-row-p', { b: 'y'.repeat(200) }, 100, true),
         writeRow(4, 'refused-row-p', { c: 'z' }, 100, true),
       ]),
@@ -441,7 +441,7 @@ export function batchesAndVisitsContract(storesOf: () => Stores): void {
     }
   });
 
-  test('visits: a visit past the size limit is refused whole, its merge included; session stamps never refuse one', async () => {
+  test('visits: a visit past the size limit is refused whole, its merge included; session stamps never refuse one nor pass the limit', async () => {
     const { visits } = storesOf();
     await visits.recordVisit('c1', visit([tnt('big-device')], setting({ anon: 'x'.repeat(30_000) })));
     await visits.recordVisit('c1', visit([tnt('big-other'), third('big-person')], setting({ crm: 'y'.repeat(30_000) })));
@@ -452,12 +452,55 @@ export function batchesAndVisitsContract(storesOf: () => Stores): void {
     assert.deepEqual(Object.keys((await values('c1', tnt('big-device'), 1000)) ?? {}), ['anon'], 'not merged');
     assert.deepEqual(Object.keys((await values('c1', third('big-person'), 1000)) ?? {}), ['crm']);
 
-    await visits.recordVisit('c1', visit([tnt('at-limit')], setting({ a: 'x'.repeat(MAX - 1) })));
+    // Callers' data leaves the session attributes their room: one byte into it is refused.
+    await assert.rejects(
+      visits.recordVisit('c1', visit([tnt('at-limit')], setting({ a: 'x'.repeat(MAX - SESSION_ATTRIBUTES_ROOM) }))),
+      ProfileTooLargeError,
+    );
+    await visits.recordVisit('c1', visit([tnt('at-limit')], setting({ a: 'x'.repeat(MAX - SESSION_ATTRIBUTES_ROOM - 1) })));
     const session = await visits.recordVisit(
       'c1',
       visit([tnt('at-limit')], (state) => ({ ...state, attributes: recordSessionVisit(state.attributes, null, 's1', 1000).attributes })),
     );
     assert.equal(session.state.attributes.get('sessionCount')?.value, '1');
+    const stored = await storesOf().profiles.find('c1', tnt('at-limit'), 1000);
+    assert.ok(profileBytes(stored!.attributes) <= MAX, `${profileBytes(stored!.attributes)} bytes stored`);
+  });
+
+  test('visits: a login merge skipped over the size limit leaves the anonymous profile its ids, so no data is left without an id', async () => {
+    const { visits, profiles } = storesOf();
+    const device = await visits.recordVisit('c1', visit([tnt('orph-device'), ecid('orph-ecid')], setting({ anon: 'a'.repeat(40_000) })));
+    const person = await visits.recordVisit('c1', visit([tnt('orph-other'), third('orph-person')], setting({ crm: 'c'.repeat(40_000) })));
+    const login = await visits.recordVisit('c1', visit([tnt('orph-device'), third('orph-person')], setting({ seen: 'yes' })));
+    assert.deepEqual([login.key, login.absorbed], [person.key, 0]);
+    assert.deepEqual(await profiles.idsOf('c1', device.key), [ecid('orph-ecid'), tnt('orph-device')], 'the device keeps its ids');
+    assert.deepEqual(await profiles.idsOf('c1', person.key), [third('orph-person'), tnt('orph-other')]);
+    assert.deepEqual(Object.keys((await values('c1', tnt('orph-device'), 1000)) ?? {}), ['anon'], 'the tntId still leads to its data');
+    // Deleting the person, then the device by its tntId, leaves no profile behind.
+    assert.equal((await profiles.delete('c1', third('orph-person'), 1000))?.ids.length, 2);
+    assert.equal((await profiles.delete('c1', tnt('orph-device'), 1000))?.ids.length, 2);
+    assert.equal(await values('c1', ecid('orph-ecid'), 1000), null);
+  });
+
+  test('visits: ids per profile are capped per kind; a visit that would pass a cap is refused whole, one that gains none still works', async () => {
+    const { visits, profiles } = storesOf();
+    const cust = (value: string): VisitorIdRef => ({ kind: 'customerId', value });
+    const capped = (refs: VisitorIdRef[]): VisitWrite => ({
+      ...visit(refs, setting({ seen: 'yes' })),
+      idCaps: { maxDeviceIdsPerKind: 3, maxCustomerIdsPerKind: 2 },
+    });
+    const first = await visits.recordVisit('c2', capped([tnt('cap-t0'), third('cap-person'), cust('cap-c0'), cust('cap-c1')]));
+    await assert.rejects(visits.recordVisit('c2', capped([tnt('cap-t0'), cust('cap-c2')])), /more than 2 ids of kind customerId/);
+    for (const i of [1, 2]) await visits.recordVisit('c2', capped([tnt(`cap-t${i}`), third('cap-person')]));
+    await assert.rejects(visits.recordVisit('c2', capped([tnt('cap-t3'), third('cap-person')])), /more than 3 ids of kind tntId/);
+    // A merge bringing tntIds past the cap is refused too.
+    await visits.recordVisit('c2', capped([tnt('cap-anon')]));
+    await assert.rejects(visits.recordVisit('c2', capped([tnt('cap-anon'), third('cap-person')])), /more than 3 ids of kind tntId/);
+    assert.equal((await profiles.idsOf('c2', first.key)).length, 6, 'nothing of the refused visits was linked');
+    assert.equal(await values('c2', cust('cap-c2'), 1000), null);
+    assert.deepEqual(Object.keys((await values('c2', tnt('cap-anon'), 1000)) ?? {}), ['seen'], 'not merged');
+    const again = await visits.recordVisit('c2', capped([tnt('cap-t2'), third('cap-person'), cust('cap-c1')]));
+    assert.equal(again.key, first.key, 'a visit of known ids is never refused');
   });
 
   test('visits: an expired profile counts as unknown and goes with its ids', async () => {

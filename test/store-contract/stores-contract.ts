@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { applyWrites, type AttributeMap, ProfileTooLargeError } from '../../src/domain/attributes.js';
+import { applyWrites, type AttributeMap, ProfileTooLargeError, SESSION_ATTRIBUTES_ROOM } from '../../src/domain/attributes.js';
 import type { VisitorIdRef } from '../../src/domain/identity.js';
 import { ConflictError } from '../../src/errors.js';
 import type { ProfileWrite } from '../../src/features/profiles/profiles-store.js';
@@ -141,14 +141,17 @@ export function describeStoreContract(backend: string, open: () => Promise<Store
 
     test('profiles: a write past the size limit is refused whole: ProfileTooLargeError, no id linked, the profile as it was', async () => {
       await stores.profiles.write('c1', [tnt('full')], write(10, true, set({ a: 'x'.repeat(90) }, 10)));
-      const limited = (pairs: Record<string, string>): ProfileWrite => ({ ...write(20, false, set(pairs, 20)), maxProfileBytes: 100 });
+      const limited = (pairs: Record<string, string>): ProfileWrite => ({
+        ...write(20, false, set(pairs, 20)),
+        maxProfileBytes: 100 + SESSION_ATTRIBUTES_ROOM,
+      });
       await assert.rejects(
         stores.profiles.write('c1', [tnt('full'), third('full-x')], limited({ b: 'y'.repeat(9) })),
         ProfileTooLargeError,
       );
       assert.equal(await stores.profiles.find('c1', third('full-x'), 20), null, 'the id was not linked');
       assert.deepEqual([...(await stores.profiles.find('c1', tnt('full'), 20))!.attributes.keys()], ['a']);
-      const fits = await stores.profiles.write('c1', [tnt('full')], limited({ b: 'y'.repeat(8) })); // 91 + 9 = 100 bytes
+      const fits = await stores.profiles.write('c1', [tnt('full')], limited({ b: 'y'.repeat(8) })); // 91 + 9 = 100 bytes, and the session room
       assert.deepEqual([...fits!.profile.attributes.keys()], ['a', 'b']);
     });
 

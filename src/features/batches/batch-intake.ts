@@ -3,7 +3,7 @@ import type { Limits } from '../../config.js';
 import { attributeNameProblem } from '../../domain/attributes.js';
 import type { Clock } from '../../domain/clock.js';
 import { BadRequestError, PayloadTooLargeError } from '../../errors.js';
-import { BATCH_PREFIX, BatchFormatError, type BatchHeader, LineSplitter, readHeaderLine } from '../../wire/batch-reader.js';
+import { BATCH_PREFIX, BatchFormatError, type BatchHeader, headerTooLong, LineSplitter, readHeaderLine } from '../../wire/batch-reader.js';
 import type { ClientSettings } from '../clients/clients-store.js';
 import type { BatchBodies } from './batch-bodies.js';
 import type { BatchApiVersion, BatchesStore, NewBatch } from './batches-store.js';
@@ -110,6 +110,7 @@ class BodyScan {
 
   private drain(): void {
     for (let line = this.splitter.next(); line; line = this.splitter.next()) {
+      if (!this.header && line.bytes.length > this.limits.maxBatchHeaderBytes) throw headerTooLong(this.limits.maxBatchHeaderBytes);
       if (!this.header) {
         this.header = this.readHeader(line.bytes);
         this.firstOffset = line.nextOffset;
@@ -124,10 +125,18 @@ class BodyScan {
         }
       }
     }
+    // A header line still waiting for its end is refused as soon as it is too long: its bytes are
+    // never gathered into one buffer, let alone split.
+    if (!this.header && this.splitter.pendingBytes > this.limits.maxBatchHeaderBytes) {
+      throw headerTooLong(this.limits.maxBatchHeaderBytes);
+    }
   }
 
   private readHeader(bytes: Buffer): BatchHeader {
-    const header = readHeaderLine(bytes, this.requirePrefix);
+    const header = readHeaderLine(bytes, this.requirePrefix, {
+      maxBytes: this.limits.maxBatchHeaderBytes,
+      maxColumns: this.limits.maxBatchColumns,
+    });
     for (const name of header.attributes) {
       const problem = attributeNameProblem(name, this.limits.maxNameLength);
       if (problem) throw new BatchFormatError(`Header row: ${problem}`, 'bad_header');

@@ -16,7 +16,7 @@ const DELIVERY_PATH = '/rest/v1/delivery';
 /**
  * `POST /rest/v1/delivery?client=|imsOrgId=&sessionId=` — the Delivery API
  * (docs/wire-contract.md#8-delivery). No token: browsers call it. Bodies are JSON whatever the
- * content type (at.js sends `text/plain` to avoid a preflight), up to 60 MB.
+ * content type (at.js sends `text/plain` to avoid a preflight), up to `limits.maxDeliveryBodyBytes` (1 MB).
  */
 export function registerDeliveryRoutes(app: FastifyInstance, deps: { delivery: DeliveryService; limits: Limits; metrics: Registry }): void {
   const { delivery, limits } = deps;

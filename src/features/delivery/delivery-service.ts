@@ -125,6 +125,7 @@ export class DeliveryService {
       now,
       expiresAt: visitExpiry(now, client.profileLifetimeDays),
       maxProfileBytes: this.limits.maxProfileBytes,
+      idCaps: this.limits,
       refs,
       apply: (state) => {
         // The store's planner checks the result against maxProfileBytes (visit-plan.ts).

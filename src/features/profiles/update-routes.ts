@@ -3,11 +3,13 @@ import type { Limits } from '../../config.js';
 import { UriTooLongError } from '../../errors.js';
 import { clientInM2Path, type ProfileApiAccess } from '../../http/profile-api-access.js';
 import { documentationOnly } from '../../http/validation.js';
-import { parseFormPairs, rawQueryOf } from '../../wire/form-params.js';
+import { FormDecodeError, parseFormPairs, rawQueryOf } from '../../wire/form-params.js';
 import { xmlResponse } from '../../wire/xml.js';
 import type { ProfilesService } from './profiles-service.js';
 import { updateByGet, updateByPost } from './update-schemas.js';
 import { parseSingleUpdate } from './update-request.js';
+
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 const SUCCESS = xmlResponse([
   ['success', true],
@@ -30,10 +32,18 @@ export function registerUpdateRoutes(
   const onRequest = [refuseLongQuery, access.hook(clientInM2Path)];
 
   // Scoped to this plugin: whatever the content type, the body is read as a form string, up to
-  // the 60 KB limit (Fastify answers 413 past it, reworded by the error handler).
+  // the 60 KB limit (Fastify answers 413 past it, reworded by the error handler). The bytes must be
+  // UTF-8, whatever charset the Content-Type declares: decoding them lossily would turn broken
+  // bytes into U+FFFD, and two broken ids into one (a 400 in m2 XML instead).
   app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+    scope.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => {
+      try {
+        done(null, STRICT_UTF8.decode(body as Buffer));
+      } catch {
+        done(new FormDecodeError('the request body is not valid UTF-8'), undefined);
+      }
+    });
 
     const handler = async (request: FastifyRequest, reply: FastifyReply) => {
       const body = typeof request.body === 'string' ? request.body : '';

@@ -1,5 +1,5 @@
 import type { VisitorIdRef } from '../../domain/identity.js';
-import { type FoundId, refusalError, resolveIds } from '../../domain/profile-write.js';
+import { countIds, type FoundId, refusalError, resolveIds, tooManyIds } from '../../domain/profile-write.js';
 import { planVisit, type VisitedProfile } from '../../domain/visit-plan.js';
 import type { RecordedVisit, VisitsStore, VisitWrite } from '../../features/delivery/visits-store.js';
 import {
@@ -72,6 +72,19 @@ export class PgVisitsStore implements VisitsStore {
     // 1. Read (locked) and plan, writing nothing.
     const plan = planVisit(resolveIds(await this.readLocked(db, client, visit.refs), visit.now), visit);
     if (plan.kind === 'refused') throw refusalError(plan.refusal);
+    if (visit.idCaps && (plan.link.length > 0 || plan.absorbed.length > 0)) {
+      // The id lists of the rows read (and locked): no query.
+      const held = [
+        plan.profile ? countIds(decodeIdList(plan.profile.ids)) : {},
+        ...plan.absorbed.map((p) => countIds(decodeIdList(p.ids))),
+      ];
+      const refusal = tooManyIds(
+        held,
+        plan.link.map(({ ref }) => ref),
+        visit.idCaps,
+      );
+      if (refusal) throw refusalError(refusal);
+    }
     const groups = countedGroupsOf(visit);
 
     // 2. Write the plan. The winner's id list gains every id of the absorbed profiles and every

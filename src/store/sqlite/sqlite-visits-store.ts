@@ -1,5 +1,5 @@
 import type { IdKind } from '../../domain/identity.js';
-import { type FoundId, refusalError, resolveIds } from '../../domain/profile-write.js';
+import { type FoundId, type IdCounts, refusalError, resolveIds, tooManyIds } from '../../domain/profile-write.js';
 import { planVisit, type VisitedProfile, type VisitPlan } from '../../domain/visit-plan.js';
 import type { RecordedVisit, VisitsStore, VisitWrite } from '../../features/delivery/visits-store.js';
 import { countedGroupsOf, counterIncrements } from '../counted-rows.js';
@@ -56,6 +56,7 @@ export class SqliteVisitsStore implements VisitsStore {
   private readonly rememberNotification;
   private readonly countImpressions;
   private readonly countConversions;
+  private readonly idCountsOf;
   private pending: PendingVisit[] = [];
 
   constructor(private readonly db: SqliteDatabase) {
@@ -100,6 +101,9 @@ export class SqliteVisitsStore implements VisitsStore {
        VALUES (@client, @activityId, @experienceId, @metric, @key, @count, @now)
        ON CONFLICT (client, activity_id, experience_id, metric, visitor_key) DO UPDATE SET conversions = conversions + excluded.conversions`,
     );
+    this.idCountsOf = db.prepare<[string, string], { id_kind: IdKind; n: number }>(
+      'SELECT id_kind, count(*) AS n FROM profile_ids WHERE client = ? AND profile_key = ? GROUP BY id_kind',
+    );
   }
 
   recordVisit(client: string, visit: VisitWrite): Promise<RecordedVisit> {
@@ -137,6 +141,17 @@ export class SqliteVisitsStore implements VisitsStore {
     } catch (error) {
       // Its own `apply` or `counted` gave up.
       return new VisitRefused(error);
+    }
+    if (visit.idCaps && (plan.link.length > 0 || plan.absorbed.length > 0)) {
+      // Counted only when the visit gains ids, inside its transaction.
+      const held = [...(plan.profile ? [plan.profile] : []), ...plan.absorbed].map(({ key }) => this.idCounts(client, key));
+      if (!plan.profile) held.unshift({});
+      const refusal = tooManyIds(
+        held,
+        plan.link.map(({ ref }) => ref),
+        visit.idCaps,
+      );
+      if (refusal) return new VisitRefused(refusalError(refusal));
     }
 
     // 2. Write the plan.
@@ -177,6 +192,12 @@ export class SqliteVisitsStore implements VisitsStore {
       this.countConversions.run({ client, activityId, experienceId, metric, key, count, now });
     }
     return groups.length - counting.length;
+  }
+
+  private idCounts(client: string, key: string): IdCounts {
+    const counts: IdCounts = {};
+    for (const row of this.idCountsOf.all(client, key)) counts[row.id_kind] = row.n;
+    return counts;
   }
 
   private read(client: string, visit: VisitWrite): FoundId<VisitedProfile>[] {
