@@ -13,6 +13,7 @@ import { decorateRequestClient } from './http/request-client.js';
 import { registerResponseBursts } from './http/response-bursts.js';
 import { AJV_OPTIONS, schemaErrorFormatter } from './http/validation.js';
 import { registerActivityRoutes } from './features/activities/activities-routes.js';
+import { registerArtifactAdminRoutes, registerArtifactRoutes } from './features/artifact/artifact-routes.js';
 import { ActivitiesService } from './features/activities/activities-service.js';
 import { BatchFiles } from './features/batches/batch-files.js';
 import { BatchIntake } from './features/batches/batch-intake.js';
@@ -101,7 +102,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     batches: new BatchesService(stores.batches),
     delivery: new DeliveryService(clients, stores.visits, clock, config.limits, activities),
     privacy: new PrivacyService(stores.profiles, stores.batches, batchBodies, () => stores.scrubDeleted(), clock),
-    reports: new ReportsService(stores.reports, options.activities ?? ((client, id) => stores.activities.get(client, id)), clock),
+    reports: new ReportsService(stores.reports, options.activities ?? ((client, id) => activities.reported(client, id)), clock),
   };
   const access = new ProfileApiAccess(services.clients, services.credentials);
 
@@ -162,6 +163,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   registerHealthRoutes(http, { ping: stores.ping });
   registerUpdateRoutes(http, { access, profiles: services.profiles, limits: config.limits });
   registerFetchRoutes(http, { access, profiles: services.profiles, limits: config.limits });
+  registerArtifactRoutes(http, { clients: services.clients, activities: services.activities });
   registerDeliveryRoutes(http, { delivery: services.delivery, limits: config.limits, metrics });
 
   const batchProcessor = new BatchProcessor(
@@ -189,6 +191,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     registerClientRoutes(admin, { clients: services.clients });
     registerTokenRoutes(admin, { clients: services.clients, credentials: services.credentials });
     registerActivityRoutes(admin, { clients: services.clients, activities: services.activities });
+    registerArtifactAdminRoutes(admin, { clients: services.clients, activities: services.activities });
     registerAdminProfileRoutes(admin, { clients: services.clients, profiles: services.profiles, limits: config.limits });
     registerPrivacyRoutes(admin, { clients: services.clients, privacy: services.privacy, limits: config.limits });
     registerReportRoutes(admin, { clients: services.clients, reports: services.reports });

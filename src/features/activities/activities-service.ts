@@ -5,7 +5,17 @@ import { BadRequestError, NotFoundError, PreconditionFailedError } from '../../e
 import { ACTIVITY_ID_PATTERN, validateActivity } from '../decisioning/activity.js';
 import { type ActivityIndex, type CompiledActivity, compileActivity, indexActivities } from '../decisioning/compiled-activities.js';
 import type { EventTokenKey } from '../decisioning/event-tokens.js';
-import type { ActivitiesStore, ActivityChangeFeed, ActivityRecord, ExpectedVersion, VersionMismatch } from './activities-store.js';
+import { catalogueOf, IMPORTED_PREFIX, type ImportedCatalogue } from '../artifact/imported-activities.js';
+import { compileImportedArtifact, type ImportedArtifact, type ImportedDecisions, readAdobeArtifact } from '../artifact/import-artifact.js';
+import { type ServedArtifact, servedArtifact } from '../artifact/served-artifact.js';
+import type {
+  ActivitiesStore,
+  ActivityChangeFeed,
+  ActivityRecord,
+  ExpectedVersion,
+  ImportedArtifactRecord,
+  VersionMismatch,
+} from './activities-store.js';
 
 export interface ActivitiesServiceOptions {
   /** PROFILE_EDGE_EVENT_TOKEN_KEYS; undefined: the key generated once per database. */
@@ -22,9 +32,28 @@ export const EVENT_TOKEN_KEY_SECRET = 'event-token-key';
 /** The default bound on how late another worker or node sees an activity change, without notifications. */
 export const ACTIVITY_POLL_MS = 500;
 
+/** An imported Adobe artifact, compiled (docs/artifact.md#import). */
+export interface ImportedSet {
+  readonly record: ImportedArtifactRecord;
+  readonly artifact: ImportedArtifact;
+  readonly decisions: ImportedDecisions;
+  readonly catalogue: ImportedCatalogue;
+}
+
+/** Everything a client's Delivery answers are decided from. */
+export interface ClientDecisions {
+  readonly index: ActivityIndex;
+  /** The client's imported artifact; null without one. */
+  readonly imported: ImportedSet | null;
+}
+
 interface CachedIndex {
   readonly index: ActivityIndex;
-  readonly answer: Promise<ActivityIndex>;
+  readonly decisions: ClientDecisions;
+  readonly answer: Promise<ClientDecisions>;
+  readonly activities: readonly ActivityRecord[];
+  /** The served artifact by response-token list, built on first request. */
+  readonly served: Map<string, ServedArtifact>;
   /** The client's revision the index was compiled at; NaN once invalidated. */
   revision: number;
   /** performance.now() of the last time the revision was found unchanged. */
@@ -60,7 +89,7 @@ const isMismatch = (value: unknown): value is VersionMismatch => typeof value ==
  */
 export class ActivitiesService {
   private readonly cache = new Map<string, CachedIndex>();
-  private readonly loading = new Map<string, Promise<ActivityIndex>>();
+  private readonly loading = new Map<string, Promise<ClientDecisions>>();
   /** Bumped by every invalidation: a load stores its result only if no invalidation happened meanwhile. */
   private generation = 0;
   private keys: Promise<readonly EventTokenKey[]> | undefined;
@@ -118,7 +147,12 @@ export class ActivitiesService {
   }
 
   /** The client's compiled activities (all states; decide() only uses live ones), compiled once per change. */
-  decisionIndex(client: string): Promise<ActivityIndex> {
+  async decisionIndex(client: string): Promise<ActivityIndex> {
+    return (await this.decisions(client)).index;
+  }
+
+  /** The client's compiled activities and imported artifact, compiled once per change: the hot path's read. */
+  decisions(client: string): Promise<ClientDecisions> {
     const cached = this.cache.get(client);
     if (cached && this.isFresh(cached)) return cached.answer;
     const pending = this.loading.get(client);
@@ -128,6 +162,63 @@ export class ActivitiesService {
     });
     this.loading.set(client, load);
     return load;
+  }
+
+  /**
+   * The rules artifact served to Adobe's SDK for the client (docs/artifact.md#serving): built once
+   * per change of its activities or imported artifact and per response-token list, not per request.
+   */
+  async servedArtifact(client: string, responseTokens: readonly string[] | null): Promise<ServedArtifact> {
+    const decisions = await this.decisions(client);
+    const cached = this.cache.get(client);
+    const key = JSON.stringify(responseTokens);
+    const hit = cached?.decisions === decisions ? cached.served.get(key) : undefined;
+    if (hit) return hit;
+    const [eventTokenKey] = await this.eventTokenKeys();
+    const activities = cached?.decisions === decisions ? cached.activities : (await this.store.snapshot(client)).activities;
+    const artifact = servedArtifact(client, activities, decisions.imported?.record.body ?? null, {
+      eventTokenKey: eventTokenKey!,
+      ...(responseTokens ? { responseTokens } : {}),
+    });
+    if (cached?.decisions === decisions) cached.served.set(key, artifact);
+    return artifact;
+  }
+
+  /**
+   * Imports an Adobe rules artifact (1.x) for the client, replacing any earlier one: validated whole
+   * (a 400 naming the field otherwise) and compiled before it is stored.
+   */
+  async importArtifact(client: string, body: unknown): Promise<ImportedSet> {
+    const artifact = readAdobeArtifact(body);
+    const decisions = compileImportedArtifact(artifact);
+    const record = await this.store.putImportedArtifact(client, JSON.stringify(body), this.clock.now());
+    this.invalidate(client);
+    return { record, artifact, decisions, catalogue: catalogueOf(artifact) };
+  }
+
+  /** What a report lists of an activity: a stored one, or `adobe:<id>` of the imported artifact; null when unknown. */
+  async reported(
+    client: string,
+    id: string,
+  ): Promise<{ name: string; experiences: ReadonlyArray<{ id: string; name?: string }>; metrics: ReadonlyArray<{ name: string }> } | null> {
+    if (id.startsWith(IMPORTED_PREFIX)) {
+      const { imported } = await this.decisions(client);
+      return imported?.catalogue.activities.find((activity) => activity.id === id) ?? null;
+    }
+    return ACTIVITY_ID_PATTERN.test(id) ? this.store.get(client, id) : null;
+  }
+
+  /** The client's imported artifact, compiled; a 404 without one. */
+  async importedArtifact(client: string): Promise<ImportedSet> {
+    const { imported } = await this.decisions(client);
+    if (!imported) throw new NotFoundError(`Client '${client}' has no imported artifact`, 'no_imported_artifact');
+    return imported;
+  }
+
+  async deleteImportedArtifact(client: string): Promise<void> {
+    const removed = await this.store.deleteImportedArtifact(client);
+    this.invalidate(client);
+    if (!removed) throw new NotFoundError(`Client '${client}' has no imported artifact`, 'no_imported_artifact');
   }
 
   /** Keys that verify event tokens; the first one signs. */
@@ -159,18 +250,18 @@ export class ActivitiesService {
     return performance.now() - cached.checkedAt < trustMs;
   }
 
-  private async load(client: string, stale: CachedIndex | undefined): Promise<ActivityIndex> {
+  private async load(client: string, stale: CachedIndex | undefined): Promise<ClientDecisions> {
     const generation = this.generation;
     const startedAt = performance.now();
     if (stale && !Number.isNaN(stale.revision)) {
       const revision = await this.store.revision(client);
       if (revision === stale.revision) {
         if (this.generation === generation) stale.checkedAt = startedAt;
-        return stale.index;
+        return stale.decisions;
       }
     }
     const [eventTokenKey] = await this.eventTokenKeys();
-    const { revision, activities } = await this.store.snapshot(client);
+    const { revision, activities, imported } = await this.store.snapshot(client);
     const compiled = new Map<string, CompiledActivity>();
     for (const activity of activities) {
       const previous = stale?.compiled.get(activity.id);
@@ -180,10 +271,20 @@ export class ActivitiesService {
       );
     }
     const index = indexActivities(client, [...compiled.values()]);
+    const decisions: ClientDecisions = { index, imported: importedSetOf(imported, stale?.decisions.imported ?? null) };
     if (this.generation === generation) {
-      this.cache.set(client, { index, answer: Promise.resolve(index), revision, checkedAt: startedAt, compiled });
+      this.cache.set(client, {
+        index,
+        decisions,
+        answer: Promise.resolve(decisions),
+        activities,
+        served: new Map(),
+        revision,
+        checkedAt: startedAt,
+        compiled,
+      });
     }
-    return index;
+    return decisions;
   }
 
   private async loadKeys(): Promise<readonly EventTokenKey[]> {
@@ -192,6 +293,14 @@ export class ActivitiesService {
     const stored = await this.store.serverSecret(EVENT_TOKEN_KEY_SECRET, candidate, this.clock.now());
     return Object.freeze([Buffer.from(stored, 'base64')]);
   }
+}
+
+/** The stored artifact compiled, reusing the previous compilation of the same version. */
+function importedSetOf(record: ImportedArtifactRecord | null, previous: ImportedSet | null): ImportedSet | null {
+  if (!record) return null;
+  if (previous && previous.record.version === record.version && previous.record.importedAt === record.importedAt) return previous;
+  const artifact = readAdobeArtifact(JSON.parse(record.body));
+  return { record, artifact, decisions: compileImportedArtifact(artifact), catalogue: catalogueOf(artifact) };
 }
 
 export function assertActivityId(id: string): void {

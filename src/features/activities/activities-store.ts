@@ -20,6 +20,14 @@ export interface VersionMismatch {
   current: number | null;
 }
 
+/** A client's imported Adobe rules artifact: its JSON as accepted (docs/artifact.md#import). */
+export interface ImportedArtifactRecord {
+  body: string;
+  /** 1 on the first import, +1 on each replacement. */
+  version: number;
+  importedAt: number;
+}
+
 export interface ActivitiesStore {
   /** The client's activities, ordered by id (code-unit order). */
   list(client: string): Promise<ActivityRecord[]>;
@@ -42,7 +50,13 @@ export interface ActivitiesStore {
    * The client's activities with the revision they are at: a number that changes with every
    * write of the client's activities (0 before the first), read in one snapshot with them.
    */
-  snapshot(client: string): Promise<{ revision: number; activities: ActivityRecord[] }>;
+  snapshot(client: string): Promise<{ revision: number; activities: ActivityRecord[]; imported: ImportedArtifactRecord | null }>;
+  /** The client's imported artifact, or null. */
+  importedArtifact(client: string): Promise<ImportedArtifactRecord | null>;
+  /** Stores (or replaces) the client's imported artifact, bumping the revision in the same transaction. */
+  putImportedArtifact(client: string, body: string, now: number): Promise<ImportedArtifactRecord>;
+  /** Deletes it (bumping the revision): false when there is none. */
+  deleteImportedArtifact(client: string): Promise<boolean>;
   /** The client's revision alone: one indexed read, for a cross-process freshness check. */
   revision(client: string): Promise<number>;
   /**

@@ -62,6 +62,8 @@ export interface DeliveryRequest {
   ids: DeliveryIds;
   /** Every profile parameter of the request, in request order, validated; empty values dropped. */
   writes: AttributeWrite[];
+  /** `property.token` (at.js properties): an imported artifact's rules of other properties do not decide. */
+  propertyToken?: string;
   /** The parts of `context` decisions read (user agent, client hints, address, geo). */
   context: DeliveryContext;
   execute?: { pageLoad?: PageLoadRef; mboxes?: MboxRef[] };
@@ -214,6 +216,8 @@ export function parseDeliveryRequest(body: DeliveryBody, limits: Limits): Delive
     locations: [],
   };
   const { locations } = request;
+  const property = (body as { property?: unknown }).property;
+  if (isObject(property) && typeof property.token === 'string') request.propertyToken = property.token;
   if (body.execute) {
     const pageLoad = reader.readPageLoad(body.execute, 'execute');
     const mboxes = reader.readMboxes(body.execute.mboxes, 'execute');

@@ -1,5 +1,4 @@
-import type { ClickMetric } from '../decisioning/compiled-activities.js';
-import type { DecidedOption, LocationAnswer, LocationRequest } from '../decisioning/decide.js';
+import type { LocationRequest } from '../decisioning/decide.js';
 import type { CustomerIdEcho, DeliveryRequest, MboxRef, ViewRef } from './delivery-request.js';
 
 /**
@@ -25,9 +24,28 @@ export interface DeliveryResponse {
   notifications?: Array<{ id: string }>;
 }
 
+/** Options and metrics as decide() (or decideImported()) gave them: `{type, content, responseTokens, eventToken?}`, `{type, eventToken}`. */
+export interface AnswerOption {
+  type?: string;
+  content?: unknown;
+  responseTokens: Record<string, string | number>;
+  eventToken?: string;
+}
+
+export interface AnswerMetric {
+  type?: string;
+  eventToken?: string;
+}
+
 interface Answer {
-  options: DecidedOption[];
-  metrics?: ClickMetric[];
+  options: AnswerOption[];
+  metrics?: AnswerMetric[];
+}
+
+/** One answer of a requested location. */
+export interface AnsweredLocation extends Answer {
+  /** `target-global-mbox`, the mbox name, `view:<name>`. */
+  location: string;
 }
 
 interface MboxAnswer extends Answer {
@@ -41,11 +59,11 @@ interface ViewAnswer extends Answer {
 }
 
 /** The answers decide() gave, by the request location they answer (several for a view request without a name). */
-export type AnswersByLocation = ReadonlyMap<LocationRequest, readonly LocationAnswer[]>;
+export type AnswersByLocation = ReadonlyMap<LocationRequest, readonly AnsweredLocation[]>;
 
-const NONE: readonly LocationAnswer[] = [];
+const NONE: readonly AnsweredLocation[] = [];
 
-function answerOf(answer: LocationAnswer | undefined): Answer {
+function answerOf(answer: AnsweredLocation | undefined): Answer {
   if (!answer) return { options: [] };
   const result: Answer = { options: answer.options };
   if (answer.metrics) result.metrics = answer.metrics;

@@ -139,8 +139,12 @@ export const DeliveryQuery = Type.Object({
 
 const OptionAnswer = Type.Object(
   {
-    type: Type.Union([Type.Literal('html'), Type.Literal('json'), Type.Literal('redirect')]),
-    content: Type.Unknown({ description: 'html and redirect: text; json: the offer’s object or array, tokens rendered' }),
+    type: Type.Optional(
+      Type.String({
+        description: '`html`, `json` or `redirect`; options of an imported Adobe artifact may also be `actions` or `dynamic`',
+      }),
+    ),
+    content: Type.Optional(Type.Unknown({ description: 'html and redirect: text; json: the offer’s object or array, tokens rendered' })),
     responseTokens: Type.Record(Type.String(), Type.Union([Type.String(), Type.Number()]), {
       description: 'The client’s response tokens that have a value here',
     }),
@@ -148,12 +152,20 @@ const OptionAnswer = Type.Object(
       Type.String({ description: 'Prefetch only: send it back in a display notification to count the impression' }),
     ),
   },
-  { description: 'What the deciding activity’s experience shows here' },
+  { description: 'What the deciding activity’s experience shows here', additionalProperties: true },
 );
-const Options = Type.Array(OptionAnswer, { maxItems: 1, description: 'The decided offer; empty when no activity decides this location' });
+const Options = Type.Array(OptionAnswer, {
+  description: 'The decided offer (one; an imported artifact’s page load and views may combine several); empty when nothing decides here',
+});
 const Metrics = Type.Optional(
   Type.Array(
-    Type.Object({ type: Type.Literal('click'), eventToken: Type.String({ description: 'Send it back in a click notification' }) }),
+    Type.Object(
+      {
+        type: Type.Optional(Type.String({ description: '`click`' })),
+        eventToken: Type.Optional(Type.String({ description: 'Send it back in a click notification' })),
+      },
+      { additionalProperties: true },
+    ),
     { description: 'The deciding activity’s click metrics' },
   ),
 );

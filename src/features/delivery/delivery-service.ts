@@ -6,13 +6,14 @@ import { recordSessionVisit, type VisitFacts } from '../../domain/sessions.js';
 import { BadRequestError, NotFoundError } from '../../errors.js';
 import type { ClientsService } from '../clients/clients-service.js';
 import type { ClientSettings } from '../clients/clients-store.js';
-import type { ActivityIndex } from '../decisioning/compiled-activities.js';
+import type { ClientDecisions } from '../activities/activities-service.js';
 import { attributeValues } from '../decisioning/context.js';
-import { type ConditionFailure, type Decisions, decide, type LocationAnswer, type LocationRequest } from '../decisioning/decide.js';
+import type { ConditionFailure, LocationRequest } from '../decisioning/decide.js';
 import type { EventTokenKey } from '../decisioning/event-tokens.js';
 import type { DeliveryRequest } from './delivery-request.js';
 import { type AnswersByLocation, deliveryResponse, type DeliveryResponse } from './delivery-response.js';
 import { impressionsOf, notificationCounts } from './visit-counts.js';
+import { decideVisit, decidesAnything, type VisitAnswer, type VisitDecisions } from './visit-decisions.js';
 import type { CountedGroup, VisitsStore } from './visits-store.js';
 
 const HOUR_MS = 3_600_000;
@@ -49,14 +50,16 @@ export interface DeliveryOutcome {
 
 /** Where delivery finds a client's activities and the keys of event tokens (the activities feature). */
 export interface DecisionSource {
-  /** The client's compiled activities; cheap: compiled once per change. */
-  decisionIndex(client: string): Promise<ActivityIndex>;
+  /** The client's compiled activities and imported artifact; cheap: compiled once per change. */
+  decisions(client: string): Promise<ClientDecisions>;
   /** Keys that verify event tokens; the first signs. */
   eventTokenKeys(): Promise<readonly EventTokenKey[]>;
 }
 
-function byLocation(answers: readonly LocationAnswer[]): AnswersByLocation {
-  const map = new Map<LocationRequest, LocationAnswer[]>();
+const propertyOf = (request: DeliveryRequest) => (request.propertyToken === undefined ? {} : { propertyToken: request.propertyToken });
+
+function byLocation(answers: readonly VisitAnswer[]): AnswersByLocation {
+  const map = new Map<LocationRequest, VisitAnswer[]>();
   for (const answer of answers) {
     const list = map.get(answer.request);
     if (list) list.push(answer);
@@ -112,15 +115,21 @@ export class DeliveryService {
     for (const customerId of ids.authenticatedCustomerIds) refs.push({ kind: 'customerId', value: customerId });
 
     // Read before the visit's transaction: the index is in memory, the keys after their first use.
-    const index = request.locations.length > 0 ? await this.decisions.decisionIndex(client.code) : undefined;
-    const deciding = index !== undefined && index.byLocation.size > 0;
-    const notified = request.notifications?.some((notification) => notification.tokens.length > 0)
-      ? notificationCounts(request.notifications, client.code, await this.decisions.eventTokenKeys())
+    const notifying = request.notifications?.some((notification) => notification.tokens.length > 0) === true;
+    const decisions = request.locations.length > 0 || notifying ? await this.decisions.decisions(client.code) : undefined;
+    const deciding = decisions !== undefined && request.locations.length > 0 && decidesAnything(decisions);
+    const notified = notifying
+      ? notificationCounts(
+          request.notifications!,
+          client.code,
+          await this.decisions.eventTokenKeys(),
+          decisions?.imported?.catalogue.eventTokens,
+        )
       : { groups: [], rejectedTokens: 0 };
 
     const now = this.clock.now();
     let facts: VisitFacts | undefined;
-    let decided: Decisions | undefined;
+    let decided: VisitDecisions | undefined;
     const visit = await this.visits.recordVisit(client.code, {
       now,
       expiresAt: visitExpiry(now, client.profileLifetimeDays),
@@ -134,8 +143,8 @@ export class DeliveryService {
         const attributes = applyWrites(session.attributes, request.writes, now);
         // Decided from the profile after this request's writes, inside the visit: what is decided is what is counted.
         if (deciding) {
-          decided = decide(
-            index,
+          decided = decideVisit(
+            decisions,
             {
               ids: { tntId, thirdPartyId: ids.thirdPartyId, marketingCloudVisitorId: ids.marketingCloudVisitorId },
               allocationIds: { tntId: ids.tntId, thirdPartyId: ids.thirdPartyId, marketingCloudVisitorId: ids.marketingCloudVisitorId },
@@ -146,7 +155,7 @@ export class DeliveryService {
               now,
             },
             request.locations,
-            { responseTokens: client.responseTokens ?? undefined },
+            { ...(client.responseTokens ? { responseTokens: client.responseTokens } : {}), ...propertyOf(request) },
           );
         }
         return { attributes, session: session.session };

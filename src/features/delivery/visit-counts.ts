@@ -1,5 +1,6 @@
-import type { LocationAnswer } from '../decisioning/decide.js';
+import type { Decision, LocationRequest } from '../decisioning/decide.js';
 import { type EventTokenKey, verifyEventToken } from '../decisioning/event-tokens.js';
+import { IMPORTED_PREFIX } from '../artifact/imported-activities.js';
 import type { NotificationRef } from './delivery-request.js';
 import type { CountedEvent, CountedGroup } from './visits-store.js';
 
@@ -26,12 +27,25 @@ function distinct(events: Iterable<CountedEvent>): CountedEvent[] {
   return [...byKey.values()];
 }
 
+/** A decided location as counting sees it: what decided it (an activity of the client's, or imported rules). */
+export interface DecidedLocation {
+  request: LocationRequest;
+  decision?: Pick<Decision, 'activityId' | 'experienceId'>;
+  /** Imported rules that matched: their activities are counted as `adobe:<id>` (imported-activities.ts). */
+  matched?: ReadonlyArray<{ activityId: string; experienceId?: string }>;
+}
+
 /** Impressions of the executed locations decided in this request: one group, counted now. */
-export function impressionsOf(answers: Iterable<LocationAnswer>): CountedGroup[] {
+export function impressionsOf(answers: Iterable<DecidedLocation>): CountedGroup[] {
   const events: CountedEvent[] = [];
   for (const answer of answers) {
-    if (answer.request.mode !== 'execute' || !answer.decision) continue;
-    events.push({ activityId: answer.decision.activityId, experienceId: answer.decision.experienceId, kind: 'impression' });
+    if (answer.request.mode !== 'execute') continue;
+    if (answer.decision) {
+      events.push({ activityId: answer.decision.activityId, experienceId: answer.decision.experienceId, kind: 'impression' });
+    }
+    for (const match of answer.matched ?? []) {
+      events.push({ activityId: `${IMPORTED_PREFIX}${match.activityId}`, experienceId: match.experienceId ?? '0', kind: 'impression' });
+    }
   }
   return events.length === 0 ? [] : [{ events: distinct(events) }];
 }
@@ -42,11 +56,16 @@ export interface NotificationCounts {
   rejectedTokens: number;
 }
 
-/** The events each notification's tokens count, one group per notification id (an id sent twice in one request counts once). */
+/**
+ * The events each notification's tokens count, one group per notification id (an id sent twice in
+ * one request counts once). `imported`: the event tokens of the client's imported Adobe artifact,
+ * which are Adobe's, recognised by lookup.
+ */
 export function notificationCounts(
   notifications: readonly NotificationRef[],
   client: string,
   keys: readonly EventTokenKey[],
+  imported?: ReadonlyMap<string, CountedEvent>,
 ): NotificationCounts {
   const byId = new Map<string, CountedEvent[]>();
   let rejectedTokens = 0;
@@ -54,6 +73,11 @@ export function notificationCounts(
     if (notification.tokens.length === 0) continue;
     const events = byId.get(notification.id) ?? [];
     for (const token of notification.tokens) {
+      const known = imported?.get(token);
+      if (known) {
+        events.push(known);
+        continue;
+      }
       const claims = keys.length === 0 ? null : verifyEventToken(token, keys);
       if (!claims || claims.client !== client) {
         rejectedTokens += 1;

@@ -1,4 +1,10 @@
-import type { ActivitiesStore, ActivityRecord, ExpectedVersion, VersionMismatch } from '../../features/activities/activities-store.js';
+import type {
+  ActivitiesStore,
+  ActivityRecord,
+  ExpectedVersion,
+  ImportedArtifactRecord,
+  VersionMismatch,
+} from '../../features/activities/activities-store.js';
 import type { Activity } from '../../features/decisioning/activity.js';
 import { notifyAuthChange } from './auth-change-listener.js';
 import { inTransaction, type PgClient, type PgPool } from './database.js';
@@ -22,6 +28,15 @@ function toRecord(row: ActivityRow): ActivityRecord {
     modifiedAt: Number(row.modified_at),
   };
 }
+
+interface ArtifactRow {
+  version: number;
+  body: string;
+  imported_at: string | number;
+}
+
+const toArtifact = (row: ArtifactRow | undefined): ImportedArtifactRecord | null =>
+  row ? { body: row.body, version: row.version, importedAt: Number(row.imported_at) } : null;
 
 function mismatchOf(expected: ExpectedVersion, current: number | null): VersionMismatch | null {
   if (expected === undefined) return null;
@@ -92,7 +107,37 @@ export class PgActivitiesStore implements ActivitiesStore {
     // The revision first: rows read after it are at least that new, so a write in between is seen
     // as a revision change at the next check (an extra compilation), never missed.
     const revision = await this.revision(client);
-    return { revision, activities: await this.list(client) };
+    return { revision, activities: await this.list(client), imported: await this.importedArtifact(client) };
+  }
+
+  async importedArtifact(client: string): Promise<ImportedArtifactRecord | null> {
+    const { rows } = await this.pool.query<ArtifactRow>('SELECT version, body, imported_at FROM imported_artifacts WHERE client = $1', [
+      client,
+    ]);
+    return toArtifact(rows[0]);
+  }
+
+  async putImportedArtifact(client: string, body: string, now: number): Promise<ImportedArtifactRecord> {
+    return inTransaction(this.pool, async (db) => {
+      await this.bumpRevision(db, client);
+      const { rows } = await db.query<ArtifactRow>(
+        `INSERT INTO imported_artifacts (client, version, body, imported_at) VALUES ($1, 1, $2, $3)
+         ON CONFLICT (client) DO UPDATE SET version = imported_artifacts.version + 1, body = excluded.body, imported_at = excluded.imported_at
+         RETURNING version, body, imported_at`,
+        [client, body, now],
+      );
+      await notifyAuthChange(db, `${ACTIVITIES_CHANGE}${client}`);
+      return toArtifact(rows[0])!;
+    });
+  }
+
+  async deleteImportedArtifact(client: string): Promise<boolean> {
+    return inTransaction(this.pool, async (db) => {
+      await this.bumpRevision(db, client);
+      const { rowCount } = await db.query('DELETE FROM imported_artifacts WHERE client = $1', [client]);
+      await notifyAuthChange(db, `${ACTIVITIES_CHANGE}${client}`);
+      return (rowCount ?? 0) > 0;
+    });
   }
 
   async revision(client: string): Promise<number> {

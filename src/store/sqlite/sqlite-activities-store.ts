@@ -1,4 +1,10 @@
-import type { ActivitiesStore, ActivityRecord, ExpectedVersion, VersionMismatch } from '../../features/activities/activities-store.js';
+import type {
+  ActivitiesStore,
+  ActivityRecord,
+  ExpectedVersion,
+  ImportedArtifactRecord,
+  VersionMismatch,
+} from '../../features/activities/activities-store.js';
 import type { Activity } from '../../features/decisioning/activity.js';
 import type { SqliteDatabase } from './database.js';
 
@@ -20,6 +26,15 @@ function toRecord(row: ActivityRow): ActivityRecord {
   };
 }
 
+interface ArtifactRow {
+  version: number;
+  body: string;
+  imported_at: number;
+}
+
+const toArtifact = (row: ArtifactRow | undefined): ImportedArtifactRecord | null =>
+  row ? { body: row.body, version: row.version, importedAt: row.imported_at } : null;
+
 function mismatchOf(expected: ExpectedVersion, current: number | null): VersionMismatch | null {
   if (expected === undefined) return null;
   if (expected === '*' ? current !== null : current === expected) return null;
@@ -40,6 +55,9 @@ export class SqliteActivitiesStore implements ActivitiesStore {
   private readonly revisionOf;
   private readonly bump;
   private readonly secretOf;
+  private readonly artifactOf;
+  private readonly upsertArtifact;
+  private readonly removeArtifact;
   private readonly addSecret;
 
   constructor(private readonly db: SqliteDatabase) {
@@ -57,6 +75,12 @@ export class SqliteActivitiesStore implements ActivitiesStore {
       `INSERT INTO activity_revisions (client, revision) VALUES (?, 1)
        ON CONFLICT (client) DO UPDATE SET revision = revision + 1`,
     );
+    this.artifactOf = db.prepare<[string], ArtifactRow>('SELECT version, body, imported_at FROM imported_artifacts WHERE client = ?');
+    this.upsertArtifact = db.prepare(
+      `INSERT INTO imported_artifacts (client, version, body, imported_at) VALUES (?, 1, ?, ?)
+       ON CONFLICT (client) DO UPDATE SET version = version + 1, body = excluded.body, imported_at = excluded.imported_at`,
+    );
+    this.removeArtifact = db.prepare('DELETE FROM imported_artifacts WHERE client = ?');
     this.secretOf = db.prepare<[string], { value: string }>('SELECT value FROM server_secrets WHERE name = ?');
     this.addSecret = db.prepare('INSERT INTO server_secrets (name, value, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING');
   }
@@ -104,7 +128,32 @@ export class SqliteActivitiesStore implements ActivitiesStore {
     return this.db.transaction(() => ({
       revision: this.revisionOf.get(client)?.revision ?? 0,
       activities: this.byClient.all(client).map(toRecord),
+      imported: toArtifact(this.artifactOf.get(client)),
     }))();
+  }
+
+  async importedArtifact(client: string): Promise<ImportedArtifactRecord | null> {
+    return toArtifact(this.artifactOf.get(client));
+  }
+
+  async putImportedArtifact(client: string, body: string, now: number): Promise<ImportedArtifactRecord> {
+    return this.db
+      .transaction(() => {
+        this.upsertArtifact.run(client, body, now);
+        this.bump.run(client);
+        return toArtifact(this.artifactOf.get(client))!;
+      })
+      .immediate();
+  }
+
+  async deleteImportedArtifact(client: string): Promise<boolean> {
+    return this.db
+      .transaction(() => {
+        const removed = this.removeArtifact.run(client).changes > 0;
+        if (removed) this.bump.run(client);
+        return removed;
+      })
+      .immediate();
   }
 
   async revision(client: string): Promise<number> {

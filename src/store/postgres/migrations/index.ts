@@ -4,6 +4,7 @@ import { idLists } from './003-id-lists.js';
 import { bulkCalls } from './004-bulk-calls.js';
 import { activities } from './005-activities.js';
 import { activityCounts } from './006-activity-counts.js';
+import { importedArtifacts } from './009-imported-artifacts.js';
 
 export interface PgMigration {
   version: number;
@@ -12,4 +13,12 @@ export interface PgMigration {
 }
 
 /** Every PostgreSQL schema change, in order. Append; never edit a migration that has shipped. */
-export const PG_MIGRATIONS: readonly PgMigration[] = [foundation, batchesAndVisits, idLists, bulkCalls, activities, activityCounts];
+export const PG_MIGRATIONS: readonly PgMigration[] = [
+  foundation,
+  batchesAndVisits,
+  idLists,
+  bulkCalls,
+  activities,
+  activityCounts,
+  importedArtifacts,
+];
