@@ -48,7 +48,7 @@ export function registerArtifactRoutes(app: FastifyInstance, deps: { clients: Cl
     const artifact = await deps.activities.servedArtifact(client.code, client.responseTokens);
     reply.header('etag', artifact.etag).header('cache-control', CACHE_CONTROL).header('access-control-allow-origin', '*');
     const seen = request.headers['if-none-match'];
-    if (seen !== undefined && seen.split(',').some((tag) => tag.trim() === artifact.etag || tag.trim() === '*')) {
+    if (seen?.split(',').some((tag) => tag.trim() === artifact.etag || tag.trim() === '*')) {
       return reply.code(304).send();
     }
     return reply.type('application/json; charset=utf-8').send(artifact.json);
