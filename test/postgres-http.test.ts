@@ -24,6 +24,8 @@ const FILES = [
   'test/profile-fetch.test.ts',
   'test/admin.test.ts',
   'test/activities-api.test.ts',
+  'test/activities-delivery.test.ts',
+  'test/artifact.test.ts',
   'test/lifetime.test.ts',
   'test/privacy.test.ts',
   'test/auth.test.ts',

@@ -53,17 +53,28 @@ export interface SdkClient {
 export const AuthState = TargetClient.AuthState as { AUTHENTICATED: number; UNKNOWN: number; LOGGED_OUT: number };
 
 /** A server-side SDK client pointed at our server, resolved once it reports `clientReady`. */
-export function createSdkClient(serverUrl: string, organizationId: string): Promise<SdkClient> {
+export interface SdkOptions {
+  /** The SDK's client code; `demo` by default. */
+  client?: string;
+  /** `server-side` (default), `on-device` or `hybrid`. */
+  decisioningMethod?: 'server-side' | 'on-device' | 'hybrid';
+  /** The rules artifact's URL (on-device and hybrid). */
+  artifactLocation?: string;
+}
+
+export function createSdkClient(serverUrl: string, organizationId: string, options: SdkOptions = {}): Promise<SdkClient> {
   const serverDomain = new URL(serverUrl).host;
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('SDK never reported clientReady')), 5000);
     const client: SdkClient = TargetClient.create({
-      client: 'demo',
+      client: options.client ?? 'demo',
       organizationId,
       serverDomain,
       secure: false,
       timeout: 3000,
       logger: { debug() {}, error() {} },
+      ...(options.decisioningMethod ? { decisioningMethod: options.decisioningMethod, pollingInterval: 0 } : {}),
+      ...(options.artifactLocation ? { artifactLocation: options.artifactLocation } : {}),
       events: {
         clientReady: () => {
           clearTimeout(timer);
