@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { runCli } from './support/process.js';
@@ -60,4 +61,20 @@ test('client put --response-tokens sets the list, and `default` resets it', asyn
   assert.deepEqual(JSON.parse(set.stdout).responseTokens, ['activity.id', 'profile.tier']);
   const reset = await cli('client', 'put', 'demo', '--response-tokens', 'default');
   assert.ok(JSON.parse(reset.stdout).responseTokens.includes('activity.decisioningMethod'));
+});
+
+test('artifact import shows what an Adobe artifact holds; show and delete work on it', async () => {
+  const file = createRequire(import.meta.url).resolve(
+    '@adobe/target-decisioning-engine/test/schema/artifacts/TEST_ARTIFACT_AB_SIMPLE.json',
+  );
+  const imported = await cli('artifact', 'import', file, '-c', 'demo');
+  assert.equal(imported.code, 0, imported.stderr);
+  const summary = JSON.parse(imported.stdout);
+  assert.equal(summary.version, 1);
+  assert.ok(summary.activities.some((activity: { id: string }) => activity.id === 'adobe:125873'));
+  assert.deepEqual(JSON.parse((await cli('artifact', 'show', '-c', 'demo')).stdout), summary);
+  assert.equal((await cli('artifact', 'delete', '-c', 'demo')).code, 0);
+  const gone = await cli('artifact', 'show', '-c', 'demo');
+  assert.equal(gone.code, 1);
+  assert.match(gone.stderr, /404: Client 'demo' has no imported artifact/);
 });

@@ -22,6 +22,9 @@ const adobeArtifact = (name: string): any => JSON.parse(readFileSync(path.join(S
 
 let server: TestServer;
 
+// biome-ignore lint/suspicious/noExplicitAny: answers are asserted field by field
+const json = async (response: Response | Promise<Response>): Promise<any> => (await response).json();
+
 const PROMO = {
   name: 'Promo',
   type: 'ab',
@@ -60,7 +63,7 @@ describe('serving the rules artifact', () => {
     assert.match(first.headers.get('cache-control')!, /max-age=\d+/);
     assert.equal(first.headers.get('access-control-allow-origin'), '*');
     const etag = first.headers.get('etag')!;
-    const artifact = await first.json();
+    const artifact = await json(first);
     assert.equal(artifact.version, '1.0.0');
     assert.deepEqual(artifact.meta, { clientCode: 'demo', environment: 'production' });
     assert.equal(artifact.rules.mboxes.promo.length, 2);
@@ -94,7 +97,7 @@ describe('serving the rules artifact', () => {
     assert.equal((await rules('nobody')).status, 404);
     const staging = await server.fetch('/demo/staging/v1/rules.json');
     assert.equal(staging.status, 404);
-    assert.match((await staging.json()).message, /production/);
+    assert.match((await json(staging)).message, /production/);
   });
 });
 
@@ -111,12 +114,12 @@ describe('importing an Adobe artifact', () => {
       version: '2.0.0',
     });
     assert.equal(wrongVersion.status, 400);
-    assert.match((await wrongVersion.json()).message, /version/);
+    assert.match((await json(wrongVersion)).message, /version/);
     const badRule = adobeArtifact('TEST_ARTIFACT_AB_SIMPLE');
     badRule.rules.mboxes['mbox-magician'][0].condition = { nope: [1] };
     const refused = await admin(server, 'PUT', `/admin/v1/clients/${CLIENT}/artifact`, badRule);
     assert.equal(refused.status, 400);
-    assert.match((await refused.json()).message, /mbox-magician/);
+    assert.match((await json(refused)).message, /mbox-magician/);
     assert.equal((await admin(server, 'GET', `/admin/v1/clients/${CLIENT}/artifact`)).status, 404);
   });
 
@@ -124,15 +127,15 @@ describe('importing an Adobe artifact', () => {
     const artifact = adobeArtifact('TEST_ARTIFACT_AB_SIMPLE');
     const put = await admin(server, 'PUT', `/admin/v1/clients/${CLIENT}/artifact`, artifact);
     assert.equal(put.status, 200, await put.clone().text());
-    const summary = await put.json();
+    const summary = await json(put);
     assert.equal(summary.version, 1);
     assert.equal(summary.clientCode, 'targettesting');
     assert.ok(summary.mboxes.includes('mbox-magician'));
     const magician = summary.activities.find((activity: { id: string }) => activity.id === 'adobe:125873');
     assert.equal(magician.name, '[unit-test] mbox-magician');
-    assert.deepEqual((await (await admin(server, 'GET', `/admin/v1/clients/${CLIENT}/artifact`)).json()).activities, summary.activities);
+    assert.deepEqual((await json(admin(server, 'GET', `/admin/v1/clients/${CLIENT}/artifact`))).activities, summary.activities);
 
-    assert.deepEqual(await (await rules(CLIENT)).json(), artifact);
+    assert.deepEqual(await json(rules(CLIENT)), artifact);
 
     // Adobe's own case: this visitor gets experience A's json offer.
     const { body } = await deliver(server, `client=${CLIENT}&sessionId=s1`, {
@@ -162,7 +165,7 @@ describe('importing an Adobe artifact', () => {
     };
     for (let send = 0; send < 2; send += 1)
       assert.equal((await deliver(server, `client=${CLIENT}&sessionId=s2`, notification)).status, 200);
-    const report = await (await admin(server, 'GET', `/admin/v1/clients/${CLIENT}/activities/adobe:125873/report`)).json();
+    const report = await json(admin(server, 'GET', `/admin/v1/clients/${CLIENT}/activities/adobe:125873/report`));
     const impressions = report.experiences.reduce((sum: number, experience: { impressions: number }) => sum + experience.impressions, 0);
     assert.equal(impressions, 2, 'one executed decision earlier, one notified display');
   });
@@ -170,7 +173,7 @@ describe('importing an Adobe artifact', () => {
   test("the client's own activities take their locations; the imported rules keep the others, in Delivery and in the served artifact", async () => {
     const own = { ...PROMO, experiences: PROMO.experiences.map((e) => ({ ...e, offers: { 'mbox-magician': e.offers.promo } })) };
     assert.equal((await admin(server, 'PUT', `/admin/v1/clients/${CLIENT}/activities/own`, own)).status, 201);
-    const served = await (await rules(CLIENT)).json();
+    const served = await json(rules(CLIENT));
     assert.equal(served.meta.clientCode, CLIENT);
     assert.equal(served.rules.mboxes['mbox-magician'][0].activityId, 'own');
     const imported = adobeArtifact('TEST_ARTIFACT_AB_SIMPLE');
@@ -186,6 +189,6 @@ describe('importing an Adobe artifact', () => {
 
     assert.equal((await admin(server, 'DELETE', `/admin/v1/clients/${CLIENT}/artifact`)).status, 204);
     assert.equal((await admin(server, 'DELETE', `/admin/v1/clients/${CLIENT}/artifact`)).status, 404);
-    assert.equal((await (await rules(CLIENT)).json()).rules.mboxes[otherMbox], undefined);
+    assert.equal((await json(rules(CLIENT))).rules.mboxes[otherMbox], undefined);
   });
 });

@@ -7,8 +7,8 @@ type RemoteOf = (command: Command) => RemoteOptions;
 const activitiesPath = (client: string) => `/admin/v1/clients/${encodeURIComponent(client)}/activities`;
 const activityPath = (client: string, id: string) => `${activitiesPath(client)}/${encodeURIComponent(id)}`;
 
-/** The activity JSON of `--file` (`-`: standard input). */
-function readActivityFile(file: string): unknown {
+/** The JSON of `--file` (`-`: standard input). */
+function readJsonFile(file: string): unknown {
   let text: string;
   try {
     text = fs.readFileSync(file === '-' ? 0 : file, 'utf8');
@@ -31,7 +31,7 @@ export function registerActivityCommands(program: Command, remoteOf: RemoteOf): 
     .requiredOption('-c, --client <code>', 'client code')
     .requiredOption('-f, --file <path>', "the activity's JSON ('-': standard input)")
     .action(async (id: string, opts: { client: string; file: string }, cmd: Command) =>
-      printJson(await callServer(remoteOf(cmd), 'PUT', activityPath(opts.client, id), readActivityFile(opts.file))),
+      printJson(await callServer(remoteOf(cmd), 'PUT', activityPath(opts.client, id), readJsonFile(opts.file))),
     );
   activity
     .command('get <id>')
@@ -61,4 +61,32 @@ export function registerActivityCommands(program: Command, remoteOf: RemoteOf): 
     .action(async (id: string, opts: { client: string }, cmd: Command) =>
       printJson(await callServer(remoteOf(cmd), 'GET', `${activityPath(opts.client, id)}/report`)),
     );
+}
+
+const artifactPath = (client: string) => `/admin/v1/clients/${encodeURIComponent(client)}/artifact`;
+
+/** `artifact import|show|delete`: a client's imported Adobe rules artifact (docs/artifact.md#import). */
+export function registerArtifactCommands(program: Command, remoteOf: RemoteOf): void {
+  const artifact = program.command('artifact').description("import, show and remove a client's Adobe rules artifact");
+  artifact
+    .command('import <file>')
+    .description(
+      "import an Adobe rules artifact (rules.json, '-': standard input) and show what it holds: profile-edge artifact import rules.json -c demo",
+    )
+    .requiredOption('-c, --client <code>', 'client code')
+    .action(async (file: string, opts: { client: string }, cmd: Command) =>
+      printJson(await callServer(remoteOf(cmd), 'PUT', artifactPath(opts.client), readJsonFile(file))),
+    );
+  artifact
+    .command('show')
+    .description('show what the imported artifact holds: locations and activities')
+    .requiredOption('-c, --client <code>', 'client code')
+    .action(async (opts: { client: string }, cmd: Command) => printJson(await callServer(remoteOf(cmd), 'GET', artifactPath(opts.client))));
+  artifact
+    .command('delete')
+    .description('remove the imported artifact')
+    .requiredOption('-c, --client <code>', 'client code')
+    .action(async (opts: { client: string }, cmd: Command) => {
+      await callServer(remoteOf(cmd), 'DELETE', artifactPath(opts.client));
+    });
 }

@@ -81,7 +81,7 @@ export function activitiesContract(storesOf: () => Stores): void {
   test('activities: every write changes the revision, read in one snapshot with the activities', async () => {
     const { activities } = storesOf();
     await storesOf().clients.upsert('rev', {}, 1);
-    assert.deepEqual(await activities.snapshot('rev'), { revision: 0, activities: [] });
+    assert.deepEqual(await activities.snapshot('rev'), { revision: 0, activities: [], imported: null });
     assert.equal(await activities.revision('rev'), 0);
     await activities.put('rev', 'a', activity('A'), 1);
     const first = await activities.revision('rev');
@@ -90,9 +90,28 @@ export function activitiesContract(storesOf: () => Stores): void {
     await activities.delete('rev', 'a');
     const third = await activities.revision('rev');
     assert.ok(first !== 0 && second !== first && third !== second && third !== first, `${first} ${second} ${third}`);
-    assert.deepEqual(await activities.snapshot('rev'), { revision: third, activities: [] });
+    assert.deepEqual(await activities.snapshot('rev'), { revision: third, activities: [], imported: null });
     await activities.put('c1', 'elsewhere', activity('E'), 3);
     assert.equal(await activities.revision('rev'), third, "another client's writes leave it alone");
+  });
+
+  test('imported artifacts: one per client, versioned, read in the snapshot, each write changing the revision', async () => {
+    const { activities } = storesOf();
+    await storesOf().clients.upsert('imports', {}, 1);
+    assert.equal(await activities.importedArtifact('imports'), null);
+    assert.equal(await activities.deleteImportedArtifact('imports'), false);
+    const before = await activities.revision('imports');
+    const first = await activities.putImportedArtifact('imports', '{"version":"1.0.0"}', 10);
+    assert.deepEqual(first, { body: '{"version":"1.0.0"}', version: 1, importedAt: 10 });
+    const afterFirst = await activities.revision('imports');
+    assert.notEqual(afterFirst, before);
+    const second = await activities.putImportedArtifact('imports', '{"version":"1.1.0"}', 20);
+    assert.deepEqual(second, { body: '{"version":"1.1.0"}', version: 2, importedAt: 20 });
+    assert.deepEqual((await activities.snapshot('imports')).imported, second);
+    assert.equal(await activities.importedArtifact('c1'), null, "another client's artifact is its own");
+    assert.equal(await activities.deleteImportedArtifact('imports'), true);
+    assert.equal(await activities.importedArtifact('imports'), null);
+    assert.notEqual(await activities.revision('imports'), afterFirst);
   });
 
   test('server secrets: the first stored wins, also when several processes store one at once', async () => {

@@ -42,18 +42,21 @@ const ImportedActivity = Type.Object({
   metrics: Type.Array(Type.Object({ name: Type.String() })),
 });
 
-const ImportSummary = Type.Object({
-  version: Type.Integer({ description: '1 on the first import, +1 on each replacement' }),
-  importedAt: Type.String({ description: 'ISO 8601' }),
-  artifactVersion: Type.String({ description: 'The artifact’s own `version` (1.x)' }),
-  clientCode: Type.Union([Type.String(), Type.Null()], { description: 'The artifact’s `meta.clientCode`: what allocation hashes' }),
-  rules: Type.Integer(),
-  mboxes: Type.Array(Type.String()),
-  views: Type.Array(Type.String()),
-  remoteMboxes: Type.Array(Type.String()),
-  remoteViews: Type.Array(Type.String()),
-  activities: Type.Array(ImportedActivity),
-});
+const ImportSummary = Type.Object(
+  {
+    version: Type.Integer({ description: '1 on the first import, +1 on each replacement' }),
+    importedAt: Type.String({ description: 'ISO 8601' }),
+    artifactVersion: Type.String({ description: 'The artifact’s own `version` (1.x)' }),
+    clientCode: Type.Union([Type.String(), Type.Null()], { description: 'The artifact’s `meta.clientCode`: what allocation hashes' }),
+    rules: Type.Integer(),
+    mboxes: Type.Array(Type.String()),
+    views: Type.Array(Type.String()),
+    remoteMboxes: Type.Array(Type.String()),
+    remoteViews: Type.Array(Type.String()),
+    activities: Type.Array(ImportedActivity),
+  },
+  { description: 'What the imported artifact holds: its locations and its activities, read-only' },
+);
 
 export const putArtifact = {
   summary: 'Import an Adobe rules artifact (replacing the previous one)',

@@ -63,7 +63,8 @@ export function verifyEventToken(token: string, keys: EventTokenKey | readonly E
   if (parts.length !== 3 || parts[0] !== PREFIX) return null;
   const signed = `${parts[0]}.${parts[1]}`;
   const tag = Buffer.from(parts[2]!, 'base64url');
-  if (tag.length !== TAG_BYTES) return null;
+  // Only the canonical spelling: base64url leaves spare bits in the last character, which decoding ignores.
+  if (tag.length !== TAG_BYTES || tag.toString('base64url') !== parts[2]) return null;
   const candidates = Array.isArray(keys) ? (keys as readonly EventTokenKey[]) : [keys as EventTokenKey];
   if (!candidates.some((key) => timingSafeEqual(tagOf(signed, key), tag))) return null;
   let fields: unknown;
