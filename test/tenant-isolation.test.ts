@@ -111,6 +111,9 @@ function attacksOn(method: string, pattern: string): Attempt[] | 'no-client-data
               allowed: [200],
             },
           ];
+    case '/:client/:environment/v1/rules.json':
+      // Public by design (Adobe's CDN path): built from activities only, never from profiles.
+      return [{ what: "bravo's rules artifact", url: '/bravo/production/v1/rules.json', allowed: [200] }];
     case '/rest/v1/profiles/:id':
     case '/rest/v1/profiles/thirdPartyId/:id':
     case '/rest/v1/profiles/marketingCloudVisitorId/:id': {
