@@ -1,9 +1,6 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import path from 'node:path';
 import { test } from 'node:test';
-import type { Json } from '../../../test/support/decisioning-engine.js';
+import { assertMatches, fixtureArtifact, type Json, mockDateOf, readSuite, suiteFiles } from '../../../test/support/fixture-suite.js';
 import type { DeliveryContext } from '../decisioning/context.js';
 import type { LocationRequest, Visit } from '../decisioning/decide.js';
 import { decideImported, type ImportedAnswer } from './decide-imported.js';
@@ -23,19 +20,7 @@ import { compileImportedArtifact, readAdobeArtifact } from './import-artifact.js
  * as the request's geo (what the SDK's geo lookup would have filled in).
  */
 
-const SCHEMA = path.join(
-  path.dirname(createRequire(import.meta.url).resolve('@adobe/target-decisioning-engine/package.json')),
-  'test',
-  'schema',
-);
 const SKIPPED_SUITES = new Set(['TEST_SUITE_TRACE.json', 'TEST_SUITE_TELEMETRY.json', 'TEST_SUITE_NOTIFICATIONS.json']);
-const PLACEHOLDERS: Record<string, (value: unknown) => boolean> = {
-  'expect.any(Object)': (value) => typeof value === 'object' && value !== null,
-  'expect.any(String)': (value) => typeof value === 'string',
-  'expect.any(Number)': (value) => typeof value === 'number',
-};
-
-const artifactNamed = (name: string): Json => JSON.parse(readFileSync(path.join(SCHEMA, 'artifacts', `${name}.json`), 'utf8'));
 
 function geoOf(request: Json, mockGeo: Json): DeliveryContext['geo'] {
   if (!mockGeo) return request.context?.geo ?? undefined;
@@ -87,26 +72,6 @@ export function responseOf(answers: readonly ImportedAnswer[]): Json {
   return response;
 }
 
-/** jest's toMatchObject, with the suites' placeholders. */
-function assertMatches(actual: unknown, expected: unknown, where: string): void {
-  if (typeof expected === 'string' && PLACEHOLDERS[expected]) {
-    assert.ok(PLACEHOLDERS[expected]!(actual), `${where}: ${JSON.stringify(actual)} is not ${expected}`);
-    return;
-  }
-  if (Array.isArray(expected)) {
-    assert.ok(Array.isArray(actual), `${where}: expected an array, got ${JSON.stringify(actual)}`);
-    assert.equal(actual.length, expected.length, `${where}: length`);
-    for (const [i, item] of expected.entries()) assertMatches(actual[i], item, `${where}[${i}]`);
-    return;
-  }
-  if (typeof expected === 'object' && expected !== null) {
-    assert.ok(typeof actual === 'object' && actual !== null, `${where}: expected an object, got ${JSON.stringify(actual)}`);
-    for (const [key, value] of Object.entries(expected)) assertMatches((actual as Json)[key], value, `${where}.${key}`);
-    return;
-  }
-  assert.deepEqual(actual, expected, where);
-}
-
 /** The expected output with the server's decisioning method. */
 function asServerSide(value: Json): Json {
   if (Array.isArray(value)) return value.map(asServerSide);
@@ -121,20 +86,17 @@ function asServerSide(value: Json): Json {
 test("Adobe's conformance suites, decided server-side over the imported artifact: every applicable case gives Adobe's expected response", (t) => {
   let cases = 0;
   const compiled = new Map<Json, ReturnType<typeof compileImportedArtifact>>();
-  for (const file of readdirSync(path.join(SCHEMA, 'models')).filter((name) => name.endsWith('.json') && !SKIPPED_SUITES.has(name))) {
-    const suite: Json = JSON.parse(readFileSync(path.join(SCHEMA, 'models', file), 'utf8'));
+  for (const file of suiteFiles().filter((name) => !SKIPPED_SUITES.has(name))) {
+    const suite: Json = readSuite(file);
     for (const [name, testCase] of Object.entries<Json>(suite.test)) {
       const artifactRef = testCase.artifact ?? suite.artifact;
       const client: string = testCase.conf?.client ?? suite.conf.client;
       const key = `${artifactRef}/${client}`;
       if (!compiled.has(key)) {
-        const artifact = typeof artifactRef === 'string' ? artifactNamed(artifactRef) : artifactRef;
+        const artifact = typeof artifactRef === 'string' ? fixtureArtifact(artifactRef) : artifactRef;
         compiled.set(key, compileImportedArtifact(readAdobeArtifact(artifact), { client }));
       }
-      const mock = testCase.mockDate;
-      const now = mock
-        ? Date.UTC(mock.year, mock.month, mock.date, mock.hours ?? 0, mock.minutes ?? 0, mock.seconds ?? 0)
-        : Date.UTC(2021, 0, 1);
+      const now = mockDateOf(testCase.mockDate) ?? Date.UTC(2021, 0, 1);
       const request = testCase.input.request;
       const visit: Visit = {
         ids: { tntId: '', ...request.id },
