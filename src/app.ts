@@ -1,5 +1,8 @@
+import fs from 'node:fs';
+import type http from 'node:http';
+import type https from 'node:https';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
-import type { Config } from './config.js';
+import { type Config, ConfigError } from './config.js';
 import { type Clock, systemClock } from './domain/clock.js';
 import { handleClientError } from './http/client-errors.js';
 import { frameworkErrors, registerErrorHandling } from './http/error-handler.js';
@@ -78,6 +81,28 @@ export interface App {
   close(): Promise<void>;
 }
 
+/**
+ * Plain HTTP, or TLS when both PROFILE_EDGE_TLS_* files are configured (docs/web-sdk.md#tls):
+ * the same socket limits either way. The files are read once, at start.
+ */
+function listenerOptions(config: Config, socket: http.ServerOptions): { http: http.ServerOptions } | { https: https.ServerOptions } {
+  if (!config.tls) return { http: socket };
+  const read = (name: string, file: string) => {
+    try {
+      return fs.readFileSync(file);
+    } catch (error) {
+      throw new ConfigError(`${name}: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+    }
+  };
+  return {
+    https: {
+      ...socket,
+      cert: read('PROFILE_EDGE_TLS_CERT_FILE', config.tls.certFile),
+      key: read('PROFILE_EDGE_TLS_KEY_FILE', config.tls.keyFile),
+    },
+  };
+}
+
 /** The composition root: the only place that builds real stores, services and the HTTP app. */
 export async function buildApp(config: Config, options: AppOptions = {}): Promise<App> {
   const clock = options.clock ?? systemClock;
@@ -117,15 +142,15 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     forceCloseConnections: 'idle',
     return503OnClosing: true,
     requestIdHeader: false,
-    // Slow and oversized clients (docs/security.md): Node enforces these on the socket.
-    http: {
+    // Slow and oversized clients (docs/security.md): Node enforces these on the socket, with or without TLS.
+    ...listenerOptions(config, {
       maxHeaderSize: limitsOfServer.maxHeaderBytes,
       // A missing Host is refused by registerProtocolRefusals, with a body.
       requireHostHeader: false,
       headersTimeout: limitsOfServer.headersTimeoutMs,
       // How often Node looks for connections past their headers/request timeout.
       connectionsCheckingInterval: Math.min(30_000, Math.max(50, Math.floor(limitsOfServer.headersTimeoutMs / 4))),
-    },
+    }),
     requestTimeout: limitsOfServer.requestTimeoutMs,
     connectionTimeout: limitsOfServer.idleTimeoutMs,
     keepAliveTimeout: limitsOfServer.keepAliveTimeoutMs,
