@@ -28,6 +28,8 @@ import { registerClientRoutes } from './features/clients/clients-routes.js';
 import { ClientsService } from './features/clients/clients-service.js';
 import { registerDeliveryRoutes } from './features/delivery/delivery-routes.js';
 import { DeliveryService } from './features/delivery/delivery-service.js';
+import { registerDatastreamRoutes } from './features/datastreams/datastreams-routes.js';
+import { DatastreamsService } from './features/datastreams/datastreams-service.js';
 import { registerHealthRoutes } from './features/health/health-routes.js';
 import { registerAdminProfileRoutes } from './features/profiles/admin-profile-routes.js';
 import { registerFetchRoutes } from './features/profiles/fetch-routes.js';
@@ -59,6 +61,7 @@ export interface Services {
   delivery: DeliveryService;
   privacy: PrivacyService;
   reports: ReportsService;
+  datastreams: DatastreamsService;
 }
 
 /** One entry of the route table (every method + URL pattern the server answers). */
@@ -127,6 +130,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     batches: new BatchesService(stores.batches),
     delivery: new DeliveryService(clients, stores.visits, clock, config.limits, activities),
     privacy: new PrivacyService(stores.profiles, stores.batches, batchBodies, () => stores.scrubDeleted(), clock),
+    datastreams: new DatastreamsService(stores.datastreams, clock),
     reports: new ReportsService(stores.reports, options.activities ?? ((client, id) => activities.reported(client, id)), clock),
   };
   const access = new ProfileApiAccess(services.clients, services.credentials);
@@ -220,6 +224,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     registerAdminProfileRoutes(admin, { clients: services.clients, profiles: services.profiles, limits: config.limits });
     registerPrivacyRoutes(admin, { clients: services.clients, privacy: services.privacy, limits: config.limits });
     registerReportRoutes(admin, { clients: services.clients, reports: services.reports });
+    registerDatastreamRoutes(admin, { clients: services.clients, datastreams: services.datastreams });
   });
 
   let closed = false;
