@@ -29,6 +29,8 @@ import { ClientsService } from './features/clients/clients-service.js';
 import { registerDeliveryRoutes } from './features/delivery/delivery-routes.js';
 import { DeliveryService } from './features/delivery/delivery-service.js';
 import { registerDatastreamRoutes } from './features/datastreams/datastreams-routes.js';
+import { registerEdgeRoutes } from './features/edge/edge-routes.js';
+import { EdgeService } from './features/edge/edge-service.js';
 import { DatastreamsService } from './features/datastreams/datastreams-service.js';
 import { registerHealthRoutes } from './features/health/health-routes.js';
 import { registerAdminProfileRoutes } from './features/profiles/admin-profile-routes.js';
@@ -194,6 +196,12 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   registerFetchRoutes(http, { access, profiles: services.profiles, limits: config.limits });
   registerArtifactRoutes(http, { clients: services.clients, activities: services.activities });
   registerDeliveryRoutes(http, { delivery: services.delivery, limits: config.limits, metrics });
+  registerEdgeRoutes(http, {
+    edge: new EdgeService(services.clients, services.delivery, config.limits),
+    datastreams: services.datastreams,
+    limits: config.limits,
+    basePath: config.edgeBasePath,
+  });
 
   const batchProcessor = new BatchProcessor(
     stores.batches,
