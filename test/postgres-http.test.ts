@@ -27,6 +27,7 @@ const FILES = [
   'test/activities-delivery.test.ts',
   'test/artifact.test.ts',
   'test/datastreams.test.ts',
+  'test/edge-http.test.ts',
   'test/lifetime.test.ts',
   'test/privacy.test.ts',
   'test/auth.test.ts',
