@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import https from 'node:https';
 import path from 'node:path';
 import { tempDir } from './server.js';
 
@@ -47,4 +48,28 @@ export function makeCertificate(hosts: readonly string[] = ['localhost']): TestC
     cert: fs.readFileSync(certFile),
     dispose: () => fs.rmSync(dir, { recursive: true, force: true }),
   };
+}
+
+/**
+ * `fetch` for a server with a test certificate (Node's fetch has no per-call CA): the same
+ * Request-ish arguments, answered as a Response.
+ */
+export function fetchTrusting(ca: Buffer): (url: string, init?: RequestInit) => Promise<Response> {
+  return (url, init = {}) =>
+    new Promise((resolve, reject) => {
+      const headers = new Headers(init.headers);
+      const request = https.request(url, { method: init.method ?? 'GET', ca, headers: Object.fromEntries(headers) }, (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => {
+          const answer = new Headers();
+          for (const [name, value] of Object.entries(response.headers))
+            if (value !== undefined) answer.set(name, [value].flat().join(', '));
+          const status = response.statusCode ?? 0;
+          resolve(new Response(status === 204 || status === 304 ? null : Buffer.concat(chunks), { status, headers: answer }));
+        });
+      });
+      request.on('error', reject);
+      request.end(typeof init.body === 'string' ? init.body : undefined);
+    });
 }
