@@ -134,8 +134,8 @@ test('a page on the Web SDK sends a profile parameter and the CRM id and gets th
   try {
     const page = await context.newPage();
     await page.goto('https://page.test/page.html');
-    await page.waitForFunction(() => (window as unknown as { __out?: unknown }).__out !== undefined, undefined, { timeout: 30_000 });
-    const out = (await page.evaluate(() => (window as unknown as { __out: unknown }).__out)) as {
+    await page.waitForFunction(() => (globalThis as unknown as { __out?: unknown }).__out !== undefined, undefined, { timeout: 30_000 });
+    const out = (await page.evaluate(() => (globalThis as unknown as { __out: unknown }).__out)) as {
       error?: string;
       first: Array<{ scope: string; renderAttempted: boolean; contents: unknown[] }>;
       second: Array<{ scope: string; contents: unknown[] }>;
