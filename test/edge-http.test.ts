@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: offers hold Target tokens, ${…} in plain strings
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { deliver } from './support/delivery.js';
@@ -211,6 +212,30 @@ describe('profile parameters, the CRM id and propositions', () => {
     assert.equal(byScope.sidebar.items[0].schema, 'https://ns.adobe.com/personalization/redirect-item');
     assert.equal(byScope.sidebar.items[0].data.content, 'https://page.test/sale.html');
     assert.equal(handleOf(reply, 'personalization:decisions')?.eventIndex, 0);
+  });
+
+  test('the other __adobe.target keys and the flattened XDM are mbox parameters for conditions and offer tokens', async () => {
+    await admin(server, 'PUT', '/admin/v1/clients/demo/activities/pdp', {
+      name: 'Product page',
+      type: 'xt',
+      state: 'live',
+      priority: 1,
+      audience: { '==': [{ var: 'mbox.web.webPageDetails.name' }, 'product'] },
+      experiences: [
+        {
+          id: 'sku',
+          audience: { '==': [{ var: 'mbox.entity.id' }, 'sku-9'] },
+          offers: { pdp: { type: 'html', content: '<p>About ${mbox.entity.id}</p>' } },
+        },
+      ],
+      metrics: [],
+    });
+    const event = pageView({ scopes: ['pdp'], target: { 'entity.id': 'sku-9' } });
+    (event.xdm as { web: { webPageDetails: { name: string } } }).web.webPageDetails.name = 'product';
+    const reply = await edgeCall(server, INTERACT, { events: [event] });
+    assert.equal(propositionsOf(reply)[0]?.items[0].data.content, '<p>About sku-9</p>');
+    const elsewhere = await edgeCall(server, INTERACT, { events: [pageView({ scopes: ['pdp'], target: { 'entity.id': 'sku-9' } })] });
+    assert.deepEqual(propositionsOf(elsewhere), [], 'another page name: the activity does not admit');
   });
 
   test('a location hint segment and an at.js cluster hint are ignored', async () => {

@@ -228,19 +228,31 @@ export function translateEdgeCall(input: EdgeCallInput): EdgeCall {
       thirdPartyId = parseThirdPartyId(crmId, `events[${index}].xdm.identityMap.${namespace}[0].id`, limits.maxDeliveryThirdPartyIdLength);
     }
 
-    const parameters: Record<string, string | number | boolean> = {};
-    flattenXdm(xdm, parameters);
-    Object.assign(parameters, profileParametersOf(targetDataOf(event.data), index, limits, writes));
+    const targetParameters = profileParametersOf(targetDataOf(event.data), index, limits, writes);
+    // The XDM is flattened only when a condition or an offer token reads an mbox parameter.
+    let parameters: Record<string, string | number | boolean> | undefined;
+    const parametersOfEvent = () => {
+      if (!parameters) {
+        parameters = {};
+        flattenXdm(xdm, parameters);
+        Object.assign(parameters, targetParameters);
+      }
+      return parameters;
+    };
+    const withParameters = (location: Omit<EdgeLocation, 'parameters'>): EdgeLocation =>
+      Object.defineProperty(location, 'parameters', { get: parametersOfEvent, enumerable: true }) as EdgeLocation;
 
     const scopes = scopesOf(event, index, limits);
     if (scopes !== undefined) {
       personalizedEvents.push(index);
       for (const scope of scopes) {
         if (scope === VIEW_SCOPE) {
-          locations.push({ mode: 'prefetch', kind: 'pageLoad', parameters, eventIndex: index, scope });
-          locations.push({ mode: 'prefetch', kind: 'view', parameters, eventIndex: index, scope });
+          locations.push(withParameters({ mode: 'prefetch', kind: 'pageLoad', eventIndex: index, scope }));
+          locations.push(withParameters({ mode: 'prefetch', kind: 'view', eventIndex: index, scope }));
         } else {
-          locations.push({ mode: 'prefetch', kind: 'mbox', name: scope, index: locations.length, parameters, eventIndex: index, scope });
+          locations.push(
+            withParameters({ mode: 'prefetch', kind: 'mbox', name: scope, index: locations.length, eventIndex: index, scope }),
+          );
         }
       }
     }
