@@ -132,7 +132,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     batches: new BatchesService(stores.batches),
     delivery: new DeliveryService(clients, stores.visits, clock, config.limits, activities),
     privacy: new PrivacyService(stores.profiles, stores.batches, batchBodies, () => stores.scrubDeleted(), clock),
-    datastreams: new DatastreamsService(stores.datastreams, clock),
+    datastreams: new DatastreamsService(stores.datastreams, clock, config.authCache ? config.authCacheTtlSeconds * 1000 : 0),
     reports: new ReportsService(stores.reports, options.activities ?? ((client, id) => activities.reported(client, id)), clock),
   };
   const access = new ProfileApiAccess(services.clients, services.credentials);

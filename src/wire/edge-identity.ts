@@ -56,14 +56,16 @@ function readVarint(bytes: Buffer, at: number): [number, number] | undefined {
 }
 
 const ECID_TEXT = /^[\x21-\x7e]{1,128}$/;
+const BASE64 = /^[A-Za-z0-9_\-+/]+={0,2}$/;
 
 /**
  * The ECID in an identity cookie value (base64url; `+`, `/` and `=` also accepted), or undefined
  * when the value is not such a message. Unknown fields are skipped by their wire type.
  */
 export function decodeIdentityCookie(value: string): string | undefined {
-  if (value.length === 0 || value.length > 4096 || !/^[A-Za-z0-9_\-+/]+={0,2}$/.test(value)) return undefined;
-  const bytes = Buffer.from(value.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, ''), 'base64url');
+  if (value.length === 0 || value.length > 4096 || !BASE64.test(value)) return undefined;
+  // Node's base64 decoder reads both alphabets and the padding.
+  const bytes = Buffer.from(value, 'base64');
   let at = 0;
   while (at < bytes.length) {
     const key = readVarint(bytes, at);

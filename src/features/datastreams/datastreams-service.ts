@@ -14,12 +14,22 @@ export const IMS_ORG_PATTERN = /^[A-Za-z0-9._-]{1,100}@AdobeOrg$/;
  * unique on the server: another client's id is a conflict (409), never a silent take-over.
  */
 export class DatastreamsService {
+  /**
+   * Edge calls read their datastream on every call: it is kept in memory for `cacheTtlMs` (the
+   * auth cache's TTL, 5 s by default). This process's own writes drop it at once; another worker's
+   * or node's change is seen within the TTL. Unknown ids are not cached, so a new datastream works
+   * at once everywhere.
+   */
+  private readonly cache = new Map<string, { datastream: Datastream; until: number }>();
+
   constructor(
     private readonly store: DatastreamsStore,
     private readonly clock: Clock,
+    private readonly cacheTtlMs = 5000,
   ) {}
 
   async put(client: string, configId: string, fields: DatastreamFields): Promise<{ datastream: Datastream; created: boolean }> {
+    this.cache.delete(configId);
     const result = await this.store.put(client, configId, fields, this.clock.now());
     if ('takenBy' in result) {
       throw new ConflictError(
@@ -43,6 +53,7 @@ export class DatastreamsService {
   }
 
   async delete(client: string, configId: string): Promise<void> {
+    this.cache.delete(configId);
     if (!(await this.store.delete(client, configId))) {
       throw new NotFoundError(`No datastream '${configId}' for client ${client}`, 'unknown_datastream');
     }
@@ -56,7 +67,15 @@ export class DatastreamsService {
         'configid_missing',
       );
     }
+    const cached = this.cache.get(configId);
+    const now = Date.now();
+    if (cached && cached.until > now) return cached.datastream;
     const datastream = CONFIG_ID_PATTERN.test(configId) ? await this.store.get(configId) : null;
+    if (datastream) {
+      // Bounded: a flood of distinct ids cannot grow it (only stored ids are cached at all).
+      if (this.cache.size >= 10_000) this.cache.clear();
+      this.cache.set(configId, { datastream, until: now + this.cacheTtlMs });
+    } else this.cache.delete(configId);
     if (!datastream) {
       throw new BadRequestError(`Unknown configId '${configId.slice(0, 128)}': no datastream has this id`, 'unknown_datastream');
     }
