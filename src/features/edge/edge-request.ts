@@ -182,6 +182,51 @@ function contextOf(xdm: Record<string, unknown>, userAgent: string | undefined):
   return context;
 }
 
+/** An event's mbox parameters: its `__adobe.target` keys, and its XDM flattened only when a condition or an offer token reads them. */
+class EventParameters {
+  private flat: Record<string, string | number | boolean> | undefined;
+
+  constructor(
+    private readonly xdm: Record<string, unknown>,
+    private readonly target: Parameters,
+  ) {}
+
+  get value(): Record<string, string | number | boolean> {
+    if (!this.flat) {
+      this.flat = {};
+      flattenXdm(this.xdm, this.flat);
+      Object.assign(this.flat, this.target);
+    }
+    return this.flat;
+  }
+}
+
+/** A location of an event; `parameters` is read through the event's (a prototype getter: no per-object accessor). */
+class EdgeLocationRequest implements EdgeLocation {
+  readonly mode: LocationRequest['mode'];
+  readonly kind: LocationRequest['kind'];
+  readonly name?: string;
+  readonly index?: number;
+  readonly eventIndex: number;
+  readonly scope: string;
+
+  constructor(
+    fields: Omit<LocationRequest, 'parameters'> & { eventIndex: number; scope: string },
+    private readonly eventParameters: EventParameters,
+  ) {
+    this.mode = fields.mode;
+    this.kind = fields.kind;
+    if (fields.name !== undefined) this.name = fields.name;
+    if (fields.index !== undefined) this.index = fields.index;
+    this.eventIndex = fields.eventIndex;
+    this.scope = fields.scope;
+  }
+
+  get parameters(): Readonly<Record<string, unknown>> {
+    return this.eventParameters.value;
+  }
+}
+
 function profileParametersOf(target: Record<string, unknown>, index: number, limits: Limits, writes: AttributeWrite[]): Parameters {
   const profile: Parameters = {};
   const mbox: Parameters = {};
@@ -228,31 +273,19 @@ export function translateEdgeCall(input: EdgeCallInput): EdgeCall {
       thirdPartyId = parseThirdPartyId(crmId, `events[${index}].xdm.identityMap.${namespace}[0].id`, limits.maxDeliveryThirdPartyIdLength);
     }
 
-    const targetParameters = profileParametersOf(targetDataOf(event.data), index, limits, writes);
-    // The XDM is flattened only when a condition or an offer token reads an mbox parameter.
-    let parameters: Record<string, string | number | boolean> | undefined;
-    const parametersOfEvent = () => {
-      if (!parameters) {
-        parameters = {};
-        flattenXdm(xdm, parameters);
-        Object.assign(parameters, targetParameters);
-      }
-      return parameters;
-    };
-    const withParameters = (location: Omit<EdgeLocation, 'parameters'>): EdgeLocation =>
-      Object.defineProperty(location, 'parameters', { get: parametersOfEvent, enumerable: true }) as EdgeLocation;
+    const parameters = new EventParameters(xdm, profileParametersOf(targetDataOf(event.data), index, limits, writes));
+    const at = (fields: Omit<LocationRequest, 'parameters'> & { eventIndex: number; scope: string }) =>
+      new EdgeLocationRequest(fields, parameters);
 
     const scopes = scopesOf(event, index, limits);
     if (scopes !== undefined) {
       personalizedEvents.push(index);
       for (const scope of scopes) {
         if (scope === VIEW_SCOPE) {
-          locations.push(withParameters({ mode: 'prefetch', kind: 'pageLoad', eventIndex: index, scope }));
-          locations.push(withParameters({ mode: 'prefetch', kind: 'view', eventIndex: index, scope }));
+          locations.push(at({ mode: 'prefetch', kind: 'pageLoad', eventIndex: index, scope }));
+          locations.push(at({ mode: 'prefetch', kind: 'view', eventIndex: index, scope }));
         } else {
-          locations.push(
-            withParameters({ mode: 'prefetch', kind: 'mbox', name: scope, index: locations.length, eventIndex: index, scope }),
-          );
+          locations.push(at({ mode: 'prefetch', kind: 'mbox', name: scope, index: locations.length, eventIndex: index, scope }));
         }
       }
     }
