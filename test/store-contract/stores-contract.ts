@@ -8,6 +8,7 @@ import type { Stores } from '../../src/store/open-stores.js';
 import { activitiesContract } from './activities-contract.js';
 import { batchesAndVisitsContract } from './batches-visits-contract.js';
 import { countingContract } from './counting-contract.js';
+import { datastreamsContract } from './datastreams-contract.js';
 
 /**
  * The behaviour every store backend must have. Run once per backend (store-contract.test.ts), so
@@ -216,5 +217,6 @@ export function describeStoreContract(backend: string, open: () => Promise<Store
     batchesAndVisitsContract(() => stores);
     countingContract(() => stores);
     activitiesContract(() => stores);
+    datastreamsContract(() => stores);
   });
 }
