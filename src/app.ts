@@ -201,6 +201,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     datastreams: services.datastreams,
     limits: config.limits,
     basePath: config.edgeBasePath,
+    metrics,
   });
 
   const batchProcessor = new BatchProcessor(

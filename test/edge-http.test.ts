@@ -284,6 +284,12 @@ describe('counting', () => {
     );
     assert.equal((await edgeCall(server, INTERACT, { events: [forged], meta: { state: { entries } } })).status, 200);
     assert.deepEqual(await report('favourite'), after);
+
+    // What /metrics shows of it: calls by action, replays and refused tokens as for Delivery.
+    const metrics = await (await admin(server, 'GET', '/metrics')).text();
+    assert.match(metrics, /profile_edge_edge_calls_total\{action="collect"\} [1-9]/);
+    assert.match(metrics, /profile_edge_notifications_replayed_total [1-9]/);
+    assert.match(metrics, /profile_edge_notification_tokens_rejected_total [1-9]/);
   });
 });
 

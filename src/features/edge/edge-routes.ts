@@ -3,6 +3,7 @@ import { isUtf8 } from 'node:buffer';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Static } from '@sinclair/typebox';
+import { Counter, type Registry } from 'prom-client';
 import type { Limits } from '../../config.js';
 import { AppError, BadRequestError, ServiceUnavailableError } from '../../errors.js';
 import { registerCredentialedCors } from '../../http/cors.js';
@@ -40,9 +41,19 @@ const ACTION_SUFFIX = new RegExp(`/v1/(${EDGE_ACTIONS.join('|')})$`);
  */
 export function registerEdgeRoutes(
   app: FastifyInstance,
-  deps: { edge: EdgeService; datastreams: DatastreamsService; limits: Limits; basePath: string },
+  deps: { edge: EdgeService; datastreams: DatastreamsService; limits: Limits; basePath: string; metrics: Registry },
 ): void {
   const { edge, datastreams, limits } = deps;
+  const calls = new Counter({
+    name: 'profile_edge_edge_calls_total',
+    help: "Adobe's Web SDK calls answered, by action; notifications among them are in the delivery counters",
+    labelNames: ['action'] as const,
+    registers: [deps.metrics],
+  });
+  // Notifications of Edge calls are counted, and refused, as Delivery's: the same counters, when registered.
+  const delivery = (name: string) => deps.metrics.getSingleMetric(name) as Counter | undefined;
+  const rejectedTokens = delivery('profile_edge_notification_tokens_rejected_total');
+  const replayedNotifications = delivery('profile_edge_notifications_replayed_total');
 
   app.register(
     async (scope) => {
@@ -102,7 +113,7 @@ export function registerEdgeRoutes(
             { schema: edgeCall(action, withHint), onRequest: resolveDatastream, bodyLimit: limits.maxDeliveryBodyBytes },
             async (request, reply) => {
               const headers = request.headers;
-              const { answer } = await edge.call({
+              const { answer, visit } = await edge.call({
                 action,
                 datastream: request.datastream,
                 body: request.body as Record<string, unknown>,
@@ -111,6 +122,9 @@ export function registerEdgeRoutes(
                 origin: typeof headers.origin === 'string' ? headers.origin : undefined,
                 userAgent: headers['user-agent'],
               });
+              calls.inc({ action });
+              if (visit && visit.rejectedTokens > 0) rejectedTokens?.inc(visit.rejectedTokens);
+              if (visit && visit.replayedNotifications > 0) replayedNotifications?.inc(visit.replayedNotifications);
               if (!answer) return reply.code(204).send();
               return answer;
             },
