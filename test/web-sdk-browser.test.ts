@@ -63,6 +63,68 @@ const PAGE = `<!doctype html><html><head><meta charset="utf-8"><title>shop</titl
 })();
 </script></body></html>`;
 
+/** A page that only views: the Web SDK asks for `__view__`, renders the view changes and sends their display itself. */
+const VIEW_PAGE = `<!doctype html><html><head><meta charset="utf-8"><title>home</title>
+<script>!function(n,o){o.forEach(function(o){n[o]||((n.__alloyNS=n.__alloyNS||[]).push(o),n[o]=function(){var u=arguments;return new Promise(function(i,l){n[o].q.push([i,l,u])})},n[o].q=[])})}(window,["alloy"]);</script>
+<script src="/alloy.js" async></script></head>
+<body><div id="banner">default banner</div>
+<script>
+(async () => {
+  const out = {};
+  try {
+    await alloy('configure', { datastreamId: 'web-1', orgId: '${ORG}', edgeDomain: 'edge.test', thirdPartyCookiesEnabled: false });
+    const result = await alloy('sendEvent', { renderDecisions: true, xdm: { eventType: 'web.webpagedetails.pageViews' } });
+    out.propositions = result.propositions.map((p) => ({ scope: p.scope, renderAttempted: p.renderAttempted, schemas: p.items.map((i) => i.schema) }));
+  } catch (error) {
+    out.error = String((error && error.stack) || error);
+  }
+  window.__out = out;
+})();
+</script></body></html>`;
+
+/** An Adobe rules artifact with one VEC rule on the page load: a view change of #banner. */
+const VEC_ARTIFACT = {
+  version: '1.0.0',
+  meta: { clientCode: 'demo', environment: 'production' },
+  globalMbox: 'target-global-mbox',
+  geoTargetingEnabled: false,
+  responseTokens: [],
+  remoteMboxes: [],
+  remoteViews: [],
+  localMboxes: ['target-global-mbox'],
+  localViews: [],
+  rules: {
+    mboxes: {
+      'target-global-mbox': [
+        {
+          ruleKey: '1002-0',
+          activityId: 1002,
+          meta: {
+            'activity.id': 1002,
+            'activity.name': 'VEC banner',
+            'activity.type': 'ab',
+            'experience.id': 0,
+            'location.name': 'target-global-mbox',
+          },
+          condition: { '==': [1, 1] },
+          consequence: {
+            name: 'target-global-mbox',
+            options: [
+              {
+                type: 'actions',
+                eventToken: 'vec-banner-display-token',
+                content: [{ type: 'setHtml', selector: '#banner', cssSelector: '#banner', content: 'Spring banner' }],
+              },
+            ],
+            metrics: [],
+          },
+        },
+      ],
+    },
+    views: {},
+  },
+};
+
 before(async () => {
   assert.ok(
     fs.existsSync(CHROMIUM),
@@ -94,6 +156,7 @@ before(async () => {
   const alloy = fs.readFileSync(ALLOY_JS);
   pageServer = https.createServer({ cert: certificate.cert, key: fs.readFileSync(certificate.keyFile) }, (request, response) => {
     if (request.url === '/page.html') response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(PAGE);
+    else if (request.url === '/view.html') response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(VIEW_PAGE);
     else if (request.url === '/alloy.js') response.writeHead(200, { 'content-type': 'text/javascript' }).end(alloy);
     else response.writeHead(404).end();
   });
@@ -194,6 +257,50 @@ test('a page on the Web SDK sends a profile parameter and the CRM id and gets th
         ['other', 0, 0],
       ],
     );
+  } finally {
+    await context.close();
+  }
+});
+
+test("an imported artifact's view change is rendered by the Web SDK on __view__, and the display it sends by itself is counted once", async () => {
+  assert.equal((await admin(server, 'PUT', '/admin/v1/clients/demo/artifact', VEC_ARTIFACT)).status, 200);
+  const context = await browser.newContext({ ignoreHTTPSErrors: true });
+  const hosts = new Set<string>();
+  const failed: string[] = [];
+  context.on('request', (request: Request) => hosts.add(new URL(request.url()).host));
+  context.on('requestfailed', (request: Request) => failed.push(`${request.url()}: ${request.failure()?.errorText}`));
+  try {
+    const page = await context.newPage();
+    await page.goto('https://page.test/view.html');
+    await page.waitForFunction(() => (globalThis as unknown as { __out?: unknown }).__out !== undefined, undefined, { timeout: 30_000 });
+    const out = (await page.evaluate(() => (globalThis as unknown as { __out: unknown }).__out)) as {
+      error?: string;
+      propositions: Array<{ scope: string; renderAttempted: boolean; schemas: string[] }>;
+    };
+    assert.equal(out.error, undefined);
+    assert.deepEqual(out.propositions, [
+      { scope: '__view__', renderAttempted: true, schemas: ['https://ns.adobe.com/personalization/dom-action'] },
+    ]);
+    await page.waitForFunction(
+      () =>
+        (globalThis as unknown as { document: { querySelector(s: string): { textContent: string } } }).document.querySelector('#banner')
+          .textContent === 'Spring banner',
+    );
+
+    // The SDK sends the display after rendering: wait for it to be counted (or fail after 10 s).
+    const impressions = async () => {
+      const report = (await (await admin(server, 'GET', '/admin/v1/clients/demo/activities/adobe:1002/report')).json()) as {
+        experiences: Array<{ impressions: number }>;
+      };
+      return report.experiences.reduce((sum, experience) => sum + experience.impressions, 0);
+    };
+    const deadline = Date.now() + 10_000;
+    while ((await impressions()) === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(await impressions(), 1);
+    await page.waitForTimeout(300);
+    assert.equal(await impressions(), 1, 'counted once');
+    assert.deepEqual(failed, []);
+    assert.deepEqual([...hosts].sort(), ['edge.test', 'page.test']);
   } finally {
     await context.close();
   }
