@@ -173,6 +173,11 @@ before(async () => {
   ] as const) {
     assert.equal((await admin(server, 'POST', `/admin/v1/clients/${client}/profiles`, body)).status, 201);
   }
+  assert.equal(
+    (await admin(server, 'PUT', '/admin/v1/clients/demo/datastreams/web-1', { imsOrgId: 'HOSTILE@AdobeOrg', thirdPartyIdNamespace: 'CRM' }))
+      .status,
+    201,
+  );
   store = await inspectStore(server);
 });
 
