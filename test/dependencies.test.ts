@@ -22,7 +22,7 @@ function importedPackages(dirs: string[]): Set<string> {
   for (const file of dirs.filter((dir) => fs.existsSync(path.join(REPO_ROOT, dir))).flatMap(sourcesUnder)) {
     const text = fs.readFileSync(path.join(REPO_ROOT, file), 'utf8');
     for (const [, specifier] of text.matchAll(
-      /(?:from\s+|import\(\s*|require\(\s*|createRequire\([^)]*\)\(\s*|import\s+)'([^'./][^']*)'/g,
+      /(?:from\s+|import\(\s*|require(?:\.resolve)?\(\s*|createRequire\([^)]*\)\(\s*|import\s+)'([^'./][^']*)'/g,
     )) {
       const parts = specifier!.split('/');
       imported.add(specifier!.startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0]!);
