@@ -8,7 +8,7 @@
  * and their impressions (counted with the visit) are all in the measured path. Prints a Markdown
  * section.
  *
- *   node --import tsx bench/activities.bench.ts [--duration 10] [--connections 50] [--rounds 3]
+ *   node --import tsx bench/activities.bench.ts [--duration 10] [--connections 50] [--rounds 3] [--warmup 3]
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -23,11 +23,13 @@ const { values } = parseArgs({
     duration: { type: 'string', default: '10' },
     connections: { type: 'string', default: '50' },
     rounds: { type: 'string', default: '3' },
+    warmup: { type: 'string', default: '3' },
   },
 });
 const duration = Number(values.duration);
 const connections = Number(values.connections);
 const rounds = Number(values.rounds);
+const warmup = Number(values.warmup);
 const LOCATIONS = ['hero', 'promo', 'footer'] as const;
 const randomVisitor = () => Math.floor(Math.random() * POOL_SIZE);
 
@@ -94,10 +96,10 @@ async function putActivities(server: ChildServer, dataDir: string): Promise<void
   }
 }
 
-const measure = (server: ChildServer) =>
+const measure = (server: ChildServer, seconds = duration) =>
   runDeliveryLoad(server.url, {
     connections,
-    duration,
+    duration: seconds,
     serverPid: server.process.pid,
     pick: randomVisitor,
     extraMboxes: ['promo', 'footer'],
@@ -121,6 +123,8 @@ const rows: string[] = [];
 const results: Array<{ bare: LoadFigures; plain: LoadFigures; active: LoadFigures }> = [];
 try {
   await putActivities(active, activeDir);
+  // Unmeasured: the JIT, the page cache and the visitor pool's first profiles, on every server.
+  if (warmup > 0) for (const server of [bare, plain, active]) await measure(server, warmup);
   for (let round = 1; round <= rounds; round++) {
     const result = { bare: await measure(bare), plain: await measure(plain), active: await measure(active) };
     results.push(result);
@@ -141,7 +145,7 @@ try {
   console.log(`## Activities
 
 \`node --import tsx bench/activities.bench.ts\` — ${connections} connections, ${duration} s per run, ${rounds} rounds
-alternating the three servers; every call executes 3 mboxes (\`hero\` with 5 profile parameters,
+alternating the three servers after ${warmup} s of unmeasured load on each; every call executes 3 mboxes (\`hero\` with 5 profile parameters,
 \`promo\`, \`footer\`) for a random visitor of a pool of ${number(POOL_SIZE)} tntIds. With activities:
 10 ab (half with a page-path audience) and 10 xt (audiences and experience audiences on the
 profile attributes the calls write), spread over the 3 locations; each decided location is rendered

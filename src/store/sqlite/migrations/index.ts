@@ -5,6 +5,7 @@ import { bulkCalls } from './004-bulk-calls.js';
 import { activities } from './005-activities.js';
 import { activityCounts } from './006-activity-counts.js';
 import { importedArtifacts } from './009-imported-artifacts.js';
+import { activityTotals } from './011-activity-totals.js';
 
 export interface Migration {
   version: number;
@@ -13,4 +14,13 @@ export interface Migration {
 }
 
 /** Every schema change, in order. Append; never edit a migration that has shipped. */
-export const MIGRATIONS: readonly Migration[] = [foundation, batches, delivery, bulkCalls, activities, activityCounts, importedArtifacts];
+export const MIGRATIONS: readonly Migration[] = [
+  foundation,
+  batches,
+  delivery,
+  bulkCalls,
+  activities,
+  activityCounts,
+  importedArtifacts,
+  activityTotals,
+];
