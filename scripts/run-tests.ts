@@ -29,6 +29,7 @@ const SLOW_FILES = [
   'test/batch-cli.test.ts',
   'test/batch-crash.test.ts',
   'test/batch-limits.test.ts',
+  'test/datastream-cli.test.ts',
   'test/bench-support.test.ts',
   'test/delivery-cross-process.test.ts',
   'test/server-process.test.ts',

@@ -1,5 +1,8 @@
+import fs from 'node:fs';
+import type http from 'node:http';
+import type https from 'node:https';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
-import type { Config } from './config.js';
+import { type Config, ConfigError } from './config.js';
 import { type Clock, systemClock } from './domain/clock.js';
 import { handleClientError } from './http/client-errors.js';
 import { frameworkErrors, registerErrorHandling } from './http/error-handler.js';
@@ -25,6 +28,10 @@ import { registerClientRoutes } from './features/clients/clients-routes.js';
 import { ClientsService } from './features/clients/clients-service.js';
 import { registerDeliveryRoutes } from './features/delivery/delivery-routes.js';
 import { DeliveryService } from './features/delivery/delivery-service.js';
+import { registerDatastreamRoutes } from './features/datastreams/datastreams-routes.js';
+import { registerEdgeRoutes } from './features/edge/edge-routes.js';
+import { EdgeService } from './features/edge/edge-service.js';
+import { DatastreamsService } from './features/datastreams/datastreams-service.js';
 import { registerHealthRoutes } from './features/health/health-routes.js';
 import { registerAdminProfileRoutes } from './features/profiles/admin-profile-routes.js';
 import { registerFetchRoutes } from './features/profiles/fetch-routes.js';
@@ -56,6 +63,7 @@ export interface Services {
   delivery: DeliveryService;
   privacy: PrivacyService;
   reports: ReportsService;
+  datastreams: DatastreamsService;
 }
 
 /** One entry of the route table (every method + URL pattern the server answers). */
@@ -76,6 +84,28 @@ export interface App {
   batchProcessor: BatchProcessor;
   /** Stops the HTTP server (in-flight requests finish), then closes the stores. */
   close(): Promise<void>;
+}
+
+/**
+ * Plain HTTP, or TLS when both PROFILE_EDGE_TLS_* files are configured (docs/web-sdk.md#tls):
+ * the same socket limits either way. The files are read once, at start.
+ */
+function listenerOptions(config: Config, socket: http.ServerOptions): { http: http.ServerOptions } | { https: https.ServerOptions } {
+  if (!config.tls) return { http: socket };
+  const read = (name: string, file: string) => {
+    try {
+      return fs.readFileSync(file);
+    } catch (error) {
+      throw new ConfigError(`${name}: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+    }
+  };
+  return {
+    https: {
+      ...socket,
+      cert: read('PROFILE_EDGE_TLS_CERT_FILE', config.tls.certFile),
+      key: read('PROFILE_EDGE_TLS_KEY_FILE', config.tls.keyFile),
+    },
+  };
 }
 
 /** The composition root: the only place that builds real stores, services and the HTTP app. */
@@ -102,6 +132,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     batches: new BatchesService(stores.batches),
     delivery: new DeliveryService(clients, stores.visits, clock, config.limits, activities),
     privacy: new PrivacyService(stores.profiles, stores.batches, batchBodies, () => stores.scrubDeleted(), clock),
+    datastreams: new DatastreamsService(stores.datastreams, clock),
     reports: new ReportsService(stores.reports, options.activities ?? ((client, id) => activities.reported(client, id)), clock),
   };
   const access = new ProfileApiAccess(services.clients, services.credentials);
@@ -117,15 +148,15 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     forceCloseConnections: 'idle',
     return503OnClosing: true,
     requestIdHeader: false,
-    // Slow and oversized clients (docs/security.md): Node enforces these on the socket.
-    http: {
+    // Slow and oversized clients (docs/security.md): Node enforces these on the socket, with or without TLS.
+    ...listenerOptions(config, {
       maxHeaderSize: limitsOfServer.maxHeaderBytes,
       // A missing Host is refused by registerProtocolRefusals, with a body.
       requireHostHeader: false,
       headersTimeout: limitsOfServer.headersTimeoutMs,
       // How often Node looks for connections past their headers/request timeout.
       connectionsCheckingInterval: Math.min(30_000, Math.max(50, Math.floor(limitsOfServer.headersTimeoutMs / 4))),
-    },
+    }),
     requestTimeout: limitsOfServer.requestTimeoutMs,
     connectionTimeout: limitsOfServer.idleTimeoutMs,
     keepAliveTimeout: limitsOfServer.keepAliveTimeoutMs,
@@ -165,6 +196,12 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   registerFetchRoutes(http, { access, profiles: services.profiles, limits: config.limits });
   registerArtifactRoutes(http, { clients: services.clients, activities: services.activities });
   registerDeliveryRoutes(http, { delivery: services.delivery, limits: config.limits, metrics });
+  registerEdgeRoutes(http, {
+    edge: new EdgeService(services.clients, services.delivery, config.limits),
+    datastreams: services.datastreams,
+    limits: config.limits,
+    basePath: config.edgeBasePath,
+  });
 
   const batchProcessor = new BatchProcessor(
     stores.batches,
@@ -195,6 +232,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     registerAdminProfileRoutes(admin, { clients: services.clients, profiles: services.profiles, limits: config.limits });
     registerPrivacyRoutes(admin, { clients: services.clients, privacy: services.privacy, limits: config.limits });
     registerReportRoutes(admin, { clients: services.clients, reports: services.reports });
+    registerDatastreamRoutes(admin, { clients: services.clients, datastreams: services.datastreams });
   });
 
   let closed = false;

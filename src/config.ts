@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 
 /**
@@ -92,6 +93,13 @@ export interface Config {
    * verify (a rotation). Undefined: one key generated per database and kept in it.
    */
   eventTokenKeys: Buffer[] | undefined;
+  /**
+   * PROFILE_EDGE_TLS_CERT_FILE / PROFILE_EDGE_TLS_KEY_FILE: PEM files that make the server listen
+   * with TLS (Adobe's Web SDK speaks only https, docs/web-sdk.md#tls). Both or neither; unset: HTTP.
+   */
+  tls: { certFile: string; keyFile: string } | undefined;
+  /** Path prefix of the Edge Network routes (PROFILE_EDGE_EDGE_BASE_PATH, the Web SDK's `edgeBasePath`), no leading or trailing `/`. */
+  edgeBasePath: string;
   limits: Limits;
 }
 
@@ -191,6 +199,23 @@ function optional(env: Env, name: string): string | undefined {
   return raw === undefined || raw === '' ? undefined : raw;
 }
 
+/** Both TLS files or neither: one alone is a half-done setup that must not silently serve plain HTTP. */
+function tlsFiles(env: Env): Config['tls'] {
+  const certFile = optional(env, 'PROFILE_EDGE_TLS_CERT_FILE');
+  const keyFile = optional(env, 'PROFILE_EDGE_TLS_KEY_FILE');
+  if (certFile === undefined && keyFile === undefined) return undefined;
+  if (certFile === undefined || keyFile === undefined) {
+    const [set, unset] = certFile === undefined ? ['KEY', 'CERT'] : ['CERT', 'KEY'];
+    throw new ConfigError(
+      `PROFILE_EDGE_TLS_${set}_FILE is set but PROFILE_EDGE_TLS_${unset}_FILE is not: set both (TLS) or neither (plain HTTP)`,
+    );
+  }
+  return { certFile: path.resolve(certFile), keyFile: path.resolve(keyFile) };
+}
+
+/** Edge base path as the Web SDK's `edgeBasePath`: segments of letters, digits, `_ . ~ -`, joined by `/`. */
+const EDGE_BASE_PATH = /^[A-Za-z0-9_.~-]+(\/[A-Za-z0-9_.~-]+)*$/;
+
 export function parseConfig(env: Env = process.env, overrides: ConfigOverrides = {}): Config {
   const synchronous = (optional(env, 'PROFILE_EDGE_SQLITE_SYNCHRONOUS') ?? 'NORMAL').toUpperCase();
   if (synchronous !== 'NORMAL' && synchronous !== 'FULL') {
@@ -225,6 +250,8 @@ export function parseConfig(env: Env = process.env, overrides: ConfigOverrides =
     bulkRateLimitPerMinute: integer(env, 'PROFILE_EDGE_BULK_RATE_LIMIT_PER_MINUTE', 0, 0, 1_000_000),
     eventTokenKeys:
       optional(env, 'PROFILE_EDGE_EVENT_TOKEN_KEYS') === undefined ? undefined : parseEventTokenKeys(env.PROFILE_EDGE_EVENT_TOKEN_KEYS!),
+    tls: tlsFiles(env),
+    edgeBasePath: optional(env, 'PROFILE_EDGE_EDGE_BASE_PATH') ?? 'ee',
     limits: {
       ...DEFAULT_LIMITS,
       maxBatchHeaderBytes: integer(env, 'PROFILE_EDGE_MAX_BATCH_HEADER_BYTES', DEFAULT_LIMITS.maxBatchHeaderBytes, 1024, 16 * 1024 * 1024),
@@ -279,6 +306,20 @@ function validate(config: Config): Config {
   }
   if (config.server.headersTimeoutMs > config.server.requestTimeoutMs) {
     throw new ConfigError('PROFILE_EDGE_HEADERS_TIMEOUT_MS must not be larger than PROFILE_EDGE_REQUEST_TIMEOUT_MS');
+  }
+  config.edgeBasePath = config.edgeBasePath.replace(/^\/+|\/+$/g, '');
+  if (!EDGE_BASE_PATH.test(config.edgeBasePath) || config.edgeBasePath.split('/').some((segment) => /^\.+$/.test(segment))) {
+    throw new ConfigError(
+      `PROFILE_EDGE_EDGE_BASE_PATH must be one or more path segments of letters, digits, '_', '.', '~' or '-' joined by '/', got '${config.edgeBasePath}'`,
+    );
+  }
+  if (config.tls) {
+    for (const [name, file] of [
+      ['PROFILE_EDGE_TLS_CERT_FILE', config.tls.certFile],
+      ['PROFILE_EDGE_TLS_KEY_FILE', config.tls.keyFile],
+    ] as const) {
+      if (!fs.existsSync(file)) throw new ConfigError(`${name}: no file at ${file}`);
+    }
   }
   config.dataDir = path.resolve(config.dataDir);
   return config;

@@ -4,6 +4,7 @@ import { ConfigError, parseConfig } from './config.js';
 import { registerActivityCommands, registerArtifactCommands } from './cli/activity-commands.js';
 import { registerAdminCommands } from './cli/admin-commands.js';
 import { registerBatchCommands } from './cli/batch-commands.js';
+import { registerDatastreamCommands } from './cli/datastream-commands.js';
 import { registerPrivacyCommands } from './cli/privacy-commands.js';
 import { CliError, type RemoteOptions } from './cli/remote.js';
 import { isClusterWorker, runPrimary } from './cluster.js';
@@ -64,6 +65,7 @@ registerActivityCommands(program, remoteOf);
 registerArtifactCommands(program, remoteOf);
 registerBatchCommands(program, remoteOf);
 registerPrivacyCommands(program, remoteOf);
+registerDatastreamCommands(program, remoteOf);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof CliError || err instanceof ConfigError) {

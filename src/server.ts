@@ -5,7 +5,7 @@ import { isTransientDatabaseError } from './store/database-errors.js';
 
 export interface RunningServer {
   app: App;
-  /** Base URL the server listens on, e.g. http://127.0.0.1:8080 */
+  /** Base URL the server listens on, e.g. http://127.0.0.1:8080 (https:// with TLS configured) */
   url: string;
   /** Graceful stop: refuse new connections, finish in-flight requests, stop jobs, close the store. */
   stop(): Promise<void>;
@@ -54,7 +54,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   let stopping: Promise<void> | undefined;
   return {
     app,
-    url: `http://${host}:${port}`,
+    url: `${config.tls ? 'https' : 'http'}://${host}:${port}`,
     stop() {
       stopping ??= (async () => {
         clearInterval(sweeper);

@@ -199,6 +199,18 @@ describe('real answers match their documented responses', () => {
       await call('POST', '/rest/v1/delivery?client=demo&sessionId=s1', { headers: json, body: '{"context":{},"execute":[]}' }),
       await call('POST', '/rest/v1/delivery?client=nope&sessionId=s1', { headers: json, body: '{"context":{}}' }),
       await call('OPTIONS', '/rest/v1/delivery', { headers: { origin: 'https://shop.example', 'access-control-request-method': 'POST' } }),
+      await call('PUT', '/admin/v1/clients/demo/datastreams/doc-web', {
+        headers: { ...adminKey, ...json },
+        body: '{"imsOrgId":"DOC@AdobeOrg","thirdPartyIdNamespace":"CRM"}',
+      }),
+      await call('GET', '/admin/v1/clients/demo/datastreams', { headers: adminKey }),
+      await call('POST', '/ee/v1/interact?configId=doc-web&requestId=r1', {
+        headers: { 'content-type': 'text/plain' },
+        body: JSON.stringify({ events: [{ xdm: {}, query: { personalization: { decisionScopes: ['hero', '__view__'] } } }] }),
+      }),
+      await call('POST', '/ee/or2/v1/collect?configId=doc-web', { headers: { 'content-type': 'text/plain' }, body: '{"events":[]}' }),
+      await call('POST', '/ee/v1/interact?configId=nope', { headers: { 'content-type': 'text/plain' }, body: '{}' }),
+      await call('POST', '/ee/v1/identity/acquire?configId=doc-web', { headers: { 'content-type': 'text/plain' }, body: '{x' }),
       await call('POST', '/admin/v1/clients/demo/privacy/export', { headers: { ...adminKey, ...json }, body: '{"tntId":"doc-1"}' }),
       await call('POST', '/admin/v1/clients/demo/privacy/export', { headers: { ...adminKey, ...json }, body: '{}' }),
       await call('DELETE', '/admin/v1/clients/demo/profiles/thirdPartyId/doc-crm-1', { headers: adminKey }),

@@ -26,6 +26,8 @@ const FILES = [
   'test/activities-api.test.ts',
   'test/activities-delivery.test.ts',
   'test/artifact.test.ts',
+  'test/datastreams.test.ts',
+  'test/edge-http.test.ts',
   'test/lifetime.test.ts',
   'test/privacy.test.ts',
   'test/auth.test.ts',

@@ -43,6 +43,7 @@ before(async () => {
   await admin(server, 'POST', '/admin/v1/clients/bravo/profiles', { ...SHARED, attributes: { owner: 'bravo', secret: BRAVO_SECRET } });
   bravoBatchId = await upload('bravo', bravoToken, `batch=pcId,secret\n${BRAVO_FAILED_KEY},%FF\n`);
   alphaBatchId = await upload('alpha', alphaToken, 'batch=pcId,note\nalpha-only,%FF\n');
+  await admin(server, 'PUT', '/admin/v1/clients/alpha/datastreams/alpha-web', { imsOrgId: 'ALPHA@AdobeOrg', thirdPartyIdNamespace: 'CRM' });
 });
 after(() => server.dispose());
 
@@ -109,6 +110,34 @@ function attacksOn(method: string, pattern: string): Attempt[] | 'no-client-data
                 execute: { pageLoad: { profileParameters: { secret: 'overwritten' } } },
               }),
               allowed: [200],
+            },
+          ];
+    case '/ee/v1/interact':
+    case '/ee/:hint/v1/interact':
+    case '/ee/v1/collect':
+    case '/ee/:hint/v1/collect':
+    case '/ee/v1/privacy/set-consent':
+    case '/ee/:hint/v1/privacy/set-consent':
+    case '/ee/v1/identity/acquire':
+    case '/ee/:hint/v1/identity/acquire':
+      // No token by design (the Web SDK calls it from pages); the datastream named decides whose profile is visited.
+      return method === 'OPTIONS'
+        ? 'no-client-data'
+        : [
+            {
+              what: "a Web SDK call through alpha's datastream carrying ids bravo also holds",
+              url: `${pattern.replace(':hint', 'or2')}?configId=alpha-web`,
+              contentType: 'text/plain',
+              body: JSON.stringify({
+                events: [
+                  {
+                    xdm: { identityMap: { ECID: [{ id: SHARED.marketingCloudVisitorId }], CRM: [{ id: SHARED.thirdPartyId }] } },
+                    data: { __adobe: { target: { 'profile.secret': 'overwritten' } } },
+                  },
+                ],
+                consent: [{ standard: 'Adobe', version: '1.0', value: { general: 'in' } }],
+              }),
+              allowed: [200, 204],
             },
           ];
     case '/:client/:environment/v1/rules.json':

@@ -36,7 +36,7 @@ function sendAppError(request: FastifyRequest, reply: FastifyReply, error: AppEr
 }
 
 /** Fastify's own client errors, reworded so that no internal names leak. */
-function frameworkMessage(error: FastifyError, request: FastifyRequest): string {
+export function frameworkMessage(error: FastifyError, request: FastifyRequest): string {
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return `Request body is larger than the ${formatBytes(request.routeOptions.bodyLimit)} limit of this endpoint`;

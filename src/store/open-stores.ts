@@ -8,11 +8,13 @@ import type { ProfilesStore } from '../features/profiles/profiles-store.js';
 import type { VisitsStore } from '../features/delivery/visits-store.js';
 import type { ReportsStore } from '../features/reports/reports-store.js';
 import type { CredentialsStore } from '../features/tokens/credentials-store.js';
+import type { DatastreamsStore } from '../features/datastreams/datastreams-store.js';
 import { AuthChangeListener } from './postgres/auth-change-listener.js';
 import { migratePostgres, openPool, type PgPool } from './postgres/database.js';
 import { ACTIVITIES_CHANGE, PgActivitiesStore } from './postgres/pg-activities-store.js';
 import { PgClientsStore } from './postgres/pg-clients-store.js';
 import { PgCredentialsStore } from './postgres/pg-credentials-store.js';
+import { PgDatastreamsStore } from './postgres/pg-datastreams-store.js';
 import { PgBatchBodies } from './postgres/pg-batch-bodies.js';
 import { PgBatchesStore } from './postgres/pg-batches-store.js';
 import { PgCallWindowsStore } from './postgres/pg-call-windows-store.js';
@@ -26,6 +28,7 @@ import { SqliteBatchesStore } from './sqlite/sqlite-batches-store.js';
 import { SqliteCallWindowsStore } from './sqlite/sqlite-call-windows-store.js';
 import { SqliteClientsStore } from './sqlite/sqlite-clients-store.js';
 import { SqliteCredentialsStore } from './sqlite/sqlite-credentials-store.js';
+import { SqliteDatastreamsStore } from './sqlite/sqlite-datastreams-store.js';
 import { SqliteProfilesStore } from './sqlite/sqlite-profiles-store.js';
 import { SqliteReportsStore } from './sqlite/sqlite-reports-store.js';
 import { SqliteVisitsStore } from './sqlite/sqlite-visits-store.js';
@@ -44,6 +47,8 @@ export interface Stores {
   callWindows: CallWindowsStore;
   /** Activities, and the server secrets (the event-token key). */
   activities: ActivitiesStore;
+  /** Web SDK datastreams: configId → client (docs/web-sdk.md#datastreams). */
+  datastreams: DatastreamsStore;
   /** How this process hears of other processes' activity writes. */
   activityChanges: ActivityChangeFeed;
   /** Where batch bodies live when not in files of the data directory (PostgreSQL: in the database, for every node). */
@@ -72,6 +77,7 @@ async function openPostgresStores(config: Config): Promise<Stores> {
     clients,
     credentials,
     activities: new PgActivitiesStore(pool),
+    datastreams: new PgDatastreamsStore(pool),
     activityChanges,
     profiles: new PgProfilesStore(pool),
     batches: new PgBatchesStore(pool, { leaseMs: config.batchLeaseSeconds * 1000 }),
@@ -138,6 +144,7 @@ async function openSqliteStores(config: Config): Promise<Stores> {
     reports: new SqliteReportsStore(db),
     callWindows: new SqliteCallWindowsStore(db),
     activities: new SqliteActivitiesStore(db),
+    datastreams: new SqliteDatastreamsStore(db),
     // One process: its own writes are all there are. Several workers: they compare revisions.
     activityChanges: new ChangeFeed(config.workers === 1 ? 'local' : 'poll'),
     async ping() {

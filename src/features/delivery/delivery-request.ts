@@ -73,7 +73,7 @@ export interface DeliveryRequest {
   notifications?: NotificationRef[];
 }
 
-type Parameters = Record<string, string | number | boolean>;
+export type Parameters = Record<string, string | number | boolean>;
 type Details = { profileParameters?: Parameters | null; parameters?: unknown; address?: unknown };
 type Mode = LocationRequest['mode'];
 
@@ -103,6 +103,28 @@ function fail(message: string, code = 'invalid_delivery_request'): never {
   throw new BadRequestError(message, code);
 }
 
+/**
+ * Profile parameters as Delivery writes them (docs/wire-contract.md#31-attributes), appended to
+ * `writes`: at most `maxDeliveryParameters` names, each name and value within its limit (any
+ * violation refuses the request, naming `where`); empty values are dropped, since they never
+ * clear anything. The Edge call's `profile.<name>` keys go through the same reader (docs/web-sdk.md).
+ */
+export function readProfileParameters(params: Parameters, where: string, limits: Limits, writes: AttributeWrite[]): void {
+  const names = Object.keys(params);
+  if (names.length > limits.maxDeliveryParameters) {
+    fail(`${where}: size must be between 0 and ${limits.maxDeliveryParameters}`, 'too_many_profile_parameters');
+  }
+  for (const name of names) {
+    const nameProblem = attributeNameProblem(name, limits.maxNameLength);
+    if (nameProblem) fail(`${where}: ${nameProblem}`, 'invalid_attribute_name');
+    const value = String(params[name]);
+    if (value === '') continue; // empty values never clear anything (docs/wire-contract.md#31-attributes)
+    const valueProblem = attributeValueProblem(name, value, limits.maxDeliveryValueLength);
+    if (valueProblem) fail(`${where}: ${valueProblem}`, 'invalid_attribute_value');
+    writes.push({ name, value });
+  }
+}
+
 /** Reads what the schema leaves to it: the limits of the configuration, attribute and id rules. */
 class RequestReader {
   readonly writes: AttributeWrite[] = [];
@@ -112,21 +134,7 @@ class RequestReader {
   /** `profileParameters` of a pageLoad, mbox, view or notification. */
   readDetails(details: Details, path: string): void {
     const params = details.profileParameters;
-    if (!params) return;
-    const where = `${path}.profileParameters`;
-    const names = Object.keys(params);
-    if (names.length > this.limits.maxDeliveryParameters) {
-      fail(`${where}: size must be between 0 and ${this.limits.maxDeliveryParameters}`, 'too_many_profile_parameters');
-    }
-    for (const name of names) {
-      const nameProblem = attributeNameProblem(name, this.limits.maxNameLength);
-      if (nameProblem) fail(`${where}: ${nameProblem}`, 'invalid_attribute_name');
-      const value = String(params[name]);
-      if (value === '') continue; // empty values never clear anything (docs/wire-contract.md#31-attributes)
-      const valueProblem = attributeValueProblem(name, value, this.limits.maxDeliveryValueLength);
-      if (valueProblem) fail(`${where}: ${valueProblem}`, 'invalid_attribute_value');
-      this.writes.push({ name, value });
-    }
+    if (params) readProfileParameters(params, `${path}.profileParameters`, this.limits, this.writes);
   }
 
   readPageLoad(parent: { pageLoad?: Details | null }, mode: Mode): PageLoadRef | undefined {

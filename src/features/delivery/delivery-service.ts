@@ -48,6 +48,19 @@ export interface DeliveryOutcome {
   replayedNotifications: number;
 }
 
+export interface VisitOptions {
+  /** false: a request without a tntId gets none (the Edge call: its visitor is known by its ECID). Default true. */
+  mintTntId?: boolean;
+}
+
+/** What a visit did, before any wire shapes it. */
+export interface VisitOutcome extends Omit<DeliveryOutcome, 'response'> {
+  /** The tntId of the visit: the request's, or minted; undefined when the visit has none (mintTntId: false). */
+  tntId: string | undefined;
+  /** Each decided location (several for a view request without a name), in request order. */
+  answers: readonly VisitAnswer[];
+}
+
 /** Where delivery finds a client's activities and the keys of event tokens (the activities feature). */
 export interface DecisionSource {
   /** The client's compiled activities and imported artifact; cheap: compiled once per change. */
@@ -107,12 +120,32 @@ export class DeliveryService {
   }
 
   async deliver(client: ClientSettings, sessionId: string, request: DeliveryRequest): Promise<DeliveryOutcome> {
+    const visited = await this.visit(client, sessionId, request);
+    const response = deliveryResponse(
+      request,
+      { requestId: request.requestId ?? crypto.randomUUID(), client: client.code, tntId: visited.tntId! },
+      byLocation(visited.answers),
+    );
+    const { facts, profileKey, merged, conditionFailures, rejectedTokens, replayedNotifications } = visited;
+    return { response, facts, profileKey, merged, conditionFailures, rejectedTokens, replayedNotifications };
+  }
+
+  /**
+   * The visit itself, whatever the wire it came by (the Delivery API, the Edge Network's
+   * interact call: docs/web-sdk.md): ids linked and merged, session, profile parameters, decisions
+   * from the profile as this request leaves it, and what it counts, in one atomic visit. A visit
+   * with `mintTntId: false` and no tntId of its own links none (an Edge visitor is known by its
+   * ECID); its decisions then see the ECID where a tntId would be.
+   */
+  async visit(client: ClientSettings, sessionId: string, request: DeliveryRequest, options: VisitOptions = {}): Promise<VisitOutcome> {
     const { ids } = request;
-    const tntId = ids.tntId ?? mintTntId();
-    const refs: VisitorIdRef[] = [{ kind: 'tntId', value: ids.tntIdKey ?? tntId }];
+    const tntId = ids.tntId ?? (options.mintTntId === false ? undefined : mintTntId());
+    const refs: VisitorIdRef[] = tntId === undefined ? [] : [{ kind: 'tntId', value: ids.tntIdKey ?? tntId }];
     if (ids.thirdPartyId !== undefined) refs.push({ kind: 'thirdPartyId', value: ids.thirdPartyId });
     if (ids.marketingCloudVisitorId !== undefined) refs.push({ kind: 'marketingCloudVisitorId', value: ids.marketingCloudVisitorId });
     for (const customerId of ids.authenticatedCustomerIds) refs.push({ kind: 'customerId', value: customerId });
+    if (refs.length === 0) throw new BadRequestError('A visit needs an id of the visitor', 'id_missing');
+    const decidingTntId = tntId ?? ids.marketingCloudVisitorId ?? ids.thirdPartyId ?? '';
 
     // Read before the visit's transaction: the index is in memory, the keys after their first use.
     const notifying = request.notifications?.some((notification) => notification.tokens.length > 0) === true;
@@ -146,7 +179,7 @@ export class DeliveryService {
           decided = decideVisit(
             decisions,
             {
-              ids: { tntId, thirdPartyId: ids.thirdPartyId, marketingCloudVisitorId: ids.marketingCloudVisitorId },
+              ids: { tntId: decidingTntId, thirdPartyId: ids.thirdPartyId, marketingCloudVisitorId: ids.marketingCloudVisitorId },
               allocationIds: { tntId: ids.tntId, thirdPartyId: ids.thirdPartyId, marketingCloudVisitorId: ids.marketingCloudVisitorId },
               sessionId,
               attributes: attributeValues(attributes),
@@ -163,13 +196,9 @@ export class DeliveryService {
       counted: (): readonly CountedGroup[] => [...impressionsOf(decided?.answers ?? []), ...notified.groups],
     });
 
-    const response = deliveryResponse(
-      request,
-      { requestId: request.requestId ?? crypto.randomUUID(), client: client.code, tntId },
-      byLocation(decided?.answers ?? []),
-    );
     return {
-      response,
+      tntId,
+      answers: decided?.answers ?? [],
       facts: facts!,
       profileKey: visit.key,
       merged: visit.absorbed,

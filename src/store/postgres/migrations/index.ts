@@ -5,6 +5,7 @@ import { bulkCalls } from './004-bulk-calls.js';
 import { activities } from './005-activities.js';
 import { activityCounts } from './006-activity-counts.js';
 import { importedArtifacts } from './009-imported-artifacts.js';
+import { datastreams } from './010-datastreams.js';
 
 export interface PgMigration {
   version: number;
@@ -21,4 +22,5 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
   activities,
   activityCounts,
   importedArtifacts,
+  datastreams,
 ];

@@ -5,6 +5,7 @@ import { bulkCalls } from './004-bulk-calls.js';
 import { activities } from './005-activities.js';
 import { activityCounts } from './006-activity-counts.js';
 import { importedArtifacts } from './009-imported-artifacts.js';
+import { datastreams } from './010-datastreams.js';
 import { activityTotals } from './011-activity-totals.js';
 
 export interface Migration {
@@ -22,5 +23,6 @@ export const MIGRATIONS: readonly Migration[] = [
   activities,
   activityCounts,
   importedArtifacts,
+  datastreams,
   activityTotals,
 ];

@@ -1,0 +1,283 @@
+import { createHash } from 'node:crypto';
+import type { Limits } from '../../config.js';
+import type { AttributeWrite } from '../../domain/attributes.js';
+import { parseOpaqueId, parseThirdPartyId } from '../../domain/identity.js';
+import { BadRequestError } from '../../errors.js';
+import { cookieValue, decodeIdentityCookie, edgeCookieName } from '../../wire/edge-identity.js';
+import type { DeliveryContext } from '../decisioning/context.js';
+import type { LocationRequest } from '../decisioning/decide.js';
+import type { Datastream } from '../datastreams/datastreams-store.js';
+import { type DeliveryRequest, type NotificationRef, type Parameters, readProfileParameters } from '../delivery/delivery-request.js';
+
+/**
+ * An Edge Network call of Adobe's Web SDK translated into the visit the Delivery API runs
+ * (docs/web-sdk.md#what-an-interact-call-does), pure. What the Web SDK sends, per event:
+ *
+ * - `data.__adobe.target` (or the flat key `"__adobe.target"`): its `profile.<name>` keys are
+ *   profile parameters, read by Delivery's reader with Delivery's limits; its other keys, and the
+ *   event's XDM flattened to dotted names, are the mbox parameters of its locations;
+ * - `query.personalization.decisionScopes`: each scope is an mbox; `__view__` is the page load and
+ *   every view. Locations are prefetched, so a proposition counts only when its display comes back;
+ * - `xdm._experience.decisioning`: a display (`propositionEventType.display`) or a click
+ *   (`interact`) of propositions served earlier, each carrying the event token we put in its
+ *   `scopeDetails`: a notification, counted once;
+ * - `xdm.identityMap[<datastream's namespace>][0].id`: the thirdPartyId (whatever its
+ *   authenticatedState, as the Edge Network hands it to Target).
+ *
+ * The ECID comes from the identity state entry (`meta.state.entries`), else the identity cookie,
+ * else `identityMap.ECID` (a migrating page); the caller mints one when there is none.
+ */
+
+export const VIEW_SCOPE = '__view__';
+
+/** Most events in one call (the Web SDK sends one). */
+export const MAX_EDGE_EVENTS = 50;
+/** Most XDM leaves flattened into mbox parameters per event; further ones are not parameters. */
+export const MAX_XDM_PARAMETERS = 200;
+
+/** A location of the call: what a proposition of it answers (event and scope). */
+export interface EdgeLocation extends LocationRequest {
+  eventIndex: number;
+  /** The decision scope asked for: an mbox name, or `__view__` for the page load and the views. */
+  scope: string;
+}
+
+export interface EdgeCall {
+  /** The visit, in Delivery's terms (no tntId: the visitor is its ECID). */
+  request: DeliveryRequest;
+  /** Every location asked for, with the event and scope it answers. */
+  locations: EdgeLocation[];
+  /** Events that asked for propositions (each gets a `personalization:decisions` handle). */
+  personalizedEvents: number[];
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+function fail(message: string, code = 'invalid_edge_request'): never {
+  throw new BadRequestError(message, code);
+}
+
+/** The visitor's ECID as the call carries it, or undefined (then one is minted). */
+export function ecidOf(
+  body: Record<string, unknown>,
+  cookieHeader: string | undefined,
+  datastream: Datastream,
+  limits: Limits,
+): string | undefined {
+  const name = edgeCookieName(datastream.imsOrgId, 'identity');
+  const meta = isObject(body.meta) ? body.meta : undefined;
+  const state = meta && isObject(meta.state) ? meta.state : undefined;
+  const entries = state && Array.isArray(state.entries) ? state.entries : [];
+  for (const entry of entries) {
+    if (isObject(entry) && entry.key === name && typeof entry.value === 'string') {
+      const ecid = decodeIdentityCookie(entry.value);
+      if (ecid !== undefined) return checkedEcid(ecid, limits);
+    }
+  }
+  const cookie = cookieValue(cookieHeader, name);
+  const fromCookie = cookie === undefined ? undefined : decodeIdentityCookie(cookie);
+  if (fromCookie !== undefined) return checkedEcid(fromCookie, limits);
+  const events = Array.isArray(body.events) ? body.events : [];
+  for (const event of events) {
+    const id = identityMapId(isObject(event) ? event.xdm : undefined, 'ECID');
+    if (id !== undefined) return checkedEcid(id, limits);
+  }
+  return undefined;
+}
+
+function checkedEcid(ecid: string, limits: Limits): string {
+  return parseOpaqueId(ecid, 'ECID', limits.maxDeviceIdLength);
+}
+
+/** `xdm.identityMap[namespace][0].id`, when it is a string. */
+function identityMapId(xdm: unknown, namespace: string): string | undefined {
+  if (!isObject(xdm) || !isObject(xdm.identityMap)) return undefined;
+  const ids = xdm.identityMap[namespace];
+  const first = Array.isArray(ids) ? ids[0] : undefined;
+  return isObject(first) && typeof first.id === 'string' ? first.id : undefined;
+}
+
+/** `data.__adobe.target`, nested or as the flat key. */
+function targetDataOf(data: unknown): Record<string, unknown> {
+  if (!isObject(data)) return {};
+  const adobe = data.__adobe;
+  if (isObject(adobe) && isObject(adobe.target)) return adobe.target;
+  const flat = data['__adobe.target'];
+  return isObject(flat) ? flat : {};
+}
+
+/** XDM leaves as dotted mbox parameters (`web.webPageDetails.name`), arrays by index, at most MAX_XDM_PARAMETERS. */
+function flattenXdm(xdm: Record<string, unknown>, into: Record<string, string | number | boolean>): void {
+  let room = MAX_XDM_PARAMETERS;
+  const walk = (value: unknown, name: string, depth: number) => {
+    if (room <= 0) return;
+    if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') {
+      into[name] = value;
+      room--;
+    } else if (depth < 8 && (Array.isArray(value) || isObject(value))) {
+      for (const [key, inner] of Object.entries(value)) {
+        // The decisioning block is a notification and the identity map the ids, not parameters.
+        if (depth === 0 && (key === '_experience' || key === 'identityMap')) continue;
+        walk(inner, name === '' ? key : `${name}.${key}`, depth + 1);
+      }
+    }
+  };
+  walk(xdm, '', 0);
+}
+
+/** The decision scopes an event asks for, as the Web SDK lists them; undefined when it asks for none. */
+function scopesOf(event: Record<string, unknown>, index: number, limits: Limits): string[] | undefined {
+  const query = isObject(event.query) ? event.query : undefined;
+  const personalization = query && isObject(query.personalization) ? query.personalization : undefined;
+  if (!personalization) return undefined;
+  const scopes = personalization.decisionScopes;
+  if (scopes === undefined) return [];
+  if (!Array.isArray(scopes) || !scopes.every((scope) => typeof scope === 'string' && scope.length > 0 && scope.length <= 250)) {
+    fail(`events[${index}].query.personalization.decisionScopes must be an array of scope names (1 to 250 characters)`);
+  }
+  if (scopes.length > limits.maxDeliveryMboxes) {
+    fail(`events[${index}].query.personalization.decisionScopes: size must be between 0 and ${limits.maxDeliveryMboxes}`, 'too_many_items');
+  }
+  return [...new Set(scopes as string[])];
+}
+
+/** Display and click notifications of an event (`xdm._experience.decisioning`); its id is fixed by the caller. */
+function notificationOf(xdm: Record<string, unknown>): (Omit<NotificationRef, 'id'> & { basis: string }) | undefined {
+  const experience = isObject(xdm._experience) ? xdm._experience : undefined;
+  const decisioning = experience && isObject(experience.decisioning) ? experience.decisioning : undefined;
+  if (!decisioning || !Array.isArray(decisioning.propositions)) return undefined;
+  const kinds = isObject(decisioning.propositionEventType) ? decisioning.propositionEventType : {};
+  const eventType = typeof xdm.eventType === 'string' ? xdm.eventType : '';
+  const click = kinds.interact === 1 || eventType === 'decisioning.propositionInteract';
+  const display = !click && (kinds.display === 1 || eventType === 'decisioning.propositionDisplay');
+  if (!click && !display) return undefined;
+  const tokens: string[] = [];
+  const ids: unknown[] = [];
+  for (const proposition of decisioning.propositions.slice(0, 100)) {
+    if (!isObject(proposition)) continue;
+    ids.push(proposition.id ?? null);
+    const details = isObject(proposition.scopeDetails) ? proposition.scopeDetails : undefined;
+    const characteristics = details && isObject(details.characteristics) ? details.characteristics : undefined;
+    const token = characteristics?.[click ? 'clickToken' : 'eventToken'];
+    if (typeof token === 'string') tokens.push(token);
+  }
+  const type = click ? 'click' : 'display';
+  // The same event sent again (a retry) has the same identity; another display has another timestamp.
+  const basis = JSON.stringify([type, xdm.timestamp ?? null, xdm._id ?? null, ids, tokens]);
+  return { type, tokens, basis };
+}
+
+/** The page's URL and referrer (`xdm.web`), as a Delivery context's address. */
+function contextOf(xdm: Record<string, unknown>, userAgent: string | undefined): DeliveryContext {
+  const context: DeliveryContext = {};
+  if (userAgent) context.userAgent = userAgent;
+  const web = isObject(xdm.web) ? xdm.web : undefined;
+  const page = web && isObject(web.webPageDetails) ? web.webPageDetails.URL : undefined;
+  const referrer = web && isObject(web.webReferrer) ? web.webReferrer.URL : undefined;
+  if (typeof page === 'string' || typeof referrer === 'string') {
+    context.address = {};
+    if (typeof page === 'string') context.address.url = page;
+    if (typeof referrer === 'string' && referrer !== '') context.address.referringUrl = referrer;
+  }
+  return context;
+}
+
+function profileParametersOf(target: Record<string, unknown>, index: number, limits: Limits, writes: AttributeWrite[]): Parameters {
+  const profile: Parameters = {};
+  const mbox: Parameters = {};
+  for (const [key, value] of Object.entries(target)) {
+    if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') continue;
+    if (key.startsWith('profile.')) profile[key.slice('profile.'.length)] = value;
+    else mbox[key] = value;
+  }
+  readProfileParameters(profile, `events[${index}].data.__adobe.target`, limits, writes);
+  return mbox;
+}
+
+export interface EdgeCallInput {
+  body: Record<string, unknown>;
+  ecid: string;
+  datastream: Datastream;
+  userAgent: string | undefined;
+  requestId: string | undefined;
+  limits: Limits;
+}
+
+/** The visit an Edge call makes (see above); any violation refuses the whole call, naming the field. */
+export function translateEdgeCall(input: EdgeCallInput): EdgeCall {
+  const { body, ecid, datastream, limits } = input;
+  const events = body.events === undefined ? [] : body.events;
+  if (!Array.isArray(events)) fail('events must be an array');
+  if (events.length > MAX_EDGE_EVENTS) fail(`events: size must be between 0 and ${MAX_EDGE_EVENTS}`, 'too_many_items');
+
+  const writes: AttributeWrite[] = [];
+  const locations: EdgeLocation[] = [];
+  const notifications: NotificationRef[] = [];
+  const personalizedEvents: number[] = [];
+  let thirdPartyId: string | undefined;
+  let context: DeliveryContext = input.userAgent ? { userAgent: input.userAgent } : {};
+  events.forEach((event, index) => {
+    if (!isObject(event)) fail(`events[${index}] must be an object`);
+    const xdm = event.xdm === undefined ? {} : event.xdm;
+    if (!isObject(xdm)) fail(`events[${index}].xdm must be an object`);
+    if (index === 0) context = contextOf(xdm, input.userAgent);
+
+    const namespace = datastream.thirdPartyIdNamespace;
+    const crmId = namespace === null ? undefined : identityMapId(xdm, namespace);
+    if (crmId !== undefined && thirdPartyId === undefined) {
+      thirdPartyId = parseThirdPartyId(crmId, `events[${index}].xdm.identityMap.${namespace}[0].id`, limits.maxDeliveryThirdPartyIdLength);
+    }
+
+    const targetParameters = profileParametersOf(targetDataOf(event.data), index, limits, writes);
+    // The XDM is flattened only when a condition or an offer token reads an mbox parameter.
+    let parameters: Record<string, string | number | boolean> | undefined;
+    const parametersOfEvent = () => {
+      if (!parameters) {
+        parameters = {};
+        flattenXdm(xdm, parameters);
+        Object.assign(parameters, targetParameters);
+      }
+      return parameters;
+    };
+    const withParameters = (location: Omit<EdgeLocation, 'parameters'>): EdgeLocation =>
+      Object.defineProperty(location, 'parameters', { get: parametersOfEvent, enumerable: true }) as EdgeLocation;
+
+    const scopes = scopesOf(event, index, limits);
+    if (scopes !== undefined) {
+      personalizedEvents.push(index);
+      for (const scope of scopes) {
+        if (scope === VIEW_SCOPE) {
+          locations.push(withParameters({ mode: 'prefetch', kind: 'pageLoad', eventIndex: index, scope }));
+          locations.push(withParameters({ mode: 'prefetch', kind: 'view', eventIndex: index, scope }));
+        } else {
+          locations.push(
+            withParameters({ mode: 'prefetch', kind: 'mbox', name: scope, index: locations.length, eventIndex: index, scope }),
+          );
+        }
+      }
+    }
+
+    const notification = notificationOf(xdm);
+    if (notification) {
+      const id = createHash('sha256').update(`${ecid}\u0000${notification.basis}`).digest('base64url');
+      notifications.push({ id: `edge:${id}`, type: notification.type, tokens: notification.tokens });
+    }
+  });
+
+  const meta = isObject(body.meta) ? body.meta : undefined;
+  const overrides = meta && isObject(meta.configOverrides) ? meta.configOverrides : undefined;
+  const target = overrides && isObject(overrides.com_adobe_target) ? overrides.com_adobe_target : undefined;
+  const propertyToken = typeof target?.propertyToken === 'string' ? target.propertyToken : (datastream.propertyToken ?? undefined);
+
+  const request: DeliveryRequest = {
+    requestId: input.requestId,
+    beacon: false,
+    ids: { marketingCloudVisitorId: ecid, authenticatedCustomerIds: [], ...(thirdPartyId === undefined ? {} : { thirdPartyId }) },
+    writes,
+    context,
+    locations,
+    ...(propertyToken === undefined ? {} : { propertyToken }),
+    ...(notifications.length > 0 ? { notifications } : {}),
+  };
+  return { request, locations, personalizedEvents };
+}
