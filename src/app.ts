@@ -36,6 +36,7 @@ import { registerPrivacyRoutes } from './features/privacy/privacy-routes.js';
 import { PrivacyService } from './features/privacy/privacy-service.js';
 import { CredentialsService } from './features/tokens/credentials-service.js';
 import { registerTokenRoutes } from './features/tokens/token-routes.js';
+import { DiskSpace } from './store/disk-space.js';
 import { openStores, type Stores } from './store/open-stores.js';
 import { escapeStrayPercentsInPath } from './wire/form-params.js';
 
@@ -74,6 +75,8 @@ export interface App {
   clock: Clock;
   /** Applies accepted batches in the background; the server starts and stops it. */
   batchProcessor: BatchProcessor;
+  /** Whether the data directory takes writes (a full disk): /healthz, /readyz, batch intake. */
+  disk: DiskSpace;
   /** Stops the HTTP server (in-flight requests finish), then closes the stores. */
   close(): Promise<void>;
 }
@@ -82,6 +85,7 @@ export interface App {
 export async function buildApp(config: Config, options: AppOptions = {}): Promise<App> {
   const clock = options.clock ?? systemClock;
   const stores = await openStores(config);
+  const disk = new DiskSpace(config.dataDir);
 
   const clients = new ClientsService(stores.clients, clock);
   // PostgreSQL keeps batch bodies in the database, where every node can read them.
@@ -143,7 +147,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   // would drop any property a schema does not declare, and re-encode strings its own way).
   http.setSerializerCompiler(() => JSON.stringify);
   decorateRequestClient(http);
-  registerErrorHandling(http);
+  registerErrorHandling(http, { storageError: (error) => disk.noteFailure(error) });
   registerProtocolRefusals(http);
   refuseOversizedBeforeContinue(http, (url) =>
     url.includes('/batchUpdate')
@@ -160,7 +164,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   await registerApiReference(http);
   registerResponseBursts(http);
   const metrics = registerMetrics(http, (header) => services.credentials.authorizeAdmin(header));
-  registerHealthRoutes(http, { ping: stores.ping });
+  registerHealthRoutes(http, { ping: stores.ping, disk });
   registerUpdateRoutes(http, { access, profiles: services.profiles, limits: config.limits });
   registerFetchRoutes(http, { access, profiles: services.profiles, limits: config.limits });
   registerArtifactRoutes(http, { clients: services.clients, activities: services.activities });
@@ -174,8 +178,13 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     clock,
     config.limits,
     http.log,
+    undefined,
+    disk,
   );
-  const intake = new BatchIntake(stores.batches, batchBodies, clock, config.limits, () => batchProcessor.wake());
+  const intake = new BatchIntake(stores.batches, batchBodies, clock, config.limits, () => batchProcessor.wake(), {
+    // Bodies in files of the data directory: an upload that cannot fit there is refused up front.
+    disk: stores.batchBodies ? undefined : disk,
+  });
   registerBatchRoutes(http, {
     access,
     intake,
@@ -206,6 +215,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     config,
     clock,
     batchProcessor,
+    disk,
     async close() {
       if (closed) return;
       closed = true;
