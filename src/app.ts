@@ -102,9 +102,9 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       adminKeyTtlDays: config.adminKeyTtlDays,
       configuredAdminKey: config.adminKey,
     }),
-    profiles: new ProfilesService(stores.profiles, clock, config.limits),
+    profiles: new ProfilesService(stores.profiles, clock, config.limits, config.lifetimeDayMs),
     batches: new BatchesService(stores.batches),
-    delivery: new DeliveryService(clients, stores.visits, clock, config.limits, activities),
+    delivery: new DeliveryService(clients, stores.visits, clock, config.limits, activities, config.lifetimeDayMs),
     privacy: new PrivacyService(stores.profiles, stores.batches, batchBodies, () => stores.scrubDeleted(), clock),
     reports: new ReportsService(stores.reports, options.activities ?? ((client, id) => activities.reported(client, id)), clock),
   };
