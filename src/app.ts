@@ -43,6 +43,7 @@ import { registerPrivacyRoutes } from './features/privacy/privacy-routes.js';
 import { PrivacyService } from './features/privacy/privacy-service.js';
 import { CredentialsService } from './features/tokens/credentials-service.js';
 import { registerTokenRoutes } from './features/tokens/token-routes.js';
+import { DiskSpace } from './store/disk-space.js';
 import { openStores, type Stores } from './store/open-stores.js';
 import { escapeStrayPercentsInPath } from './wire/form-params.js';
 
@@ -82,6 +83,8 @@ export interface App {
   clock: Clock;
   /** Applies accepted batches in the background; the server starts and stops it. */
   batchProcessor: BatchProcessor;
+  /** Whether the data directory takes writes (a full disk): /healthz, /readyz, batch intake. */
+  disk: DiskSpace;
   /** Stops the HTTP server (in-flight requests finish), then closes the stores. */
   close(): Promise<void>;
 }
@@ -112,6 +115,7 @@ function listenerOptions(config: Config, socket: http.ServerOptions): { http: ht
 export async function buildApp(config: Config, options: AppOptions = {}): Promise<App> {
   const clock = options.clock ?? systemClock;
   const stores = await openStores(config);
+  const disk = new DiskSpace(config.dataDir);
 
   const clients = new ClientsService(stores.clients, clock);
   // PostgreSQL keeps batch bodies in the database, where every node can read them.
@@ -128,9 +132,9 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       adminKeyTtlDays: config.adminKeyTtlDays,
       configuredAdminKey: config.adminKey,
     }),
-    profiles: new ProfilesService(stores.profiles, clock, config.limits),
+    profiles: new ProfilesService(stores.profiles, clock, config.limits, config.lifetimeDayMs),
     batches: new BatchesService(stores.batches),
-    delivery: new DeliveryService(clients, stores.visits, clock, config.limits, activities),
+    delivery: new DeliveryService(clients, stores.visits, clock, config.limits, activities, config.lifetimeDayMs),
     privacy: new PrivacyService(stores.profiles, stores.batches, batchBodies, () => stores.scrubDeleted(), clock),
     datastreams: new DatastreamsService(stores.datastreams, clock),
     reports: new ReportsService(stores.reports, options.activities ?? ((client, id) => activities.reported(client, id)), clock),
@@ -174,7 +178,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   // would drop any property a schema does not declare, and re-encode strings its own way).
   http.setSerializerCompiler(() => JSON.stringify);
   decorateRequestClient(http);
-  registerErrorHandling(http);
+  registerErrorHandling(http, { storageError: (error) => disk.noteFailure(error) });
   registerProtocolRefusals(http);
   refuseOversizedBeforeContinue(http, (url) =>
     url.includes('/batchUpdate')
@@ -191,7 +195,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   await registerApiReference(http);
   registerResponseBursts(http);
   const metrics = registerMetrics(http, (header) => services.credentials.authorizeAdmin(header));
-  registerHealthRoutes(http, { ping: stores.ping });
+  registerHealthRoutes(http, { ping: stores.ping, disk });
   registerUpdateRoutes(http, { access, profiles: services.profiles, limits: config.limits });
   registerFetchRoutes(http, { access, profiles: services.profiles, limits: config.limits });
   registerArtifactRoutes(http, { clients: services.clients, activities: services.activities });
@@ -211,8 +215,13 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     clock,
     config.limits,
     http.log,
+    undefined,
+    disk,
   );
-  const intake = new BatchIntake(stores.batches, batchBodies, clock, config.limits, () => batchProcessor.wake());
+  const intake = new BatchIntake(stores.batches, batchBodies, clock, config.limits, () => batchProcessor.wake(), {
+    // Bodies in files of the data directory: an upload that cannot fit there is refused up front.
+    disk: stores.batchBodies ? undefined : disk,
+  });
   registerBatchRoutes(http, {
     access,
     intake,
@@ -244,6 +253,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     config,
     clock,
     batchProcessor,
+    disk,
     async close() {
       if (closed) return;
       closed = true;

@@ -63,6 +63,11 @@ export interface Config {
   adminKeyTtlDays: number;
   /** How often the lifetime sweep runs, in seconds. */
   sweepIntervalSeconds: number;
+  /**
+   * How long one day of a client's `profileLifetimeDays` lasts, in ms: a day, unless a soak or a
+   * test shortens it to watch profiles expire and be swept (PROFILE_EDGE_LIFETIME_DAY_SECONDS).
+   */
+  lifetimeDayMs: number;
   /** SQLite `synchronous` pragma: NORMAL survives process kills, FULL also power loss. */
   sqliteSynchronous: 'NORMAL' | 'FULL';
   /** Grace period for in-flight requests on SIGTERM, in milliseconds. */
@@ -233,6 +238,7 @@ export function parseConfig(env: Env = process.env, overrides: ConfigOverrides =
     tokenTtlSeconds: integer(env, 'PROFILE_EDGE_TOKEN_TTL_SECONDS', 90 * 86400, 60, 10 * 365 * 86400),
     adminKeyTtlDays: integer(env, 'PROFILE_EDGE_ADMIN_KEY_TTL_DAYS', 365, 1, 10 * 365),
     sweepIntervalSeconds: integer(env, 'PROFILE_EDGE_SWEEP_INTERVAL_SECONDS', 60, 1, 86400),
+    lifetimeDayMs: integer(env, 'PROFILE_EDGE_LIFETIME_DAY_SECONDS', 86400, 1, 86400) * 1000,
     sqliteSynchronous: synchronous,
     shutdownTimeoutMs: integer(env, 'PROFILE_EDGE_SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
     workers: integer(env, 'PROFILE_EDGE_WORKERS', 1, 1, 64),

@@ -23,8 +23,9 @@ const HOUR_MS = 3_600_000;
  * never shorter than the contract's lifetime, and the many visits of one hour leave the stored
  * expiry (and its index entry) untouched.
  */
-export function visitExpiry(now: number, lifetimeDays: number): number {
-  return Math.ceil((now + lifetimeDays * DAY_MS) / HOUR_MS) * HOUR_MS;
+export function visitExpiry(now: number, lifetimeDays: number, dayMs = DAY_MS): number {
+  const roundMs = dayMs === DAY_MS ? HOUR_MS : Math.max(1, Math.floor(dayMs / 24));
+  return Math.ceil((now + lifetimeDays * dayMs) / roundMs) * roundMs;
 }
 
 export interface ClientQuery {
@@ -94,6 +95,8 @@ export class DeliveryService {
     private readonly clock: Clock,
     private readonly limits: Limits,
     private readonly decisions: DecisionSource,
+    /** How long one day of a client's profileLifetimeDays lasts (config.lifetimeDayMs). */
+    private readonly dayMs = DAY_MS,
   ) {}
 
   /**
@@ -165,7 +168,7 @@ export class DeliveryService {
     let decided: VisitDecisions | undefined;
     const visit = await this.visits.recordVisit(client.code, {
       now,
-      expiresAt: visitExpiry(now, client.profileLifetimeDays),
+      expiresAt: visitExpiry(now, client.profileLifetimeDays, this.dayMs),
       maxProfileBytes: this.limits.maxProfileBytes,
       idCaps: this.limits,
       refs,
