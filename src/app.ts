@@ -26,6 +26,9 @@ import { ClientsService } from './features/clients/clients-service.js';
 import { registerDeliveryRoutes } from './features/delivery/delivery-routes.js';
 import { DeliveryService } from './features/delivery/delivery-service.js';
 import { registerHealthRoutes } from './features/health/health-routes.js';
+import { registerScriptMetrics } from './features/profile-scripts/scripts-metrics.js';
+import { registerProfileScriptRoutes } from './features/profile-scripts/scripts-routes.js';
+import { ProfileScriptsService } from './features/profile-scripts/scripts-service.js';
 import { registerAdminProfileRoutes } from './features/profiles/admin-profile-routes.js';
 import { registerFetchRoutes } from './features/profiles/fetch-routes.js';
 import { ProfilesService } from './features/profiles/profiles-service.js';
@@ -56,6 +59,7 @@ export interface Services {
   delivery: DeliveryService;
   privacy: PrivacyService;
   reports: ReportsService;
+  profileScripts: ProfileScriptsService;
 }
 
 /** One entry of the route table (every method + URL pattern the server answers). */
@@ -90,6 +94,12 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     eventTokenKeys: config.eventTokenKeys,
     notifiedTrustMs: config.authCacheTtlSeconds * 1000,
   });
+  const profileScripts = new ProfileScriptsService(stores.profileScripts, clock, stores.activityChanges, activities, {
+    limits: config.scripts,
+    notifiedTrustMs: config.authCacheTtlSeconds * 1000,
+    onDisabled: (reason) => scriptMetrics?.disabled(reason),
+  });
+  let scriptMetrics: ReturnType<typeof registerScriptMetrics> | undefined;
   const services: Services = {
     clients,
     activities,
@@ -100,9 +110,10 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     }),
     profiles: new ProfilesService(stores.profiles, clock, config.limits),
     batches: new BatchesService(stores.batches),
-    delivery: new DeliveryService(clients, stores.visits, clock, config.limits, activities),
+    delivery: new DeliveryService(clients, stores.visits, clock, config.limits, activities, profileScripts),
     privacy: new PrivacyService(stores.profiles, stores.batches, batchBodies, () => stores.scrubDeleted(), clock),
     reports: new ReportsService(stores.reports, options.activities ?? ((client, id) => activities.reported(client, id)), clock),
+    profileScripts,
   };
   const access = new ProfileApiAccess(services.clients, services.credentials);
 
@@ -160,6 +171,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   await registerApiReference(http);
   registerResponseBursts(http);
   const metrics = registerMetrics(http, (header) => services.credentials.authorizeAdmin(header));
+  scriptMetrics = registerScriptMetrics(metrics, profileScripts);
   registerHealthRoutes(http, { ping: stores.ping });
   registerUpdateRoutes(http, { access, profiles: services.profiles, limits: config.limits });
   registerFetchRoutes(http, { access, profiles: services.profiles, limits: config.limits });
@@ -195,6 +207,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     registerAdminProfileRoutes(admin, { clients: services.clients, profiles: services.profiles, limits: config.limits });
     registerPrivacyRoutes(admin, { clients: services.clients, privacy: services.privacy, limits: config.limits });
     registerReportRoutes(admin, { clients: services.clients, reports: services.reports });
+    registerProfileScriptRoutes(admin, { clients, scripts: profileScripts, profiles: services.profiles, limits: config.limits });
   });
 
   let closed = false;
@@ -210,6 +223,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       if (closed) return;
       closed = true;
       await http.close();
+      profileScripts.close();
       await stores.close();
     },
   };

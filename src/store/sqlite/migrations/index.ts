@@ -4,6 +4,7 @@ import { delivery } from './003-delivery.js';
 import { bulkCalls } from './004-bulk-calls.js';
 import { activities } from './005-activities.js';
 import { activityCounts } from './006-activity-counts.js';
+import { profileScripts } from './008-profile-scripts.js';
 import { importedArtifacts } from './009-imported-artifacts.js';
 
 export interface Migration {
@@ -13,4 +14,13 @@ export interface Migration {
 }
 
 /** Every schema change, in order. Append; never edit a migration that has shipped. */
-export const MIGRATIONS: readonly Migration[] = [foundation, batches, delivery, bulkCalls, activities, activityCounts, importedArtifacts];
+export const MIGRATIONS: readonly Migration[] = [
+  foundation,
+  batches,
+  delivery,
+  bulkCalls,
+  activities,
+  activityCounts,
+  profileScripts,
+  importedArtifacts,
+];
