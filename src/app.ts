@@ -33,6 +33,9 @@ import { registerEdgeRoutes } from './features/edge/edge-routes.js';
 import { EdgeService } from './features/edge/edge-service.js';
 import { DatastreamsService } from './features/datastreams/datastreams-service.js';
 import { registerHealthRoutes } from './features/health/health-routes.js';
+import { registerScriptMetrics } from './features/profile-scripts/scripts-metrics.js';
+import { registerProfileScriptRoutes } from './features/profile-scripts/scripts-routes.js';
+import { ProfileScriptsService } from './features/profile-scripts/scripts-service.js';
 import { registerAdminProfileRoutes } from './features/profiles/admin-profile-routes.js';
 import { registerFetchRoutes } from './features/profiles/fetch-routes.js';
 import { ProfilesService } from './features/profiles/profiles-service.js';
@@ -65,6 +68,7 @@ export interface Services {
   privacy: PrivacyService;
   reports: ReportsService;
   datastreams: DatastreamsService;
+  profileScripts: ProfileScriptsService;
 }
 
 /** One entry of the route table (every method + URL pattern the server answers). */
@@ -124,6 +128,12 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     eventTokenKeys: config.eventTokenKeys,
     notifiedTrustMs: config.authCacheTtlSeconds * 1000,
   });
+  const profileScripts = new ProfileScriptsService(stores.profileScripts, clock, stores.activityChanges, activities, {
+    limits: config.scripts,
+    notifiedTrustMs: config.authCacheTtlSeconds * 1000,
+    onDisabled: (reason) => scriptMetrics?.disabled(reason),
+  });
+  let scriptMetrics: ReturnType<typeof registerScriptMetrics> | undefined;
   const services: Services = {
     clients,
     activities,
@@ -134,10 +144,11 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     }),
     profiles: new ProfilesService(stores.profiles, clock, config.limits, config.lifetimeDayMs),
     batches: new BatchesService(stores.batches),
-    delivery: new DeliveryService(clients, stores.visits, clock, config.limits, activities, config.lifetimeDayMs),
+    delivery: new DeliveryService(clients, stores.visits, clock, config.limits, activities, config.lifetimeDayMs, profileScripts),
     privacy: new PrivacyService(stores.profiles, stores.batches, batchBodies, () => stores.scrubDeleted(), clock),
     datastreams: new DatastreamsService(stores.datastreams, clock),
     reports: new ReportsService(stores.reports, options.activities ?? ((client, id) => activities.reported(client, id)), clock),
+    profileScripts,
   };
   const access = new ProfileApiAccess(services.clients, services.credentials);
 
@@ -195,6 +206,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   await registerApiReference(http);
   registerResponseBursts(http);
   const metrics = registerMetrics(http, (header) => services.credentials.authorizeAdmin(header));
+  scriptMetrics = registerScriptMetrics(metrics, profileScripts);
   registerHealthRoutes(http, { ping: stores.ping, disk });
   registerUpdateRoutes(http, { access, profiles: services.profiles, limits: config.limits });
   registerFetchRoutes(http, { access, profiles: services.profiles, limits: config.limits });
@@ -242,6 +254,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     registerPrivacyRoutes(admin, { clients: services.clients, privacy: services.privacy, limits: config.limits });
     registerReportRoutes(admin, { clients: services.clients, reports: services.reports });
     registerDatastreamRoutes(admin, { clients: services.clients, datastreams: services.datastreams });
+    registerProfileScriptRoutes(admin, { clients, scripts: profileScripts, profiles: services.profiles, limits: config.limits });
   });
 
   let closed = false;
@@ -258,6 +271,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       if (closed) return;
       closed = true;
       await http.close();
+      profileScripts.close();
       await stores.close();
     },
   };

@@ -106,6 +106,19 @@ export interface Config {
   /** Path prefix of the Edge Network routes (PROFILE_EDGE_EDGE_BASE_PATH, the Web SDK's `edgeBasePath`), no leading or trailing `/`. */
   edgeBasePath: string;
   limits: Limits;
+  /** Each profile script run's budget and each client sandbox's caps (docs/profile-scripts.md#budget). */
+  scripts: ScriptLimits;
+}
+
+export interface ScriptLimits {
+  /** Interpreter steps (function calls, loop iterations) per run; Target: 2,000 instructions. */
+  steps: number;
+  /** Wall-clock time per run, in milliseconds. */
+  deadlineMs: number;
+  /** Heap of one client's sandbox, in bytes. */
+  memoryBytes: number;
+  /** Stack of one client's sandbox, in bytes. */
+  stackBytes: number;
 }
 
 export interface ServerLimits {
@@ -258,6 +271,12 @@ export function parseConfig(env: Env = process.env, overrides: ConfigOverrides =
       optional(env, 'PROFILE_EDGE_EVENT_TOKEN_KEYS') === undefined ? undefined : parseEventTokenKeys(env.PROFILE_EDGE_EVENT_TOKEN_KEYS!),
     tls: tlsFiles(env),
     edgeBasePath: optional(env, 'PROFILE_EDGE_EDGE_BASE_PATH') ?? 'ee',
+    scripts: {
+      steps: integer(env, 'PROFILE_EDGE_SCRIPT_BUDGET_STEPS', 2_000, 100, 1_000_000),
+      deadlineMs: integer(env, 'PROFILE_EDGE_SCRIPT_DEADLINE_MS', 5, 1, 1_000),
+      memoryBytes: integer(env, 'PROFILE_EDGE_SCRIPT_MEMORY_MB', 8, 1, 512) * 1024 * 1024,
+      stackBytes: integer(env, 'PROFILE_EDGE_SCRIPT_STACK_KB', 256, 32, 8192) * 1024,
+    },
     limits: {
       ...DEFAULT_LIMITS,
       maxBatchHeaderBytes: integer(env, 'PROFILE_EDGE_MAX_BATCH_HEADER_BYTES', DEFAULT_LIMITS.maxBatchHeaderBytes, 1024, 16 * 1024 * 1024),

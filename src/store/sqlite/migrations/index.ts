@@ -4,6 +4,7 @@ import { delivery } from './003-delivery.js';
 import { bulkCalls } from './004-bulk-calls.js';
 import { activities } from './005-activities.js';
 import { activityCounts } from './006-activity-counts.js';
+import { profileScripts } from './008-profile-scripts.js';
 import { importedArtifacts } from './009-imported-artifacts.js';
 import { datastreams } from './010-datastreams.js';
 import { activityTotals } from './011-activity-totals.js';
@@ -22,6 +23,7 @@ export const MIGRATIONS: readonly Migration[] = [
   bulkCalls,
   activities,
   activityCounts,
+  profileScripts,
   importedArtifacts,
   datastreams,
   activityTotals,
