@@ -14,9 +14,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { secretFromDataDir } from '../src/cli/remote.js';
 import { type ChildServer, startChildServer, startHttpChild } from '../test/support/child-server.js';
-import { type LoadFigures, POOL_SIZE, runDeliveryLoad } from './support/delivery-load.js';
+import { type LoadFigures, loadRow, median, POOL_SIZE, putActivities, runDeliveryLoad } from './support/delivery-load.js';
+import { formatRate as number } from './support/report.js';
 
 const { values } = parseArgs({
   options: {
@@ -84,18 +84,6 @@ function activities(): Array<[string, unknown]> {
   return list;
 }
 
-async function putActivities(server: ChildServer, dataDir: string): Promise<void> {
-  const adminKey = secretFromDataDir(dataDir, 'ADMIN_KEY');
-  for (const [id, activity] of activities()) {
-    const response = await fetch(`${server.url}/admin/v1/clients/demo/activities/${id}`, {
-      method: 'PUT',
-      headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
-      body: JSON.stringify(activity),
-    });
-    if (response.status !== 201) throw new Error(`activity ${id}: ${response.status} ${await response.text()}`);
-  }
-}
-
 const measure = (server: ChildServer, seconds = duration) =>
   runDeliveryLoad(server.url, {
     connections,
@@ -104,14 +92,6 @@ const measure = (server: ChildServer, seconds = duration) =>
     pick: randomVisitor,
     extraMboxes: ['promo', 'footer'],
   });
-
-const number = (n: number) => Math.round(n).toLocaleString('en-US');
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-
-function row(round: number, name: string, f: LoadFigures): string {
-  const cpu = f.serverCpuMicros === null ? 'n/a' : number(f.serverCpuMicros);
-  return `| ${round} | ${name} | ${number(f.requestsPerSecond)} | ${f.p50} | ${f.p99} | ${cpu} | ${number(f.total)} | ${f.non2xx + f.errors} |`;
-}
 
 const plainDir = fs.mkdtempSync(path.join(os.tmpdir(), 'profile-edge-bench-'));
 const activeDir = fs.mkdtempSync(path.join(os.tmpdir(), 'profile-edge-bench-'));
@@ -122,16 +102,16 @@ const loadBefore = os.loadavg()[0]!;
 const rows: string[] = [];
 const results: Array<{ bare: LoadFigures; plain: LoadFigures; active: LoadFigures }> = [];
 try {
-  await putActivities(active, activeDir);
+  await putActivities(active.url, activeDir, activities());
   // Unmeasured: the JIT, the page cache and the visitor pool's first profiles, on every server.
   if (warmup > 0) for (const server of [bare, plain, active]) await measure(server, warmup);
   for (let round = 1; round <= rounds; round++) {
     const result = { bare: await measure(bare), plain: await measure(plain), active: await measure(active) };
     results.push(result);
     rows.push(
-      row(round, 'bare node:http, constant JSON', result.bare),
-      row(round, 'profile-edge, no activities', result.plain),
-      row(round, 'profile-edge, 20 live activities', result.active),
+      loadRow(round, 'bare node:http, constant JSON', result.bare),
+      loadRow(round, 'profile-edge, no activities', result.plain),
+      loadRow(round, 'profile-edge, 20 live activities', result.active),
     );
     for (const [name, figures] of Object.entries(result)) {
       if (figures.non2xx + figures.errors > 0) throw new Error(`${name}: ${figures.non2xx} non-2xx, ${figures.errors} errors`);
