@@ -13,9 +13,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import { secretFromDataDir } from '../src/cli/remote.js';
 import { type ChildServer, startChildServer, startHttpChild } from '../test/support/child-server.js';
-import { type LoadFigures, processCpuMs } from './support/delivery-load.js';
+import { type LoadFigures, loadFigures, loadRow, median, processCpuMs, putActivities } from './support/delivery-load.js';
+import { formatRate as number } from './support/report.js';
 
 const { values } = parseArgs({
   options: {
@@ -75,18 +75,6 @@ function activities(): Array<[string, unknown]> {
   return list;
 }
 
-async function putActivities(server: ChildServer, dataDir: string): Promise<void> {
-  const adminKey = secretFromDataDir(dataDir, 'ADMIN_KEY');
-  for (const [id, activity] of activities()) {
-    const response = await fetch(`${server.url}/admin/v1/clients/demo/activities/${id}`, {
-      method: 'PUT',
-      headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
-      body: JSON.stringify(activity),
-    });
-    if (response.status !== 201) throw new Error(`activity ${id}: ${response.status} ${await response.text()}`);
-  }
-}
-
 async function measure(server: ChildServer, headers: Record<string, string>, status: 200 | 304): Promise<LoadFigures> {
   const cpuBefore = processCpuMs(server.process.pid!);
   let wrong = 0;
@@ -95,27 +83,7 @@ async function measure(server: ChildServer, headers: Record<string, string>, sta
   for (const [code, count] of Object.entries(result.statusCodeStats ?? {})) {
     if (Number(code) !== status) wrong += (count as { count: number }).count;
   }
-  const cpuAfter = processCpuMs(server.process.pid!);
-  return {
-    serverCpuMicros:
-      cpuBefore === null || cpuAfter === null || result.requests.total === 0
-        ? null
-        : Math.round(((cpuAfter - cpuBefore) * 1000) / result.requests.total),
-    requestsPerSecond: result.requests.average,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    total: result.requests.total,
-    non2xx: wrong,
-    errors: result.errors,
-  };
-}
-
-const number = (n: number) => Math.round(n).toLocaleString('en-US');
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-
-function row(round: number, name: string, f: LoadFigures): string {
-  const cpu = f.serverCpuMicros === null ? 'n/a' : number(f.serverCpuMicros);
-  return `| ${round} | ${name} | ${number(f.requestsPerSecond)} | ${f.p50} | ${f.p99} | ${cpu} | ${number(f.total)} | ${f.non2xx + f.errors} |`;
+  return loadFigures(result, cpuBefore, processCpuMs(server.process.pid!), wrong);
 }
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'profile-edge-bench-'));
@@ -126,7 +94,7 @@ const loadBefore = os.loadavg()[0]!;
 const rows: string[] = [];
 const results: Array<Record<'bare200' | 'edge200' | 'bare304' | 'edge304', LoadFigures>> = [];
 try {
-  await putActivities(edge, dataDir);
+  await putActivities(edge.url, dataDir, activities());
   const served = await fetch(edge.url + ARTIFACT_PATH);
   if (served.status !== 200) throw new Error(`rules.json: ${served.status}`);
   const etag = served.headers.get('etag')!;
@@ -144,10 +112,10 @@ try {
     };
     results.push(result);
     rows.push(
-      row(round, 'bare node:http, 200 (same bytes)', result.bare200),
-      row(round, 'profile-edge, 200', result.edge200),
-      row(round, 'bare node:http, 304', result.bare304),
-      row(round, 'profile-edge, 304', result.edge304),
+      loadRow(round, 'bare node:http, 200 (same bytes)', result.bare200),
+      loadRow(round, 'profile-edge, 200', result.edge200),
+      loadRow(round, 'bare node:http, 304', result.bare304),
+      loadRow(round, 'profile-edge, 304', result.edge304),
     );
     for (const [name, figures] of Object.entries(result)) {
       if (figures.non2xx + figures.errors > 0) throw new Error(`${name}: ${figures.non2xx} wrong statuses, ${figures.errors} errors`);

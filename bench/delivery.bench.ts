@@ -16,7 +16,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { type ChildServer, startChildServer, startHttpChild } from '../test/support/child-server.js';
-import { type LoadFigures, POOL_SIZE, runDeliveryLoad } from './support/delivery-load.js';
+import { type LoadFigures, loadRow, median, POOL_SIZE, runDeliveryLoad } from './support/delivery-load.js';
+import { formatRate as number } from './support/report.js';
 
 const { values } = parseArgs({
   options: {
@@ -33,14 +34,6 @@ const randomVisitor = () => Math.floor(Math.random() * POOL_SIZE);
 
 const measure = (server: ChildServer) =>
   runDeliveryLoad(server.url, { connections, duration, serverPid: server.process.pid, pick: randomVisitor });
-
-const number = (n: number) => Math.round(n).toLocaleString('en-US');
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-
-function row(round: number, name: string, f: LoadFigures): string {
-  const cpu = f.serverCpuMicros === null ? 'n/a' : number(f.serverCpuMicros);
-  return `| ${round} | ${name} | ${number(f.requestsPerSecond)} | ${f.p50} | ${f.p99} | ${cpu} | ${number(f.total)} | ${f.non2xx + f.errors} |`;
-}
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'profile-edge-bench-'));
 const bare = await startHttpChild(['bench/support/delivery-bare-server.ts']);
@@ -61,7 +54,7 @@ try {
   for (let round = 1; round <= rounds; round++) {
     const result = { bare: await measure(bare), edge: await measure(edge) };
     results.push(result);
-    rows.push(row(round, 'bare node:http, constant JSON', result.bare), row(round, 'profile-edge delivery', result.edge));
+    rows.push(loadRow(round, 'bare node:http, constant JSON', result.bare), loadRow(round, 'profile-edge delivery', result.edge));
   }
   const ratios = results.map((r) => r.edge.requestsPerSecond / r.bare.requestsPerSecond);
   console.log(`## Delivery

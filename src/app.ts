@@ -33,6 +33,9 @@ import { registerEdgeRoutes } from './features/edge/edge-routes.js';
 import { EdgeService } from './features/edge/edge-service.js';
 import { DatastreamsService } from './features/datastreams/datastreams-service.js';
 import { registerHealthRoutes } from './features/health/health-routes.js';
+import { registerScriptMetrics } from './features/profile-scripts/scripts-metrics.js';
+import { registerProfileScriptRoutes } from './features/profile-scripts/scripts-routes.js';
+import { ProfileScriptsService } from './features/profile-scripts/scripts-service.js';
 import { registerAdminProfileRoutes } from './features/profiles/admin-profile-routes.js';
 import { registerFetchRoutes } from './features/profiles/fetch-routes.js';
 import { ProfilesService } from './features/profiles/profiles-service.js';
@@ -43,6 +46,7 @@ import { registerPrivacyRoutes } from './features/privacy/privacy-routes.js';
 import { PrivacyService } from './features/privacy/privacy-service.js';
 import { CredentialsService } from './features/tokens/credentials-service.js';
 import { registerTokenRoutes } from './features/tokens/token-routes.js';
+import { DiskSpace } from './store/disk-space.js';
 import { openStores, type Stores } from './store/open-stores.js';
 import { escapeStrayPercentsInPath } from './wire/form-params.js';
 
@@ -64,6 +68,7 @@ export interface Services {
   privacy: PrivacyService;
   reports: ReportsService;
   datastreams: DatastreamsService;
+  profileScripts: ProfileScriptsService;
 }
 
 /** One entry of the route table (every method + URL pattern the server answers). */
@@ -82,6 +87,8 @@ export interface App {
   clock: Clock;
   /** Applies accepted batches in the background; the server starts and stops it. */
   batchProcessor: BatchProcessor;
+  /** Whether the data directory takes writes (a full disk): /healthz, /readyz, batch intake. */
+  disk: DiskSpace;
   /** Stops the HTTP server (in-flight requests finish), then closes the stores. */
   close(): Promise<void>;
 }
@@ -112,6 +119,7 @@ function listenerOptions(config: Config, socket: http.ServerOptions): { http: ht
 export async function buildApp(config: Config, options: AppOptions = {}): Promise<App> {
   const clock = options.clock ?? systemClock;
   const stores = await openStores(config);
+  const disk = new DiskSpace(config.dataDir);
 
   const clients = new ClientsService(stores.clients, clock);
   // PostgreSQL keeps batch bodies in the database, where every node can read them.
@@ -120,6 +128,12 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     eventTokenKeys: config.eventTokenKeys,
     notifiedTrustMs: config.authCacheTtlSeconds * 1000,
   });
+  const profileScripts = new ProfileScriptsService(stores.profileScripts, clock, stores.activityChanges, activities, {
+    limits: config.scripts,
+    notifiedTrustMs: config.authCacheTtlSeconds * 1000,
+    onDisabled: (reason) => scriptMetrics?.disabled(reason),
+  });
+  let scriptMetrics: ReturnType<typeof registerScriptMetrics> | undefined;
   const services: Services = {
     clients,
     activities,
@@ -128,12 +142,13 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       adminKeyTtlDays: config.adminKeyTtlDays,
       configuredAdminKey: config.adminKey,
     }),
-    profiles: new ProfilesService(stores.profiles, clock, config.limits),
+    profiles: new ProfilesService(stores.profiles, clock, config.limits, config.lifetimeDayMs),
     batches: new BatchesService(stores.batches),
-    delivery: new DeliveryService(clients, stores.visits, clock, config.limits, activities),
+    delivery: new DeliveryService(clients, stores.visits, clock, config.limits, activities, config.lifetimeDayMs, profileScripts),
     privacy: new PrivacyService(stores.profiles, stores.batches, batchBodies, () => stores.scrubDeleted(), clock),
     datastreams: new DatastreamsService(stores.datastreams, clock, config.authCache ? config.authCacheTtlSeconds * 1000 : 0),
     reports: new ReportsService(stores.reports, options.activities ?? ((client, id) => activities.reported(client, id)), clock),
+    profileScripts,
   };
   const access = new ProfileApiAccess(services.clients, services.credentials);
 
@@ -174,7 +189,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   // would drop any property a schema does not declare, and re-encode strings its own way).
   http.setSerializerCompiler(() => JSON.stringify);
   decorateRequestClient(http);
-  registerErrorHandling(http);
+  registerErrorHandling(http, { storageError: (error) => disk.noteFailure(error) });
   registerProtocolRefusals(http);
   refuseOversizedBeforeContinue(http, (url) =>
     url.includes('/batchUpdate')
@@ -191,7 +206,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   await registerApiReference(http);
   registerResponseBursts(http);
   const metrics = registerMetrics(http, (header) => services.credentials.authorizeAdmin(header));
-  registerHealthRoutes(http, { ping: stores.ping });
+  scriptMetrics = registerScriptMetrics(metrics, profileScripts);
+  registerHealthRoutes(http, { ping: stores.ping, disk });
   registerUpdateRoutes(http, { access, profiles: services.profiles, limits: config.limits });
   registerFetchRoutes(http, { access, profiles: services.profiles, limits: config.limits });
   registerArtifactRoutes(http, { clients: services.clients, activities: services.activities });
@@ -212,8 +228,13 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     clock,
     config.limits,
     http.log,
+    undefined,
+    disk,
   );
-  const intake = new BatchIntake(stores.batches, batchBodies, clock, config.limits, () => batchProcessor.wake());
+  const intake = new BatchIntake(stores.batches, batchBodies, clock, config.limits, () => batchProcessor.wake(), {
+    // Bodies in files of the data directory: an upload that cannot fit there is refused up front.
+    disk: stores.batchBodies ? undefined : disk,
+  });
   registerBatchRoutes(http, {
     access,
     intake,
@@ -234,6 +255,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     registerPrivacyRoutes(admin, { clients: services.clients, privacy: services.privacy, limits: config.limits });
     registerReportRoutes(admin, { clients: services.clients, reports: services.reports });
     registerDatastreamRoutes(admin, { clients: services.clients, datastreams: services.datastreams });
+    registerProfileScriptRoutes(admin, { clients, scripts: profileScripts, profiles: services.profiles, limits: config.limits });
   });
 
   let closed = false;
@@ -245,10 +267,12 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     config,
     clock,
     batchProcessor,
+    disk,
     async close() {
       if (closed) return;
       closed = true;
       await http.close();
+      profileScripts.close();
       await stores.close();
     },
   };

@@ -63,6 +63,11 @@ export interface Config {
   adminKeyTtlDays: number;
   /** How often the lifetime sweep runs, in seconds. */
   sweepIntervalSeconds: number;
+  /**
+   * How long one day of a client's `profileLifetimeDays` lasts, in ms: a day, unless a soak or a
+   * test shortens it to watch profiles expire and be swept (PROFILE_EDGE_LIFETIME_DAY_SECONDS).
+   */
+  lifetimeDayMs: number;
   /** SQLite `synchronous` pragma: NORMAL survives process kills, FULL also power loss. */
   sqliteSynchronous: 'NORMAL' | 'FULL';
   /** Grace period for in-flight requests on SIGTERM, in milliseconds. */
@@ -101,6 +106,19 @@ export interface Config {
   /** Path prefix of the Edge Network routes (PROFILE_EDGE_EDGE_BASE_PATH, the Web SDK's `edgeBasePath`), no leading or trailing `/`. */
   edgeBasePath: string;
   limits: Limits;
+  /** Each profile script run's budget and each client sandbox's caps (docs/profile-scripts.md#budget). */
+  scripts: ScriptLimits;
+}
+
+export interface ScriptLimits {
+  /** Interpreter steps (function calls, loop iterations) per run; Target: 2,000 instructions. */
+  steps: number;
+  /** Wall-clock time per run, in milliseconds. */
+  deadlineMs: number;
+  /** Heap of one client's sandbox, in bytes. */
+  memoryBytes: number;
+  /** Stack of one client's sandbox, in bytes. */
+  stackBytes: number;
 }
 
 export interface ServerLimits {
@@ -233,6 +251,7 @@ export function parseConfig(env: Env = process.env, overrides: ConfigOverrides =
     tokenTtlSeconds: integer(env, 'PROFILE_EDGE_TOKEN_TTL_SECONDS', 90 * 86400, 60, 10 * 365 * 86400),
     adminKeyTtlDays: integer(env, 'PROFILE_EDGE_ADMIN_KEY_TTL_DAYS', 365, 1, 10 * 365),
     sweepIntervalSeconds: integer(env, 'PROFILE_EDGE_SWEEP_INTERVAL_SECONDS', 60, 1, 86400),
+    lifetimeDayMs: integer(env, 'PROFILE_EDGE_LIFETIME_DAY_SECONDS', 86400, 1, 86400) * 1000,
     sqliteSynchronous: synchronous,
     shutdownTimeoutMs: integer(env, 'PROFILE_EDGE_SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
     workers: integer(env, 'PROFILE_EDGE_WORKERS', 1, 1, 64),
@@ -252,6 +271,12 @@ export function parseConfig(env: Env = process.env, overrides: ConfigOverrides =
       optional(env, 'PROFILE_EDGE_EVENT_TOKEN_KEYS') === undefined ? undefined : parseEventTokenKeys(env.PROFILE_EDGE_EVENT_TOKEN_KEYS!),
     tls: tlsFiles(env),
     edgeBasePath: optional(env, 'PROFILE_EDGE_EDGE_BASE_PATH') ?? 'ee',
+    scripts: {
+      steps: integer(env, 'PROFILE_EDGE_SCRIPT_BUDGET_STEPS', 2_000, 100, 1_000_000),
+      deadlineMs: integer(env, 'PROFILE_EDGE_SCRIPT_DEADLINE_MS', 5, 1, 1_000),
+      memoryBytes: integer(env, 'PROFILE_EDGE_SCRIPT_MEMORY_MB', 8, 1, 512) * 1024 * 1024,
+      stackBytes: integer(env, 'PROFILE_EDGE_SCRIPT_STACK_KB', 256, 32, 8192) * 1024,
+    },
     limits: {
       ...DEFAULT_LIMITS,
       maxBatchHeaderBytes: integer(env, 'PROFILE_EDGE_MAX_BATCH_HEADER_BYTES', DEFAULT_LIMITS.maxBatchHeaderBytes, 1024, 16 * 1024 * 1024),

@@ -72,6 +72,17 @@ export class ServiceUnavailableError extends AppError {
   }
 }
 
+/**
+ * The server is out of disk space (its data directory, or the database server's disk): the write
+ * was refused whole and nothing of it was stored. Answered 507 in the endpoint family's body; the
+ * same request succeeds once space is freed, without a restart (docs/wire-contract.md#13-faults).
+ */
+export class InsufficientStorageError extends AppError {
+  constructor(message: string, code = 'disk_full') {
+    super(507, code, message);
+  }
+}
+
 /** A conditional write (`If-Match`) whose condition does not hold: the stored thing changed. */
 export class PreconditionFailedError extends AppError {
   constructor(message: string, code = 'precondition_failed') {

@@ -35,10 +35,10 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       .then((removed) => removed > 0 && app.http.log.info({ removed }, 'expired profiles deleted'))
       // Counted notification ids past their retention (docs/decisioning.md#counting).
       .then(() => app.services.reports.forgetOldNotifications())
-      // An outage only delays the sweep: the next interval tries again.
+      // An outage or a full disk only delays the sweep: the next interval tries again.
       .catch((err: unknown) =>
         isTransientDatabaseError(err)
-          ? app.http.log.warn({ err }, 'lifetime sweep skipped: the database is out of reach')
+          ? app.http.log.warn({ err, diskFull: app.disk.noteFailure(err) }, 'lifetime sweep skipped: the database is out of reach or full')
           : app.http.log.error({ err }, 'lifetime sweep failed'),
       );
   }, config.sweepIntervalSeconds * 1000);

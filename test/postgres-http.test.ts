@@ -25,6 +25,7 @@ const FILES = [
   'test/admin.test.ts',
   'test/activities-api.test.ts',
   'test/activities-delivery.test.ts',
+  'test/profile-scripts.test.ts',
   'test/artifact.test.ts',
   'test/datastreams.test.ts',
   'test/edge-http.test.ts',

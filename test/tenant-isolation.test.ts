@@ -91,6 +91,7 @@ function attacksOn(method: string, pattern: string): Attempt[] | 'no-client-data
   if (pattern === '/openapi.json' || pattern === '/docs' || pattern.startsWith('/docs/')) return 'no-client-data';
   switch (pattern) {
     case '/healthz':
+    case '/readyz':
       return 'no-client-data';
     case '/metrics':
     case '/admin/v1/clients':

@@ -1,5 +1,7 @@
 import fs from 'node:fs';
 import autocannon from 'autocannon';
+import { secretFromDataDir } from '../../src/cli/remote.js';
+import { formatRate } from './report.js';
 
 /**
  * The delivery load: one mbox with 5 profile parameters per call, over a pool of visitors named
@@ -99,6 +101,11 @@ export async function runDeliveryLoad(
     ],
   });
   const cpuAfter = options.serverPid === undefined ? null : processCpuMs(options.serverPid);
+  return loadFigures(result, cpuBefore, cpuAfter);
+}
+
+/** The figures of one autocannon run; `wrong` replaces autocannon's non-2xx count (e.g. when 304 is the expected answer). */
+export function loadFigures(result: autocannon.Result, cpuBefore: number | null, cpuAfter: number | null, wrong?: number): LoadFigures {
   return {
     serverCpuMicros:
       cpuBefore === null || cpuAfter === null || result.requests.total === 0
@@ -108,7 +115,28 @@ export async function runDeliveryLoad(
     p50: result.latency.p50,
     p99: result.latency.p99,
     total: result.requests.total,
-    non2xx: result.non2xx,
+    non2xx: wrong ?? result.non2xx,
     errors: result.errors,
   };
+}
+
+export const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/** One row of the load table the delivery benches print (round, server, req/s, p50, p99, CPU µs/request, requests, errors). */
+export function loadRow(round: number, name: string, f: LoadFigures): string {
+  const cpu = f.serverCpuMicros === null ? 'n/a' : formatRate(f.serverCpuMicros);
+  return `| ${round} | ${name} | ${formatRate(f.requestsPerSecond)} | ${f.p50} | ${f.p99} | ${cpu} | ${formatRate(f.total)} | ${f.non2xx + f.errors} |`;
+}
+
+/** Stores `activities` (id, body) for client `demo` through the admin API of a child server on `dataDir`. */
+export async function putActivities(url: string, dataDir: string, activities: ReadonlyArray<[string, unknown]>): Promise<void> {
+  const adminKey = secretFromDataDir(dataDir, 'ADMIN_KEY');
+  for (const [id, activity] of activities) {
+    const response = await fetch(`${url}/admin/v1/clients/demo/activities/${id}`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify(activity),
+    });
+    if (response.status !== 201) throw new Error(`activity ${id}: ${response.status} ${await response.text()}`);
+  }
 }

@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { AppError, ServiceUnavailableError } from '../errors.js';
+import { AppError, InsufficientStorageError, ServiceUnavailableError } from '../errors.js';
 import { databaseErrorAsAppError } from '../store/database-errors.js';
 import { FormDecodeError, undecodablePathMessage } from '../wire/form-params.js';
 import { m2Failure } from '../wire/xml.js';
@@ -67,16 +67,26 @@ export function frameworkErrors(error: FastifyError, request: FastifyRequest, re
  * raised by Fastify are reworded; anything else is a real fault: logged, answered as a bare 500
  * with no stack, path or SQL.
  */
-export function registerErrorHandling(app: FastifyInstance): void {
+export function registerErrorHandling(
+  app: FastifyInstance,
+  options: {
+    /** Told of every database or storage error answered (a full disk marks it full for /healthz). */
+    storageError?: (error: unknown) => void;
+  } = {},
+): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof AppError) {
-      // A rate-limited client or a database outage is expected, not a fault of this server.
-      if (error.status >= 500 && !(error instanceof ServiceUnavailableError)) request.log.error({ err: error }, 'service error');
+      // A rate-limited client, a database outage or a full disk is expected, not a fault of this server.
+      if (error.status >= 500 && !(error instanceof ServiceUnavailableError || error instanceof InsufficientStorageError)) {
+        request.log.error({ err: error }, 'service error');
+      }
       return sendAppError(request, reply, error);
     }
-    // Database errors: one mapping for both stores (src/store/database-errors.ts), masked.
+    // Database and storage errors: one mapping for both stores (src/store/database-errors.ts),
+    // masked; a full disk is 507, an outage 503 with Retry-After, in every endpoint family's body.
     const fromDatabase = databaseErrorAsAppError(error);
     if (fromDatabase) {
+      options.storageError?.(error);
       request.log.warn({ err: error, answered: fromDatabase.status }, 'database error');
       return sendAppError(request, reply, fromDatabase);
     }

@@ -56,6 +56,7 @@ const ERROR_MEANINGS: Record<number, string> = {
   414: 'Query string over the limit of this endpoint',
   415: 'Unsupported Content-Type',
   503: 'Temporarily unavailable (the store, or a rate limit: see Retry-After)',
+  507: 'The server is out of disk space: nothing was stored; retry once space has been freed',
 };
 
 /** The REST error answers a route can give. */

@@ -56,3 +56,50 @@ export function counterIncrements(groups: readonly CountedGroup[]): { impression
   const sorted = [...rows.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, row]) => row);
   return { impressions: sorted.filter((row) => row.metric === null), conversions: sorted.filter((row) => row.metric !== null) };
 }
+
+/** One row of `activity_totals`: what a transaction adds to an experience's (and metric's) report. */
+export interface TotalIncrement {
+  activityId: string;
+  experienceId: string;
+  /** `""` for impressions. */
+  metric: string;
+  /** 1 when the visitor is counted in this experience (and metric) for the first time. */
+  visitors: number;
+  events: number;
+}
+
+/**
+ * What a profile has been counted in, kept on its row (`profiles.counted` on the embedded store):
+ * `[activityId, experienceId, metric]` triples as JSON (`metric` `""` for impressions), one per
+ * line — each line is its own Set key, so reading the list parses nothing.
+ */
+export function decodeCounted(text: string | null | undefined, into: Set<string> = new Set()): Set<string> {
+  if (!text) return into;
+  for (const line of text.split('\n')) into.add(line);
+  return into;
+}
+
+export function encodeCounted(keys: ReadonlySet<string>): string | null {
+  return keys.size === 0 ? null : [...keys].join('\n');
+}
+
+/**
+ * The totals a visit adds, given what its profile was counted in before (`counted`, which gains
+ * the visit's new triples): one increment per experience (and metric), a new visitor where the
+ * triple is new.
+ */
+export function totalIncrements(groups: readonly CountedGroup[], counted: Set<string>, into: Map<string, TotalIncrement>): void {
+  for (const { events } of groups) {
+    for (const { activityId, experienceId, kind, metric: named } of events) {
+      const metric = kind === 'conversion' ? named! : '';
+      const key = JSON.stringify([activityId, experienceId, metric]);
+      const visitors = counted.has(key) ? 0 : 1;
+      counted.add(key);
+      const total = into.get(key);
+      if (total) {
+        total.visitors += visitors;
+        total.events += 1;
+      } else into.set(key, { activityId, experienceId, metric, visitors, events: 1 });
+    }
+  }
+}

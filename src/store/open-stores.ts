@@ -7,6 +7,7 @@ import type { ClientsStore } from '../features/clients/clients-store.js';
 import type { ProfilesStore } from '../features/profiles/profiles-store.js';
 import type { VisitsStore } from '../features/delivery/visits-store.js';
 import type { ReportsStore } from '../features/reports/reports-store.js';
+import type { ProfileScriptsStore } from '../features/profile-scripts/scripts-store.js';
 import type { CredentialsStore } from '../features/tokens/credentials-store.js';
 import type { DatastreamsStore } from '../features/datastreams/datastreams-store.js';
 import { AuthChangeListener } from './postgres/auth-change-listener.js';
@@ -19,6 +20,7 @@ import { PgBatchBodies } from './postgres/pg-batch-bodies.js';
 import { PgBatchesStore } from './postgres/pg-batches-store.js';
 import { PgCallWindowsStore } from './postgres/pg-call-windows-store.js';
 import { PgProfilesStore } from './postgres/pg-profiles-store.js';
+import { PgProfileScriptsStore } from './postgres/pg-profile-scripts-store.js';
 import { PgReportsStore } from './postgres/pg-reports-store.js';
 import { PgVisitsStore } from './postgres/pg-visits-store.js';
 import { CachedClientsStore, CachedCredentialsStore } from './cached-stores.js';
@@ -30,6 +32,7 @@ import { SqliteClientsStore } from './sqlite/sqlite-clients-store.js';
 import { SqliteCredentialsStore } from './sqlite/sqlite-credentials-store.js';
 import { SqliteDatastreamsStore } from './sqlite/sqlite-datastreams-store.js';
 import { SqliteProfilesStore } from './sqlite/sqlite-profiles-store.js';
+import { SqliteProfileScriptsStore } from './sqlite/sqlite-profile-scripts-store.js';
 import { SqliteReportsStore } from './sqlite/sqlite-reports-store.js';
 import { SqliteVisitsStore } from './sqlite/sqlite-visits-store.js';
 import { WalCheckpointer } from './sqlite/wal-checkpointer.js';
@@ -49,7 +52,9 @@ export interface Stores {
   activities: ActivitiesStore;
   /** Web SDK datastreams: configId → client (docs/web-sdk.md#datastreams). */
   datastreams: DatastreamsStore;
-  /** How this process hears of other processes' activity writes. */
+  /** Profile scripts; their changes are heard on `activityChanges`. */
+  profileScripts: ProfileScriptsStore;
+  /** How this process hears of other processes' activity (and profile-script) writes. */
   activityChanges: ActivityChangeFeed;
   /** Where batch bodies live when not in files of the data directory (PostgreSQL: in the database, for every node). */
   batchBodies?: BatchBodies;
@@ -78,6 +83,7 @@ async function openPostgresStores(config: Config): Promise<Stores> {
     credentials,
     activities: new PgActivitiesStore(pool),
     datastreams: new PgDatastreamsStore(pool),
+    profileScripts: new PgProfileScriptsStore(pool),
     activityChanges,
     profiles: new PgProfilesStore(pool),
     batches: new PgBatchesStore(pool, { leaseMs: config.batchLeaseSeconds * 1000 }),
@@ -145,6 +151,7 @@ async function openSqliteStores(config: Config): Promise<Stores> {
     callWindows: new SqliteCallWindowsStore(db),
     activities: new SqliteActivitiesStore(db),
     datastreams: new SqliteDatastreamsStore(db),
+    profileScripts: new SqliteProfileScriptsStore(db),
     // One process: its own writes are all there are. Several workers: they compare revisions.
     activityChanges: new ChangeFeed(config.workers === 1 ? 'local' : 'poll'),
     async ping() {

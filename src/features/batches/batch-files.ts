@@ -98,6 +98,7 @@ export class BatchFiles implements BatchBodies {
 
 export class BatchBodyWriter implements BodyWriter {
   bytes = 0;
+  private committed = false;
 
   constructor(
     private readonly handle: fs.FileHandle,
@@ -117,6 +118,7 @@ export class BatchBodyWriter implements BodyWriter {
     await this.handle.sync();
     await this.handle.close();
     await fs.rename(this.tempPath, path.join(this.dir, this.file));
+    this.committed = true;
     const dir = await fs.open(this.dir, 'r');
     try {
       await dir.sync();
@@ -125,9 +127,12 @@ export class BatchBodyWriter implements BodyWriter {
     }
   }
 
-  /** Drops an upload that was refused or interrupted. */
+  /**
+   * Drops an upload that was refused or interrupted, also after `commit()` (the batch could not be
+   * recorded, e.g. on a full disk): its body is never acknowledged, so it must not take space.
+   */
   async discard(): Promise<void> {
     await this.handle.close().catch(() => undefined);
-    await fs.rm(this.tempPath, { force: true });
+    await fs.rm(this.committed ? path.join(this.dir, this.file) : this.tempPath, { force: true });
   }
 }

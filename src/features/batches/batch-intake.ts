@@ -2,7 +2,9 @@ import { randomInt } from 'node:crypto';
 import type { Limits } from '../../config.js';
 import { attributeNameProblem } from '../../domain/attributes.js';
 import type { Clock } from '../../domain/clock.js';
-import { BadRequestError, PayloadTooLargeError } from '../../errors.js';
+import { BadRequestError, InsufficientStorageError, PayloadTooLargeError } from '../../errors.js';
+import { DISK_FULL_MESSAGE } from '../../store/database-errors.js';
+import type { DiskSpace } from '../../store/disk-space.js';
 import { BATCH_PREFIX, BatchFormatError, type BatchHeader, headerTooLong, LineSplitter, readHeaderLine } from '../../wire/batch-reader.js';
 import type { ClientSettings } from '../clients/clients-store.js';
 import type { BatchBodies } from './batch-bodies.js';
@@ -11,6 +13,8 @@ import type { BatchApiVersion, BatchesStore, NewBatch } from './batches-store.js
 export interface IntakeOptions {
   /** False for a multipart file field: `batch=` may be left out there. */
   requirePrefix: boolean;
+  /** The request's Content-Length, when it has one. */
+  declaredBytes?: number;
 }
 
 /** `<client>-<epochMillis>-<8 digits>`, the shape of Target's batch ids. */
@@ -26,6 +30,9 @@ export function tooLargeMessage(limits: Limits): string {
  * Accepts a batch body: streams it to a file while checking the header and counting the rows,
  * refuses the whole batch on a bad header, no rows, too many rows or too many bytes, and only
  * then records the batch (durably) for the processor. Memory use does not depend on the body size.
+ * On a full disk the upload is refused (507) before anything is acknowledged: up front when the
+ * data directory cannot hold its declared size, else as soon as a write of the body, its fsync or
+ * the batch record fails.
  */
 export class BatchIntake {
   constructor(
@@ -34,6 +41,7 @@ export class BatchIntake {
     private readonly clock: Clock,
     private readonly limits: Limits,
     private readonly onAccepted: () => void,
+    private readonly options: { disk?: DiskSpace } = {},
   ) {}
 
   async accept(
@@ -42,6 +50,10 @@ export class BatchIntake {
     body: AsyncIterable<Buffer>,
     options: IntakeOptions,
   ): Promise<NewBatch> {
+    const { disk } = this.options;
+    if (disk && !(await disk.roomFor(Number.isFinite(options.declaredBytes) ? options.declaredBytes! : null))) {
+      throw new InsufficientStorageError(DISK_FULL_MESSAGE);
+    }
     const submittedAt = this.clock.now();
     const batchId = newBatchId(client.code, submittedAt);
     const writer = await this.files.create(batchId);
@@ -74,6 +86,7 @@ export class BatchIntake {
       return batch;
     } catch (err) {
       await writer.discard();
+      this.options.disk?.noteFailure(err);
       if (err instanceof BatchFormatError) throw new BadRequestError(err.message, err.code);
       throw err;
     }

@@ -1,7 +1,8 @@
 import { setImmediate as yieldToEventLoop, setTimeout as sleep } from 'node:timers/promises';
 import type { Limits } from '../../config.js';
 import type { Clock } from '../../domain/clock.js';
-import { isTransientDatabaseError } from '../../store/database-errors.js';
+import { isLocalDiskFull, isTransientDatabaseError } from '../../store/database-errors.js';
+import type { DiskSpace } from '../../store/disk-space.js';
 import { LineSplitter, readDataLine, type SplitLine } from '../../wire/batch-reader.js';
 import type { ClientsService } from '../clients/clients-service.js';
 import type { ProfilesService } from '../profiles/profiles-service.js';
@@ -125,6 +126,8 @@ export class BatchProcessor {
     private readonly limits: Limits,
     private readonly log: Logger,
     private readonly options: BatchProcessorOptions = DEFAULT_PROCESSOR_OPTIONS,
+    /** Told of a full disk met by a chunk (for /healthz). */
+    private readonly disk?: DiskSpace,
   ) {}
 
   /** Removes leftovers of earlier runs, then resumes unfinished batches in the background. */
@@ -249,9 +252,11 @@ export class BatchProcessor {
       } else if (err instanceof BatchCursorMovedError) {
         // Another process advanced this batch: re-read the stored cursor on the next round.
       } else if (isTransientDatabaseError(err)) {
-        // An outage is no fault of the batch: it never counts towards `stuck`; the chunk rolled
-        // back and is applied again once the database answers.
-        this.log.warn({ err, batchId: batch.batchId }, 'batch chunk waits: the database is out of reach');
+        // An outage or a full disk is no fault of the batch: it never counts towards `stuck`; the
+        // chunk rolled back and is applied again once the database answers and has space.
+        this.disk?.noteFailure(err);
+        const why = isLocalDiskFull(err) ? 'the disk is full' : 'the database is out of reach';
+        this.log.warn({ err, batchId: batch.batchId }, `batch chunk waits: ${why}`);
         await this.backOff();
       } else {
         const attempts = (this.attempts.get(batch.batchId) ?? 0) + 1;

@@ -81,7 +81,10 @@ export function registerBatchRoutes(
         await rateLimiter.take(client.code, now());
         if (declared >= limits.maxBatchBodyBytes) throw new PayloadTooLargeError(tooLargeMessage(limits), 'batch_too_large');
         body = await openBatchBody(request, limits);
-        const batch = await intake.accept(client, apiVersion, body.stream, { requirePrefix: !body.multipart });
+        const batch = await intake.accept(client, apiVersion, body.stream, {
+          requirePrefix: !body.multipart,
+          declaredBytes: Number.isFinite(declared) ? declared : undefined,
+        });
         return xml(reply, batchSubmitted(m2Url(publicBase(config, request), client.code, 'batchStatus', batch.batchId)));
       } catch (err) {
         body?.abandon();

@@ -432,8 +432,11 @@ function attributeContexts(attributes: Iterable<readonly [string, string]>): {
   const profile: Record<string, string> = {};
   const scripts: Record<string, string> = {};
   for (const [name, value] of attributes) {
-    if (name.startsWith(SCRIPT_PREFIX)) setOwn(scripts, name.slice(SCRIPT_PREFIX.length), value);
-    else setOwn(profile, name, value);
+    if (name.startsWith(SCRIPT_PREFIX)) {
+      // A dotted `user.` name is a script's local or the server's bookkeeping: no condition reads it.
+      const output = name.slice(SCRIPT_PREFIX.length);
+      if (!output.includes('.')) setOwn(scripts, output, value);
+    } else setOwn(profile, name, value);
   }
   return { profile, scripts };
 }
@@ -484,7 +487,10 @@ export function buildDecisionContext(inputs: DecisionInputs, parts: ContextParts
     if (needsUser) {
       const userAgent = typeof context.userAgent === 'string' ? context.userAgent : '';
       const clientHints = isPlainObject(context.clientHints) ? context.clientHints : undefined;
-      result.user = { ...nestedWithLowerCase(scripts), ...browserContext(userAgent, clientHints) };
+      const user: Record<string, unknown> = { ...nestedWithLowerCase(scripts), ...browserContext(userAgent, clientHints) };
+      // Category affinity: the ranked categories as a list, so `in` tests a category, not a substring.
+      if (typeof scripts.categoryAffinities === 'string') user.categoryAffinities = scripts.categoryAffinities.split(',');
+      result.user = user;
     }
     if (needsProfile) result.profile = profileContextOf(profile, inputs.facts);
   }

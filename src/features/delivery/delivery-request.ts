@@ -71,6 +71,8 @@ export interface DeliveryRequest {
   /** Every location of the request, in answer order: execute pageLoad, mboxes, then prefetch pageLoad, views, mboxes. */
   locations: LocationRequest[];
   notifications?: NotificationRef[];
+  /** The HTTP request's headers, set by the route: profile scripts read them (`user.header`). */
+  headers?: Readonly<Record<string, string | string[] | undefined>>;
 }
 
 export type Parameters = Record<string, string | number | boolean>;

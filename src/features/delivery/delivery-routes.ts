@@ -68,6 +68,7 @@ export function registerDeliveryRoutes(app: FastifyInstance, deps: { delivery: D
       { schema: deliver, onRequest: resolveClient, bodyLimit: limits.maxDeliveryBodyBytes },
       async (request, reply) => {
         const call = parseDeliveryRequest(request.body, limits);
+        call.headers = request.headers;
         const outcome = await delivery.deliver(request.client, request.query.sessionId, call);
         if (outcome.rejectedTokens > 0) rejectedTokens.inc(outcome.rejectedTokens);
         if (outcome.replayedNotifications > 0) replayedNotifications.inc(outcome.replayedNotifications);

@@ -15,6 +15,10 @@ import { type AnswersByLocation, deliveryResponse, type DeliveryResponse } from 
 import { impressionsOf, notificationCounts } from './visit-counts.js';
 import { decideVisit, decidesAnything, type VisitAnswer, type VisitDecisions } from './visit-decisions.js';
 import type { CountedGroup, VisitsStore } from './visits-store.js';
+import { AFFINITIES_ATTRIBUTE, AFFINITY_ATTRIBUTE } from '../../domain/category-affinity.js';
+import { withinSizeLimit } from '../../domain/script-writes.js';
+import { type RunFailure, runScripts } from '../profile-scripts/script-runs.js';
+import { type ClientScripts, withVisitCategories } from '../profile-scripts/scripts-service.js';
 
 const HOUR_MS = 3_600_000;
 
@@ -23,8 +27,9 @@ const HOUR_MS = 3_600_000;
  * never shorter than the contract's lifetime, and the many visits of one hour leave the stored
  * expiry (and its index entry) untouched.
  */
-export function visitExpiry(now: number, lifetimeDays: number): number {
-  return Math.ceil((now + lifetimeDays * DAY_MS) / HOUR_MS) * HOUR_MS;
+export function visitExpiry(now: number, lifetimeDays: number, dayMs = DAY_MS): number {
+  const roundMs = dayMs === DAY_MS ? HOUR_MS : Math.max(1, Math.floor(dayMs / 24));
+  return Math.ceil((now + lifetimeDays * dayMs) / roundMs) * roundMs;
 }
 
 export interface ClientQuery {
@@ -69,6 +74,31 @@ export interface DecisionSource {
   eventTokenKeys(): Promise<readonly EventTokenKey[]>;
 }
 
+/** Where delivery finds a client's profile scripts (the profile-scripts feature). */
+export interface ScriptSource {
+  /** The client's active scripts, compiled; null when it has none (cheap: compiled once per change). */
+  forVisit(client: string): Promise<ClientScripts | null>;
+  /** Records the scripts a visit saw fail as disabled. */
+  disableFailed(client: string, failures: readonly RunFailure[]): Promise<void>;
+}
+
+/** Response tokens of the visit that only the profile knows (docs/profile-scripts.md#category-affinity). */
+function affinityTokens(attributes: ReadonlyMap<string, { value: string }>): ReadonlyMap<string, string> | undefined {
+  const best = attributes.get(AFFINITY_ATTRIBUTE)?.value;
+  if (best === undefined) return undefined;
+  return new Map([
+    ['profile.categoryAffinity', best],
+    ['profile.categoryAffinities', attributes.get(AFFINITIES_ATTRIBUTE)?.value ?? best],
+  ]);
+}
+
+const headersOf = (request: DeliveryRequest) => (request.headers === undefined ? {} : { headers: request.headers });
+
+function extraTokensOf(attributes: ReadonlyMap<string, { value: string }>) {
+  const tokens = affinityTokens(attributes);
+  return tokens ? { extraResponseTokens: tokens } : {};
+}
+
 const propertyOf = (request: DeliveryRequest) => (request.propertyToken === undefined ? {} : { propertyToken: request.propertyToken });
 
 function byLocation(answers: readonly VisitAnswer[]): AnswersByLocation {
@@ -94,6 +124,9 @@ export class DeliveryService {
     private readonly clock: Clock,
     private readonly limits: Limits,
     private readonly decisions: DecisionSource,
+    /** How long one day of a client's profileLifetimeDays lasts (config.lifetimeDayMs). */
+    private readonly dayMs = DAY_MS,
+    private readonly scripts?: ScriptSource,
   ) {}
 
   /**
@@ -138,6 +171,26 @@ export class DeliveryService {
    * ECID); its decisions then see the ECID where a tntId would be.
    */
   async visit(client: ClientSettings, sessionId: string, request: DeliveryRequest, options: VisitOptions = {}): Promise<VisitOutcome> {
+    const scripts = this.scripts ? await this.scripts.forVisit(client.code) : null;
+    let failures: RunFailure[] = [];
+    try {
+      return await this.recordedVisit(client, sessionId, request, options, scripts, (failed) => {
+        failures = failed;
+      });
+    } finally {
+      // A failed script already stopped running in this process; the store records why, for all.
+      if (failures.length > 0) await this.scripts!.disableFailed(client.code, failures).catch(() => {});
+    }
+  }
+
+  private async recordedVisit(
+    client: ClientSettings,
+    sessionId: string,
+    request: DeliveryRequest,
+    options: VisitOptions,
+    scripts: ClientScripts | null,
+    onFailures: (failures: RunFailure[]) => void,
+  ): Promise<VisitOutcome> {
     const { ids } = request;
     const tntId = ids.tntId ?? (options.mintTntId === false ? undefined : mintTntId());
     const refs: VisitorIdRef[] = tntId === undefined ? [] : [{ kind: 'tntId', value: ids.tntIdKey ?? tntId }];
@@ -165,7 +218,7 @@ export class DeliveryService {
     let decided: VisitDecisions | undefined;
     const visit = await this.visits.recordVisit(client.code, {
       now,
-      expiresAt: visitExpiry(now, client.profileLifetimeDays),
+      expiresAt: visitExpiry(now, client.profileLifetimeDays, this.dayMs),
       maxProfileBytes: this.limits.maxProfileBytes,
       idCaps: this.limits,
       refs,
@@ -173,7 +226,20 @@ export class DeliveryService {
         // The store's planner checks the result against maxProfileBytes (visit-plan.ts).
         const session = recordSessionVisit(state.attributes, state.session, sessionId, now);
         facts = session.facts;
-        const attributes = applyWrites(session.attributes, request.writes, now);
+        let attributes = applyWrites(session.attributes, request.writes, now);
+        // Category affinity, then profile scripts: both before any decision (docs/profile-scripts.md).
+        attributes = withVisitCategories(attributes, request.locations, session.facts.isNewSession, now);
+        if (scripts) {
+          const runs = runScripts(
+            scripts.sandbox,
+            scripts.scripts,
+            { tntId: decidingTntId, sessionId, facts: session.facts, context: request.context, ...headersOf(request), now },
+            request.locations,
+            attributes,
+          );
+          onFailures(runs.failures);
+          attributes = withinSizeLimit(attributes, runs.attributes, this.limits.maxProfileBytes).attributes;
+        }
         // Decided from the profile after this request's writes, inside the visit: what is decided is what is counted.
         if (deciding) {
           decided = decideVisit(
@@ -186,6 +252,7 @@ export class DeliveryService {
               facts: session.facts,
               context: request.context,
               now,
+              ...extraTokensOf(attributes),
             },
             request.locations,
             { ...(client.responseTokens ? { responseTokens: client.responseTokens } : {}), ...propertyOf(request) },

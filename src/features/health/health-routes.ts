@@ -1,15 +1,50 @@
 import type { FastifyInstance } from 'fastify';
-import { health } from './health-schemas.js';
+import { UNREACHABLE_RETRY_AFTER_SECONDS } from '../../store/database-errors.js';
+import type { DiskSpace } from '../../store/disk-space.js';
+import { health, ready } from './health-schemas.js';
 
-/** `GET /healthz`: 200 once the server accepts traffic and its store answers. */
-export function registerHealthRoutes(app: FastifyInstance, deps: { ping: () => Promise<void> }): void {
-  app.get('/healthz', { schema: health }, async (_request, reply) => {
+/** While the disk is full, a load balancer looks again after this long. */
+const DISK_FULL_RETRY_AFTER_SECONDS = 10;
+
+export const STORE_UNAVAILABLE_MESSAGE = 'store unavailable';
+export const DISK_FULL_HEALTH_MESSAGE = 'The server is out of disk space: writes are refused until space is freed';
+
+type Condition = { state: 'ok' } | { state: 'store_unavailable' } | { state: 'disk_full' };
+
+/**
+ * `GET /healthz` (monitoring) and `GET /readyz` (load balancers) read one condition: the store
+ * answers a round trip, and the data directory takes writes (src/store/disk-space.ts). Both come
+ * back by themselves once the fault is gone (docs/wire-contract.md#13-faults).
+ */
+export function registerHealthRoutes(app: FastifyInstance, deps: { ping: () => Promise<void>; disk: DiskSpace }): void {
+  const condition = async (): Promise<Condition> => {
     try {
       await deps.ping();
-      return { status: 'ok' };
     } catch {
-      reply.code(503);
-      return { status: 503, message: 'store unavailable' };
+      return { state: 'store_unavailable' };
     }
+    return (await deps.disk.isFull()) ? { state: 'disk_full' } : { state: 'ok' };
+  };
+
+  app.get('/healthz', { schema: health }, async (_request, reply) => {
+    const now = await condition();
+    switch (now.state) {
+      case 'ok':
+        return { status: 'ok' };
+      case 'store_unavailable':
+        reply.code(503);
+        return { status: 503, message: STORE_UNAVAILABLE_MESSAGE };
+      case 'disk_full':
+        reply.code(507);
+        return { status: 507, message: DISK_FULL_HEALTH_MESSAGE };
+    }
+  });
+
+  app.get('/readyz', { schema: ready }, async (_request, reply) => {
+    const now = await condition();
+    if (now.state === 'ok') return { status: 'ready' };
+    const diskFull = now.state === 'disk_full';
+    reply.code(503).header('retry-after', String(diskFull ? DISK_FULL_RETRY_AFTER_SECONDS : UNREACHABLE_RETRY_AFTER_SECONDS));
+    return { status: 503, message: diskFull ? DISK_FULL_HEALTH_MESSAGE : STORE_UNAVAILABLE_MESSAGE };
   });
 }

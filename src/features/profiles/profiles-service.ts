@@ -32,10 +32,12 @@ export class ProfilesService {
     private readonly store: ProfilesStore,
     private readonly clock: Clock,
     private readonly limits: Limits,
+    /** How long one day of a client's profileLifetimeDays lasts (config.lifetimeDayMs). */
+    private readonly dayMs = DAY_MS,
   ) {}
 
   private expiryFor(client: ClientSettings, now: number): number {
-    return now + client.profileLifetimeDays * DAY_MS;
+    return now + client.profileLifetimeDays * this.dayMs;
   }
 
   /**

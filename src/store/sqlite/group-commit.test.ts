@@ -79,3 +79,25 @@ test('nobody is answered before the write is committed', async () => {
   assert.equal(seenInTransaction, true);
   assert.equal(db.inTransaction, false, 'committed by the time the promise settles');
 });
+
+test('a full disk that makes SQLite roll the whole transaction back fails every write of the group, none half-kept', async () => {
+  // SQLite's own SQLITE_FULL, without filling a real disk: the file may not grow past its pages now.
+  const pages = db.pragma('page_count', { simple: true }) as number;
+  const big = 'x'.repeat(64 * 1024);
+  db.pragma(`max_page_count = ${pages + 2}`);
+  try {
+    const before = commits.run(insertVisit('ada', 1));
+    const tooBig = commits.run(() => db.prepare('INSERT INTO visits (visitor, n) VALUES (?, ?)').run(big, 2).changes);
+    const afterwards = commits.run(insertVisit('cy', 3));
+    const outcomes = await Promise.allSettled([before, tooBig, afterwards]);
+    assert.deepEqual(
+      outcomes.map((outcome) => (outcome.status === 'rejected' ? (outcome.reason as { code?: string }).code : outcome.value)),
+      ['SQLITE_FULL', 'SQLITE_FULL', 'SQLITE_FULL'],
+    );
+    assert.deepEqual(visits(), [], 'nothing answered as failed was kept');
+    assert.equal(db.inTransaction, false);
+  } finally {
+    db.pragma('max_page_count = 4294967294');
+  }
+  assert.equal(await commits.run(insertVisit('ada', 4)), 4, 'space back: the next group commits');
+});

@@ -19,6 +19,9 @@ interface Pending<T> {
  * to its savepoint and rejected, the others commit); writes apply in the order they were
  * requested; nobody is answered before the COMMIT that holds their write has returned, with the
  * configured `synchronous` durability. If the COMMIT itself fails, every write of the group fails.
+ * So does every write of the group when one of them ends the whole transaction: SQLite rolls a
+ * transaction back by itself on some errors (SQLITE_FULL on a full disk, an I/O error), and the
+ * writes that had succeeded before it in the group are gone with it.
  * The only cost is one `setImmediate` hop before the transaction starts.
  */
 export class GroupCommit {
@@ -35,6 +38,9 @@ export class GroupCommit {
           const value = this.runOne(pending.work);
           return () => pending.resolve(value);
         } catch (err) {
+          // SQLite rolled the whole transaction back: no write of the group is stored, and the
+          // next ones must not run outside of it. The group fails with this error.
+          if (!db.inTransaction) throw err;
           return () => pending.reject(err);
         }
       }),

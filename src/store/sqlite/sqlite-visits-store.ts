@@ -2,7 +2,7 @@ import type { IdKind } from '../../domain/identity.js';
 import { type FoundId, type IdCounts, refusalError, resolveIds, tooManyIds } from '../../domain/profile-write.js';
 import { planVisit, type VisitedProfile, type VisitPlan } from '../../domain/visit-plan.js';
 import type { RecordedVisit, VisitsStore, VisitWrite } from '../../features/delivery/visits-store.js';
-import { countedGroupsOf, counterIncrements } from '../counted-rows.js';
+import { countedGroupsOf, decodeCounted, encodeCounted, type TotalIncrement, totalIncrements } from '../counted-rows.js';
 import { encodeAttributes, encodeSession, mintProfileKey, recordedVisit, toVisitedProfile, type VisitRow } from '../profile-rows.js';
 import type { SqliteDatabase } from './database.js';
 
@@ -10,6 +10,8 @@ import type { SqliteDatabase } from './database.js';
 interface VisitedRow extends Omit<VisitRow, 'attributes'> {
   attributes: string | null;
   identified: number;
+  /** What the profile has been counted in (counted-rows.ts), null when nothing. */
+  counted: string | null;
 }
 
 /** A visit refused by its plan (e.g. over 64 KB) or by its own `apply`: nothing of it was written. */
@@ -39,10 +41,12 @@ interface PendingVisit {
  * whole group.
  *
  * Counting: what the visit counts (`counted`) is read with its plan, and written in the same
- * transaction after the profile — the notification ids first (`INSERT OR IGNORE`: an id already
- * there, committed earlier or by a visit before it in the same group, skips its group), then the
- * per-visitor counter rows. Acknowledged counts are as durable as the visit; a failed group
- * commit counts nothing.
+ * transaction — the notification ids first (`INSERT … ON CONFLICT DO NOTHING`: an id already
+ * there, committed earlier or by a visit before it in the same group, skips its group), then
+ * what the profile has been counted in, on its own row (`profiles.counted`, which decides whether
+ * the visitor is new to an experience), and last, once per group, the group's increments of
+ * `activity_totals`. Acknowledged counts are as durable as the visit; a failed group commit
+ * counts nothing.
  */
 export class SqliteVisitsStore implements VisitsStore {
   private readonly visitedById;
@@ -54,31 +58,31 @@ export class SqliteVisitsStore implements VisitsStore {
   private readonly deleteIds;
   private readonly deleteProfile;
   private readonly rememberNotification;
-  private readonly countImpressions;
-  private readonly countConversions;
+  private readonly addTotals;
   private readonly idCountsOf;
   private pending: PendingVisit[] = [];
 
   constructor(private readonly db: SqliteDatabase) {
     this.visitedById = db.prepare<[string, IdKind, string], VisitedRow>(
-      `SELECT i.profile_key, p.attributes, p.session_state, p.created_at, p.expires_at,
+      `SELECT i.profile_key, p.attributes, p.session_state, p.created_at, p.expires_at, p.counted,
               EXISTS (SELECT 1 FROM profile_ids t
                        WHERE t.client = i.client AND t.profile_key = i.profile_key AND t.id_kind = 'thirdPartyId') AS identified
          FROM profile_ids i LEFT JOIN profiles p ON p.client = i.client AND p.profile_key = i.profile_key
         WHERE i.client = ? AND i.id_kind = ? AND i.id_value = ?`,
     );
     this.insertProfile = db.prepare(
-      `INSERT INTO profiles (client, profile_key, attributes, session_state, created_at, modified_at, expires_at)
-       VALUES (@client, @key, @attributes, @session, @createdAt, @modifiedAt, @expiresAt)`,
+      `INSERT INTO profiles (client, profile_key, attributes, session_state, created_at, modified_at, expires_at, counted)
+       VALUES (@client, @key, @attributes, @session, @createdAt, @modifiedAt, @expiresAt, @counted)`,
     );
     this.updateProfile = db.prepare(
-      `UPDATE profiles SET attributes = @attributes, session_state = @session, modified_at = @modifiedAt, expires_at = @expiresAt
+      `UPDATE profiles SET attributes = @attributes, session_state = @session, modified_at = @modifiedAt, expires_at = @expiresAt,
+                           counted = @counted
         WHERE client = @client AND profile_key = @key`,
     );
     // Naming expires_at in SET rewrites its index entry even when the value is unchanged; most
     // visits keep the expiry (it moves by the hour), so they skip that page write.
     this.updateProfileSameExpiry = db.prepare(
-      `UPDATE profiles SET attributes = @attributes, session_state = @session, modified_at = @modifiedAt
+      `UPDATE profiles SET attributes = @attributes, session_state = @session, modified_at = @modifiedAt, counted = @counted
         WHERE client = @client AND profile_key = @key`,
     );
     this.linkId = db.prepare(
@@ -91,15 +95,11 @@ export class SqliteVisitsStore implements VisitsStore {
     this.rememberNotification = db.prepare(
       'INSERT INTO counted_notifications (client, notification_id, counted_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
     );
-    this.countImpressions = db.prepare(
-      `INSERT INTO activity_impressions (client, activity_id, experience_id, visitor_key, impressions, first_at)
-       VALUES (@client, @activityId, @experienceId, @key, @count, @now)
-       ON CONFLICT (client, activity_id, experience_id, visitor_key) DO UPDATE SET impressions = impressions + excluded.impressions`,
-    );
-    this.countConversions = db.prepare(
-      `INSERT INTO activity_conversions (client, activity_id, experience_id, metric, visitor_key, conversions, first_at)
-       VALUES (@client, @activityId, @experienceId, @metric, @key, @count, @now)
-       ON CONFLICT (client, activity_id, experience_id, metric, visitor_key) DO UPDATE SET conversions = conversions + excluded.conversions`,
+    this.addTotals = db.prepare(
+      `INSERT INTO activity_totals (client, activity_id, experience_id, metric, visitors, events)
+       VALUES (@client, @activityId, @experienceId, @metric, @visitors, @events)
+       ON CONFLICT (client, activity_id, experience_id, metric)
+       DO UPDATE SET visitors = visitors + excluded.visitors, events = events + excluded.events`,
     );
     this.idCountsOf = db.prepare<[string, string], { id_kind: IdKind; n: number }>(
       'SELECT id_kind, count(*) AS n FROM profile_ids WHERE client = ? AND profile_key = ? GROUP BY id_kind',
@@ -117,7 +117,16 @@ export class SqliteVisitsStore implements VisitsStore {
     this.pending = [];
     let outcomes: Array<RecordedVisit | VisitRefused>;
     try {
-      outcomes = this.db.transaction(() => group.map(({ client, visit }) => this.recordLocked(client, visit))).immediate();
+      outcomes = this.db
+        .transaction(() => {
+          const totals = new Map<string, Map<string, TotalIncrement>>();
+          const recorded = group.map(({ client, visit }) => this.recordLocked(client, visit, totalsOf(totals, client)));
+          for (const [client, increments] of totals) {
+            for (const increment of increments.values()) this.addTotals.run({ client, ...increment });
+          }
+          return recorded;
+        })
+        .immediate();
     } catch (error) {
       for (const { reject } of group) reject(error);
       return;
@@ -129,9 +138,10 @@ export class SqliteVisitsStore implements VisitsStore {
     });
   }
 
-  private recordLocked(client: string, visit: VisitWrite): RecordedVisit | VisitRefused {
+  private recordLocked(client: string, visit: VisitWrite, totals: Map<string, TotalIncrement>): RecordedVisit | VisitRefused {
     // 1. Read and plan, writing nothing.
-    const found = this.read(client, visit);
+    const countedByKey = new Map<string, string | null>();
+    const found = this.read(client, visit, countedByKey);
     let plan: VisitPlan<VisitedProfile>;
     let groups: ReturnType<typeof countedGroupsOf>;
     try {
@@ -154,7 +164,14 @@ export class SqliteVisitsStore implements VisitsStore {
       if (refusal) return new VisitRefused(refusalError(refusal));
     }
 
-    // 2. Write the plan.
+    // 2. Count (its notification ids first), then write the plan.
+    const counted = decodeCounted(plan.profile ? countedByKey.get(plan.profile.key) : null);
+    for (const loser of plan.absorbed) decodeCounted(countedByKey.get(loser.key), counted);
+    const counting = groups.filter(
+      ({ notificationId }) =>
+        notificationId === undefined || this.rememberNotification.run(client, notificationId, visit.now).changes === 1,
+    );
+    totalIncrements(counting, counted, totals);
     for (const { key } of plan.purge) {
       this.deleteIds.run(client, key);
       this.deleteProfile.run(client, key);
@@ -168,6 +185,7 @@ export class SqliteVisitsStore implements VisitsStore {
       createdAt: plan.createdAt,
       modifiedAt: plan.modifiedAt,
       expiresAt: plan.expiresAt,
+      counted: encodeCounted(counted),
     };
     if (!plan.profile) this.insertProfile.run(row);
     else if (plan.profile.expiresAt === plan.expiresAt) this.updateProfileSameExpiry.run(row);
@@ -177,21 +195,8 @@ export class SqliteVisitsStore implements VisitsStore {
       this.deleteProfile.run(client, loser.key);
     }
     for (const { ref } of plan.link) this.linkId.run(client, ref.kind, ref.value, key);
-    return recordedVisit(key, plan, this.count(client, key, groups, visit.now));
-  }
-
-  /** Writes what the visit counts for the profile `key`; answers how many groups were replays. */
-  private count(client: string, key: string, groups: ReturnType<typeof countedGroupsOf>, now: number): number {
-    const counting = groups.filter(
-      ({ notificationId }) => notificationId === undefined || this.rememberNotification.run(client, notificationId, now).changes === 1,
-    );
-    const { impressions, conversions } = counterIncrements(counting);
-    for (const { activityId, experienceId, count } of impressions)
-      this.countImpressions.run({ client, activityId, experienceId, key, count, now });
-    for (const { activityId, experienceId, metric, count } of conversions) {
-      this.countConversions.run({ client, activityId, experienceId, metric, key, count, now });
-    }
-    return groups.length - counting.length;
+    // The groups not counted were replays.
+    return recordedVisit(key, plan, groups.length - counting.length);
   }
 
   private idCounts(client: string, key: string): IdCounts {
@@ -200,7 +205,8 @@ export class SqliteVisitsStore implements VisitsStore {
     return counts;
   }
 
-  private read(client: string, visit: VisitWrite): FoundId<VisitedProfile>[] {
+  /** The profiles the visit's ids point at; what each was counted in goes to `countedByKey`. */
+  private read(client: string, visit: VisitWrite, countedByKey: Map<string, string | null>): FoundId<VisitedProfile>[] {
     const read = new Map<string, VisitedProfile | undefined>();
     return visit.refs.map((ref) => {
       const row = this.visitedById.get(client, ref.kind, ref.value);
@@ -208,8 +214,19 @@ export class SqliteVisitsStore implements VisitsStore {
       if (!read.has(row.profile_key)) {
         // A null row: the id points at a profile row that no longer exists.
         read.set(row.profile_key, row.attributes === null ? undefined : toVisitedProfile(row as VisitRow, row.identified === 1));
+        countedByKey.set(row.profile_key, row.counted);
       }
       return { ref, key: row.profile_key, profile: read.get(row.profile_key) };
     });
   }
+}
+
+/** The increments of `client` in this group's totals. */
+function totalsOf(totals: Map<string, Map<string, TotalIncrement>>, client: string): Map<string, TotalIncrement> {
+  let increments = totals.get(client);
+  if (!increments) {
+    increments = new Map();
+    totals.set(client, increments);
+  }
+  return increments;
 }

@@ -4,6 +4,7 @@ import { idLists } from './003-id-lists.js';
 import { bulkCalls } from './004-bulk-calls.js';
 import { activities } from './005-activities.js';
 import { activityCounts } from './006-activity-counts.js';
+import { profileScripts } from './008-profile-scripts.js';
 import { importedArtifacts } from './009-imported-artifacts.js';
 import { datastreams } from './010-datastreams.js';
 
@@ -21,6 +22,7 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
   bulkCalls,
   activities,
   activityCounts,
+  profileScripts,
   importedArtifacts,
   datastreams,
 ];

@@ -4,8 +4,10 @@ import { delivery } from './003-delivery.js';
 import { bulkCalls } from './004-bulk-calls.js';
 import { activities } from './005-activities.js';
 import { activityCounts } from './006-activity-counts.js';
+import { profileScripts } from './008-profile-scripts.js';
 import { importedArtifacts } from './009-imported-artifacts.js';
 import { datastreams } from './010-datastreams.js';
+import { activityTotals } from './011-activity-totals.js';
 
 export interface Migration {
   version: number;
@@ -21,6 +23,8 @@ export const MIGRATIONS: readonly Migration[] = [
   bulkCalls,
   activities,
   activityCounts,
+  profileScripts,
   importedArtifacts,
   datastreams,
+  activityTotals,
 ];
