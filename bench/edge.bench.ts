@@ -17,7 +17,16 @@ import autocannon from 'autocannon';
 import { secretFromDataDir } from '../src/cli/remote.js';
 import { encodeIdentityCookie } from '../src/wire/edge-identity.js';
 import { type ChildServer, startChildServer } from '../test/support/child-server.js';
-import { type LoadFigures, POOL_SIZE, processCpuMs, visitorTntId } from './support/delivery-load.js';
+import {
+  type LoadFigures,
+  loadFigures,
+  loadRow,
+  median,
+  POOL_SIZE,
+  processCpuMs,
+  putActivities,
+  visitorTntId,
+} from './support/delivery-load.js';
 
 const { values } = parseArgs({
   options: {
@@ -131,31 +140,18 @@ async function load(server: ChildServer, kind: 'delivery' | 'edge'): Promise<Loa
       },
     ],
   });
-  const cpuAfter = processCpuMs(server.process.pid!);
-  return {
-    serverCpuMicros:
-      cpuBefore === null || cpuAfter === null || result.requests.total === 0
-        ? null
-        : Math.round(((cpuAfter - cpuBefore) * 1000) / result.requests.total),
-    requestsPerSecond: result.requests.average,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    total: result.requests.total,
-    non2xx: result.non2xx,
-    errors: result.errors,
-  };
+  return loadFigures(result, cpuBefore, processCpuMs(server.process.pid!));
 }
 
 async function setUp(server: ChildServer, dataDir: string): Promise<void> {
   const headers = { authorization: `Bearer ${secretFromDataDir(dataDir, 'ADMIN_KEY')}`, 'content-type': 'application/json' };
-  const calls: Array<[string, unknown]> = [
-    ['/admin/v1/clients/demo/datastreams/bench-web', { imsOrgId: ORG, thirdPartyIdNamespace: 'CRM' }],
-    ['/admin/v1/clients/demo/activities/loyalty', ACTIVITY],
-  ];
-  for (const [url, body] of calls) {
-    const response = await fetch(`${server.url}${url}`, { method: 'PUT', headers, body: JSON.stringify(body) });
-    if (response.status !== 201) throw new Error(`${url}: ${response.status} ${await response.text()}`);
-  }
+  const put = await fetch(`${server.url}/admin/v1/clients/demo/datastreams/bench-web`, {
+    method: 'PUT',
+    headers,
+    body: JSON.stringify({ imsOrgId: ORG, thirdPartyIdNamespace: 'CRM' }),
+  });
+  if (put.status !== 201) throw new Error(`datastream: ${put.status} ${await put.text()}`);
+  await putActivities(server.url, dataDir, [['loyalty', ACTIVITY]]);
   // Both calls answer the offer the profile parameters earn (checked once, outside the measure).
   const edge = await fetch(`${server.url}/ee/v1/interact?configId=bench-web`, { method: 'POST', body: interactBody(3, 0) });
   const delivery = await fetch(`${server.url}/rest/v1/delivery?client=demo&sessionId=check`, {
@@ -169,12 +165,6 @@ async function setUp(server: ChildServer, dataDir: string): Promise<void> {
 }
 
 const number = (n: number) => Math.round(n).toLocaleString('en-US');
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-
-function row(round: number, name: string, f: LoadFigures): string {
-  const cpu = f.serverCpuMicros === null ? 'n/a' : number(f.serverCpuMicros);
-  return `| ${round} | ${name} | ${number(f.requestsPerSecond)} | ${f.p50} | ${f.p99} | ${cpu} | ${number(f.total)} | ${f.non2xx + f.errors} |`;
-}
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'profile-edge-bench-'));
 const server = await startChildServer(dataDir);
@@ -191,8 +181,8 @@ try {
         : { edge: await load(server, 'edge'), delivery: await load(server, 'delivery') };
     results.push(result);
     rows.push(
-      row(round, 'Delivery API, 1 prefetched mbox, 5 profile parameters', result.delivery),
-      row(round, 'Web SDK interact, 1 decision scope, 5 profile parameters', result.edge),
+      loadRow(round, 'Delivery API, 1 prefetched mbox, 5 profile parameters', result.delivery),
+      loadRow(round, 'Web SDK interact, 1 decision scope, 5 profile parameters', result.edge),
     );
     for (const [name, figures] of Object.entries(result)) {
       if (figures.non2xx + figures.errors > 0) throw new Error(`${name}: ${figures.non2xx} non-2xx, ${figures.errors} errors`);
