@@ -238,6 +238,36 @@ describe('profile parameters, the CRM id and propositions', () => {
     assert.deepEqual(propositionsOf(elsewhere), [], 'another page name: the activity does not admit');
   });
 
+  test('profile scripts run on interact, after its profile parameters and before its decisions', async () => {
+    const script = await admin(server, 'PUT', '/admin/v1/clients/demo/profile-scripts/colorFan', {
+      source: "if (profile.get('favColor') === 'green') return 'fan:' + user.header('x-shop');",
+    });
+    assert.equal(script.status, 201, await script.text());
+    await admin(server, 'PUT', '/admin/v1/clients/demo/activities/fans', {
+      name: 'Green fans',
+      type: 'xt',
+      state: 'live',
+      priority: 9,
+      audience: { '==': [{ var: 'user.colorFan' }, 'fan:lyon'] },
+      experiences: [{ id: 'fan', offers: { hero: { type: 'html', content: '<b>Green, from Lyon</b>' } } }],
+      metrics: [],
+    });
+    try {
+      const reply = await edgeCall(
+        server,
+        INTERACT,
+        { events: [pageView({ scopes: ['hero'], crm: 'crm-green', target: { 'profile.favColor': 'green' } })] },
+        { 'x-shop': 'lyon' },
+      );
+      assert.equal(propositionsOf(reply)[0]?.items[0].data.content, '<b>Green, from Lyon</b>', "the script's output decided this call");
+      const profile = await fetchProfile('thirdPartyId/crm-green');
+      assert.equal(profile.body.profileAttributes['user.colorFan']?.value, 'fan:lyon');
+    } finally {
+      await admin(server, 'DELETE', '/admin/v1/clients/demo/activities/fans');
+      await admin(server, 'DELETE', '/admin/v1/clients/demo/profile-scripts/colorFan');
+    }
+  });
+
   test('a location hint segment and an at.js cluster hint are ignored', async () => {
     for (const hint of ['or2', 't35']) {
       const reply = await edgeCall(server, `/ee/${hint}/v1/interact?configId=web-1`, { events: [pageView({ scopes: ['hero'] })] });

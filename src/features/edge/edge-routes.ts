@@ -121,6 +121,7 @@ export function registerEdgeRoutes(
                 cookieHeader: headers.cookie,
                 origin: typeof headers.origin === 'string' ? headers.origin : undefined,
                 userAgent: headers['user-agent'],
+                headers,
               });
               calls.inc({ action });
               if (visit && visit.rejectedTokens > 0) rejectedTokens?.inc(visit.rejectedTokens);

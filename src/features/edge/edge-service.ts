@@ -21,6 +21,8 @@ export interface EdgeCallContext {
   cookieHeader: string | undefined;
   origin: string | undefined;
   userAgent: string | undefined;
+  /** The HTTP request's headers: profile scripts read them (`user.header`). */
+  headers?: Readonly<Record<string, string | string[] | undefined>>;
 }
 
 export interface EdgeOutcome {
@@ -78,6 +80,7 @@ export class EdgeService {
 
     const translated = translateEdgeCall({ body, ecid, datastream, userAgent: call.userAgent, requestId, limits: this.limits });
     const { request } = translated;
+    if (call.headers) request.headers = call.headers;
     const visits =
       known === undefined ||
       request.ids.thirdPartyId !== undefined ||
