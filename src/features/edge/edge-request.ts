@@ -108,21 +108,29 @@ function targetDataOf(data: unknown): Record<string, unknown> {
 
 /** XDM leaves as dotted mbox parameters (`web.webPageDetails.name`), arrays by index, at most MAX_XDM_PARAMETERS. */
 function flattenXdm(xdm: Record<string, unknown>, into: Record<string, string | number | boolean>): void {
-  let room = MAX_XDM_PARAMETERS;
-  const walk = (value: unknown, name: string, depth: number) => {
-    if (room <= 0) return;
-    if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') {
-      into[name] = value;
-      room--;
-    } else if (depth < 8 && (Array.isArray(value) || isObject(value))) {
-      for (const [key, inner] of Object.entries(value)) {
-        // The decisioning block is a notification and the identity map the ids, not parameters.
-        if (depth === 0 && (key === '_experience' || key === 'identityMap')) continue;
-        walk(inner, name === '' ? key : `${name}.${key}`, depth + 1);
-      }
-    }
-  };
-  walk(xdm, '', 0);
+  flattenInto(xdm, '', 0, into, { room: MAX_XDM_PARAMETERS });
+}
+
+// A module-level function, not a closure made per call: no function object per event.
+function flattenInto(
+  value: object,
+  prefix: string,
+  depth: number,
+  into: Record<string, string | number | boolean>,
+  left: { room: number },
+): void {
+  for (const key in value) {
+    if (left.room <= 0) return;
+    if (!Object.hasOwn(value, key)) continue;
+    // The decisioning block is a notification and the identity map the ids, not parameters.
+    if (depth === 0 && (key === '_experience' || key === 'identityMap')) continue;
+    const inner = (value as Record<string, unknown>)[key];
+    const type = typeof inner;
+    if (type === 'string' || type === 'number' || type === 'boolean') {
+      into[prefix + key] = inner as string | number | boolean;
+      left.room--;
+    } else if (type === 'object' && inner !== null && depth < 7) flattenInto(inner as object, `${prefix}${key}.`, depth + 1, into, left);
+  }
 }
 
 /** The decision scopes an event asks for, as the Web SDK lists them; undefined when it asks for none. */
@@ -261,7 +269,8 @@ export function translateEdgeCall(input: EdgeCallInput): EdgeCall {
   const personalizedEvents: number[] = [];
   let thirdPartyId: string | undefined;
   let context: DeliveryContext = input.userAgent ? { userAgent: input.userAgent } : {};
-  events.forEach((event, index) => {
+  for (let index = 0; index < events.length; index++) {
+    const event: unknown = events[index];
     if (!isObject(event)) fail(`events[${index}] must be an object`);
     const xdm = event.xdm === undefined ? {} : event.xdm;
     if (!isObject(xdm)) fail(`events[${index}].xdm must be an object`);
@@ -274,18 +283,17 @@ export function translateEdgeCall(input: EdgeCallInput): EdgeCall {
     }
 
     const parameters = new EventParameters(xdm, profileParametersOf(targetDataOf(event.data), index, limits, writes));
-    const at = (fields: Omit<LocationRequest, 'parameters'> & { eventIndex: number; scope: string }) =>
-      new EdgeLocationRequest(fields, parameters);
 
     const scopes = scopesOf(event, index, limits);
     if (scopes !== undefined) {
       personalizedEvents.push(index);
       for (const scope of scopes) {
         if (scope === VIEW_SCOPE) {
-          locations.push(at({ mode: 'prefetch', kind: 'pageLoad', eventIndex: index, scope }));
-          locations.push(at({ mode: 'prefetch', kind: 'view', eventIndex: index, scope }));
+          locations.push(new EdgeLocationRequest({ mode: 'prefetch', kind: 'pageLoad', eventIndex: index, scope }, parameters));
+          locations.push(new EdgeLocationRequest({ mode: 'prefetch', kind: 'view', eventIndex: index, scope }, parameters));
         } else {
-          locations.push(at({ mode: 'prefetch', kind: 'mbox', name: scope, index: locations.length, eventIndex: index, scope }));
+          const fields = { mode: 'prefetch', kind: 'mbox', name: scope, index: locations.length, eventIndex: index, scope } as const;
+          locations.push(new EdgeLocationRequest(fields, parameters));
         }
       }
     }
@@ -295,7 +303,7 @@ export function translateEdgeCall(input: EdgeCallInput): EdgeCall {
       const id = createHash('sha256').update(`${ecid}\u0000${notification.basis}`).digest('base64url');
       notifications.push({ id: `edge:${id}`, type: notification.type, tokens: notification.tokens });
     }
-  });
+  }
 
   const meta = isObject(body.meta) ? body.meta : undefined;
   const overrides = meta && isObject(meta.configOverrides) ? meta.configOverrides : undefined;
