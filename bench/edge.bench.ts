@@ -7,7 +7,7 @@
  * `hero` from the profile the calls write. Visitors: a pool of 100,000 ECIDs (edge) and 100,000
  * tntIds (delivery), picked at random. Prints a Markdown section.
  *
- *   node --import tsx bench/edge.bench.ts [--duration 10] [--connections 50] [--rounds 3]
+ *   node --import tsx bench/edge.bench.ts [--duration 10] [--connections 50] [--rounds 3] [--warmup 3]
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -33,8 +33,10 @@ const { values } = parseArgs({
     duration: { type: 'string', default: '10' },
     connections: { type: 'string', default: '50' },
     rounds: { type: 'string', default: '3' },
+    warmup: { type: 'string', default: '3' },
   },
 });
+const warmup = Number(values.warmup);
 const duration = Number(values.duration);
 const connections = Number(values.connections);
 const rounds = Number(values.rounds);
@@ -132,13 +134,13 @@ const calls = {
   }),
 };
 
-async function load(server: ChildServer, kind: 'delivery' | 'edge'): Promise<LoadFigures> {
+async function load(server: ChildServer, kind: 'delivery' | 'edge', seconds = duration): Promise<LoadFigures> {
   let serial = 0;
   const cpuBefore = processCpuMs(server.process.pid!);
   const result = await autocannon({
     url: server.url,
     connections,
-    duration,
+    duration: seconds,
     requests: [
       {
         method: 'POST',
@@ -185,6 +187,9 @@ const rows: string[] = [];
 const results: Array<{ delivery: LoadFigures; edge: LoadFigures }> = [];
 try {
   await setUp(server, dataDir);
+  // Unmeasured: compile the hot paths and create the first visitors' profiles of both pools.
+  await load(server, 'delivery', warmup);
+  await load(server, 'edge', warmup);
   for (let round = 1; round <= rounds; round++) {
     // Alternate which goes first, so neither always meets a warmer (or busier) server.
     const result =
@@ -209,7 +214,7 @@ try {
     .filter((x) => !Number.isNaN(x));
   console.log(`## Web SDK interact
 
-\`node --import tsx bench/edge.bench.ts\` — ${connections} connections, ${duration} s per run, ${rounds} rounds alternating
+\`node --import tsx bench/edge.bench.ts\` — ${connections} connections, ${warmup} s warm-up of each call, then ${duration} s per run, ${rounds} rounds alternating
 the two calls on one server process (SQLite, plain HTTP). Interact: the body Adobe's Web SDK 2.33.1 sends
 for one decision scope (page-view XDM, 5 \`profile.*\` keys in \`data.__adobe.target\`, the identity
 cookie in \`meta.state.entries\`) for a random visitor of ${number(POOL_SIZE)} ECIDs; Delivery: one
