@@ -5,7 +5,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import type { Static } from '@sinclair/typebox';
 import { Counter, type Registry } from 'prom-client';
 import type { Limits } from '../../config.js';
-import { AppError, BadRequestError, ServiceUnavailableError } from '../../errors.js';
+import { AppError, BadRequestError, InsufficientStorageError, ServiceUnavailableError } from '../../errors.js';
 import { registerCredentialedCors } from '../../http/cors.js';
 import { frameworkMessage } from '../../http/error-handler.js';
 import { databaseErrorAsAppError } from '../../store/database-errors.js';
@@ -74,7 +74,8 @@ export function registerEdgeRoutes(
         const known = error instanceof AppError ? error : databaseErrorAsAppError(error);
         if (known) {
           if (known instanceof ServiceUnavailableError) reply.header('retry-after', String(known.retryAfterSeconds));
-          else if (known.status >= 500) request.log.error({ err: error }, 'service error');
+          // A full disk or an outage is expected, not a fault of this server.
+          else if (known.status >= 500 && !(known instanceof InsufficientStorageError)) request.log.error({ err: error }, 'service error');
           return sendProblem(reply, known.status, known.code, known.message);
         }
         const status = error.statusCode;

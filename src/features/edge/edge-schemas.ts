@@ -81,6 +81,7 @@ const MEANINGS: Record<number, string> = {
   405: 'Only POST (and OPTIONS) are answered',
   413: 'Request body over the limit',
   503: 'Temporarily unavailable (see Retry-After)',
+  507: 'The server is out of disk space: nothing was stored',
 };
 
 export function problemErrors(...statuses: number[]): Record<number, TSchema> {
@@ -108,7 +109,7 @@ export function edgeCall(action: string, withHint: boolean) {
     body: EdgeBody,
     response: {
       ...(action === 'collect' ? { 204: Type.Unsafe<void>({ type: 'null', description: 'Counted; no body' }) } : { 200: EdgeAnswer }),
-      ...problemErrors(400, 413, 503),
+      ...problemErrors(400, 413, 503, 507),
     },
   };
 }
