@@ -213,7 +213,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   registerArtifactRoutes(http, { clients: services.clients, activities: services.activities });
   registerDeliveryRoutes(http, { delivery: services.delivery, limits: config.limits, metrics });
   registerEdgeRoutes(http, {
-    edge: new EdgeService(services.clients, services.delivery, config.limits),
+    edge: new EdgeService(services.clients, services.delivery, config.limits, clock),
     datastreams: services.datastreams,
     limits: config.limits,
     basePath: config.edgeBasePath,

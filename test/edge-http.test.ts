@@ -102,6 +102,28 @@ describe('identity', () => {
     assert.equal((await fetchProfile(`marketingCloudVisitorId/${ecid}`)).status, 200);
   });
 
+  test('at.js migration: the tntId of the forwarded mbox cookie is linked to the ECID, so the at.js profile carries on', async () => {
+    await deliver(server, 'client=demo&sessionId=atjs-1', {
+      context: { channel: 'web' },
+      id: { tntId: 'atjs-visitor' },
+      execute: { pageLoad: { profileParameters: { favColor: 'blue', since: 'at.js' } } },
+    });
+    const exp = Math.floor(Date.now() / 1000) + 3600;
+    const reply = await edgeCall(server, INTERACT, {
+      events: [pageView({ scopes: ['hero'] })],
+      meta: { target: { migration: true }, state: { entries: [{ key: 'mbox', value: `session#s1#${exp}|PC#atjs-visitor.35_0#${exp}` }] } },
+    });
+    assert.equal(propositionsOf(reply)[0]?.scopeDetails.experience.id, 'blue', "the at.js profile's favColor decides");
+    const byEcid = await fetchProfile(`marketingCloudVisitorId/${ecidOf(reply)}`);
+    assert.equal(byEcid.body.profileAttributes.since?.value, 'at.js');
+    // Without the migration flag the cookie is not read.
+    const unflagged = await edgeCall(server, INTERACT, {
+      events: [pageView({ scopes: ['hero'] })],
+      meta: { state: { entries: [{ key: 'mbox', value: `PC#atjs-visitor#${exp}` }] } },
+    });
+    assert.equal(propositionsOf(unflagged)[0]?.scopeDetails.experience.id, 'other');
+  });
+
   test('the cookie attribute SameSite=None is sent only to https pages', async () => {
     const https = await edgeCall(server, INTERACT, { events: [] }, { origin: 'https://page.test' });
     assert.deepEqual(handleOf(https, 'state:store')?.payload[0]?.attrs, { SameSite: 'None' });

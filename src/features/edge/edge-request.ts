@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { Limits } from '../../config.js';
 import type { AttributeWrite } from '../../domain/attributes.js';
-import { parseOpaqueId, parseThirdPartyId } from '../../domain/identity.js';
+import { parseOpaqueId, parseThirdPartyId, parseTntId } from '../../domain/identity.js';
 import { BadRequestError } from '../../errors.js';
 import { cookieValue, decodeIdentityCookie, edgeCookieName } from '../../wire/edge-identity.js';
+import { MBOX_COOKIE_NAME, mboxCookieEntry } from '../../wire/mbox-cookie.js';
 import type { DeliveryContext } from '../decisioning/context.js';
 import type { LocationRequest } from '../decisioning/decide.js';
 import type { Datastream } from '../datastreams/datastreams-store.js';
@@ -83,6 +84,32 @@ export function ecidOf(
     if (id !== undefined) return checkedEcid(id, limits);
   }
   return undefined;
+}
+
+/**
+ * at.js migration (`targetMigrationEnabled`): the SDK then sets `meta.target.migration` and forwards
+ * at.js's `mbox` cookie (in `meta.state.entries`, or the `Cookie` header); its `PC` entry is the
+ * visitor's tntId, which the visit links to the ECID, so the at.js profile carries on.
+ */
+export function migratedTntIdOf(body: Record<string, unknown>, cookieHeader: string | undefined, nowSec: number): string | undefined {
+  const meta = isObject(body.meta) ? body.meta : undefined;
+  const target = meta && isObject(meta.target) ? meta.target : undefined;
+  if (target?.migration !== true) return undefined;
+  const state = isObject(meta!.state) ? meta!.state : undefined;
+  const entries = state && Array.isArray(state.entries) ? state.entries : [];
+  let cookie: string | undefined;
+  for (const entry of entries) {
+    if (isObject(entry) && entry.key === MBOX_COOKIE_NAME && typeof entry.value === 'string') cookie = entry.value;
+  }
+  cookie ??= cookieValue(cookieHeader, MBOX_COOKIE_NAME);
+  if (cookie === undefined) return undefined;
+  let decoded = cookie;
+  try {
+    decoded = cookie.includes('%7C') || cookie.includes('%23') ? decodeURIComponent(cookie) : cookie;
+  } catch {
+    return undefined;
+  }
+  return mboxCookieEntry(decoded, 'PC', nowSec);
 }
 
 function checkedEcid(ecid: string, limits: Limits): string {
@@ -254,6 +281,8 @@ export interface EdgeCallInput {
   userAgent: string | undefined;
   requestId: string | undefined;
   limits: Limits;
+  /** The tntId of a migrating at.js visitor (migratedTntIdOf). */
+  migratedTntId?: string;
 }
 
 /** The visit an Edge call makes (see above); any violation refuses the whole call, naming the field. */
@@ -313,7 +342,17 @@ export function translateEdgeCall(input: EdgeCallInput): EdgeCall {
   const request: DeliveryRequest = {
     requestId: input.requestId,
     beacon: false,
-    ids: { marketingCloudVisitorId: ecid, authenticatedCustomerIds: [], ...(thirdPartyId === undefined ? {} : { thirdPartyId }) },
+    ids: {
+      marketingCloudVisitorId: ecid,
+      authenticatedCustomerIds: [],
+      ...(thirdPartyId === undefined ? {} : { thirdPartyId }),
+      ...(input.migratedTntId === undefined
+        ? {}
+        : {
+            tntId: input.migratedTntId,
+            tntIdKey: parseTntId(input.migratedTntId, 'the PC entry of the mbox cookie', limits.maxDeviceIdLength),
+          }),
+    },
     writes,
     context,
     locations,

@@ -1,10 +1,11 @@
 import type { Limits } from '../../config.js';
+import type { Clock } from '../../domain/clock.js';
 import { BadRequestError } from '../../errors.js';
 import { mintEcid } from '../../wire/edge-identity.js';
 import type { ClientsService } from '../clients/clients-service.js';
 import type { Datastream } from '../datastreams/datastreams-store.js';
 import type { DeliveryService, VisitOutcome } from '../delivery/delivery-service.js';
-import { ecidOf, type EdgeLocation, translateEdgeCall } from './edge-request.js';
+import { ecidOf, type EdgeLocation, migratedTntIdOf, translateEdgeCall } from './edge-request.js';
 import { consentHandle, decisionHandles, type EdgeAnswer, type Handle, identityHandles } from './edge-response.js';
 
 /** The Edge Network actions the Web SDK calls (docs/web-sdk.md#routes). */
@@ -58,6 +59,7 @@ export class EdgeService {
     private readonly clients: ClientsService,
     private readonly delivery: DeliveryService,
     private readonly limits: Limits,
+    private readonly clock: Clock,
   ) {}
 
   async call(call: EdgeCallContext): Promise<EdgeOutcome> {
@@ -78,12 +80,22 @@ export class EdgeService {
       return { answer: { requestId, handle } };
     }
 
-    const translated = translateEdgeCall({ body, ecid, datastream, userAgent: call.userAgent, requestId, limits: this.limits });
+    const migratedTntId = migratedTntIdOf(body, call.cookieHeader, Math.floor(this.clock.now() / 1000));
+    const translated = translateEdgeCall({
+      body,
+      ecid,
+      datastream,
+      userAgent: call.userAgent,
+      requestId,
+      limits: this.limits,
+      ...(migratedTntId === undefined ? {} : { migratedTntId }),
+    });
     const { request } = translated;
     if (call.headers) request.headers = call.headers;
     const visits =
       known === undefined ||
       request.ids.thirdPartyId !== undefined ||
+      request.ids.tntId !== undefined ||
       request.writes.length > 0 ||
       request.locations.length > 0 ||
       request.notifications !== undefined;
