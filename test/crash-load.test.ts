@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, type TestContext, test } from 'node:test';
 import { type ServerProcess, startServerProcess } from '../bench/support/bulk-server.js';
 import { type Ledger, MixedLoad, verifyLedger } from '../bench/support/mixed-load.js';
 import { startPostgres, type TestPostgres } from './support/postgres.js';
@@ -54,7 +54,7 @@ async function killAll(server: ServerProcess): Promise<void> {
   }
 }
 
-async function crashRounds(env: Record<string, string>, workers: number): Promise<void> {
+async function crashRounds(t: TestContext, env: Record<string, string>, workers: number): Promise<void> {
   const dataDir = tempDir('profile-edge-crash-load-');
   const serverEnv = { ...env, PROFILE_EDGE_WORKERS: String(workers) };
   const ledgers: Ledger[] = [];
@@ -81,6 +81,10 @@ async function crashRounds(env: Record<string, string>, workers: number): Promis
       await sleep(between(0, 1500));
       await killAll(server);
       await load.stop();
+      t.diagnostic(
+        `round ${round}: killed after ${load.acknowledged} acknowledged, ${load.failures.get(0) ?? 0} in flight (no answer)` +
+          (workers > 1 ? ', one worker killed before' : ''),
+      );
       for (const [status, count] of load.failures) {
         // No answer (the kill) is the only failure allowed; never a 500, never a refusal.
         assert.equal(status, 0, `round ${round}: ${count} answers ${status}\n${server.output().slice(-6000)}`);
@@ -89,6 +93,7 @@ async function crashRounds(env: Record<string, string>, workers: number): Promis
     }
     const verdict = await verifyLedger({ url: server.url, adminKey: server.adminKey, demoToken: server.demoToken }, ledgers);
     assert.deepEqual(verdict.problems, []);
+    t.diagnostic(`after the last restart: ${JSON.stringify(verdict.checked)}, all present, counters exact`);
     assert.ok(verdict.checked.batches > 0, JSON.stringify(verdict.checked));
     assert.ok(verdict.checked.merges > 0, JSON.stringify(verdict.checked));
     assert.ok(verdict.checked.notifications > 0, JSON.stringify(verdict.checked));
@@ -100,9 +105,9 @@ async function crashRounds(env: Record<string, string>, workers: number): Promis
 }
 
 describe('SIGKILL at random moments under mixed load, restarted on the same data', () => {
-  test('SQLite, one process', () => crashRounds({}, 1));
-  test('SQLite, --workers 2 (workers killed one at a time too)', () => crashRounds({}, 2));
-  test('PostgreSQL, one process', async () => crashRounds({ PROFILE_EDGE_DATABASE_URL: await postgres.createDatabase() }, 1));
-  test('PostgreSQL, --workers 2 (workers killed one at a time too)', async () =>
-    crashRounds({ PROFILE_EDGE_DATABASE_URL: await postgres.createDatabase() }, 2));
+  test('SQLite, one process', (t) => crashRounds(t, {}, 1));
+  test('SQLite, --workers 2 (workers killed one at a time too)', (t) => crashRounds(t, {}, 2));
+  test('PostgreSQL, one process', async (t) => crashRounds(t, { PROFILE_EDGE_DATABASE_URL: await postgres.createDatabase() }, 1));
+  test('PostgreSQL, --workers 2 (workers killed one at a time too)', async (t) =>
+    crashRounds(t, { PROFILE_EDGE_DATABASE_URL: await postgres.createDatabase() }, 2));
 });

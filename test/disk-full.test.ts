@@ -95,7 +95,7 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs = 10
 }
 
 describe('the data directory runs out of disk space', { skip: skip ?? false }, () => {
-  test('writes answer 507 in each family’s body, reads answer, health says so; freed space is used again without a restart', async () => {
+  test('writes answer 507 in each family’s body, reads answer, health says so; freed space is used again without a restart', async (t) => {
     for (const id of ['kept-1', 'kept-2', 'kept-3']) {
       assert.equal(
         (await admin(server, 'POST', '/admin/v1/clients/demo/profiles', { tntId: id, attributes: { tier: 'silver' } })).status,
@@ -125,6 +125,9 @@ describe('the data directory runs out of disk space', { skip: skip ?? false }, (
       answer(admin(server, 'POST', '/admin/v1/clients/demo/profiles', { tntId: `new-${i}`, attributes: { a: 'b' } })),
     );
     assert.deepEqual(created.refused, json507);
+    t.diagnostic(
+      `full disk: ${updates.acknowledged} updates, ${visits.acknowledged} visits, ${created.acknowledged} profiles still fitted before the first 507`,
+    );
     // A batch upload is refused before it is acknowledged: no batch recorded, no body left behind.
     const batchesBefore = storedBatches();
     assert.deepEqual(await answer(upload(batchRows('full', 100))), {
@@ -188,7 +191,7 @@ describe('the data directory runs out of disk space', { skip: skip ?? false }, (
     assert.deepEqual(bodyFiles(), []);
   });
 
-  test('a batch being applied when the disk fills waits, then finishes with exact counters once space is freed', async () => {
+  test('a batch being applied when the disk fills waits, then finishes with exact counters once space is freed', async (t) => {
     const rows = 40_000;
     const submitted = await answer(upload(batchRows('mid', rows)));
     assert.equal(submitted.status, 200, submitted.body);
@@ -202,6 +205,7 @@ describe('the data directory runs out of disk space', { skip: skip ?? false }, (
     assert.equal(xmlField(status, 'status'), 'incomplete', `the batch must still be waiting while the disk is full: ${status}`);
     assert.ok(Number(xmlField(status, 'consumedCount')) < rows, status);
     assert.equal((await server.fetch('/healthz')).status, 507);
+    t.diagnostic(`batch waiting on the full disk at ${xmlField(status, 'consumedCount')} of ${rows} rows`);
 
     disk.free();
 

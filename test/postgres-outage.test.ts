@@ -213,7 +213,7 @@ async function until(what: string, check: () => Promise<boolean> | boolean, time
 }
 
 describe('PostgreSQL stopped under mixed load, and a pool with no free connection', () => {
-  test('three seconds without PostgreSQL under mixed load: only 503s with Retry-After, never a 500 or a dropped connection; afterwards every acknowledged write is there', async () => {
+  test('three seconds without PostgreSQL under mixed load: only 503s with Retry-After, never a 500 or a dropped connection; afterwards every acknowledged write is there', async (t) => {
     const target = { url: server.url, adminKey: server.adminKey, demoToken: server.demoToken };
     const load = new MixedLoad(target, { workers: 6, ratePerSecond: 100, runId: 'outage', batchRows: 100, profilesPerWorker: 5 });
     await load.prepare();
@@ -232,6 +232,10 @@ describe('PostgreSQL stopped under mixed load, and a pool with no free connectio
     assert.equal(load.unavailableWithoutRetryAfter, 0);
     const verdict = await verifyLedger(target, [load.ledger]);
     assert.deepEqual(verdict.problems, []);
+    t.diagnostic(
+      `outage of 3 s under load: ${load.acknowledged} acknowledged, ${load.failures.get(503)} answered 503 with Retry-After, ` +
+        `none otherwise; checked ${JSON.stringify(verdict.checked)}`,
+    );
     assert.ok(verdict.checked.batches > 0 && verdict.checked.impressions > 0, JSON.stringify(verdict.checked));
   });
 
