@@ -164,7 +164,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   await registerApiReference(http);
   registerResponseBursts(http);
   const metrics = registerMetrics(http, (header) => services.credentials.authorizeAdmin(header));
-  registerHealthRoutes(http, { ping: stores.ping, disk });
+  registerHealthRoutes(http, { ping: stores.ping, disk, metrics });
   registerUpdateRoutes(http, { access, profiles: services.profiles, limits: config.limits });
   registerFetchRoutes(http, { access, profiles: services.profiles, limits: config.limits });
   registerArtifactRoutes(http, { clients: services.clients, activities: services.activities });

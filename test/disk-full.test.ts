@@ -57,6 +57,8 @@ const upload = (body: string) =>
 const batchRows = (prefix: string, rows: number) =>
   `batch=pcId,tier,n\n${Array.from({ length: rows }, (_, i) => `${prefix}-${i},t${i % 5},${i}`).join('\n')}\n`;
 
+const metricsText = async () => (await server.fetch('/metrics', { headers: bearer(server.adminKey) })).text();
+
 /** Files in the batch body folder (none before the first upload). */
 function bodyFiles(): string[] {
   const dir = path.join(server.dataDir, 'batches');
@@ -152,11 +154,13 @@ describe('the data directory runs out of disk space', { skip: skip ?? false }, (
     const notReady = await server.fetch('/readyz');
     assert.equal(notReady.status, 503);
     assert.equal(notReady.headers.get('retry-after'), '10');
+    assert.match(await metricsText(), /^profile_edge_disk_full 1$/m);
 
     disk.free();
 
     await until('/healthz to say ok', async () => (await server.fetch('/healthz')).status === 200);
     assert.equal((await server.fetch('/readyz')).status, 200);
+    assert.match(await metricsText(), /^profile_edge_disk_full 0$/m);
     assert.equal((await answer(update('kept-1', 'platinum'))).body, UPDATE_OK);
     assert.equal((await answer(deliver('new-visitor-after'))).status, 200);
     assert.equal(
