@@ -53,6 +53,8 @@ interface Row {
   /** Kept on purpose, growing with traffic (see above). */
   retainedMb: number;
   profiles: number;
+  /** The machine's 1-minute load average: latency on a shared machine says little without it. */
+  load: number;
 }
 
 /** Tables that grow with traffic by design. */
@@ -152,18 +154,19 @@ const sample = async (minute: number) => {
     databaseMb: db.mb,
     retainedMb: db.retainedMb,
     profiles: db.profiles,
+    load: os.loadavg()[0]!,
   };
   rows.push(row);
   process.stdout.write(`${formatRow(row)}\n`);
 };
 
 function formatRow(row: Row): string {
-  return `| ${row.minute} | ${row.requests} | ${row.errors} | ${row.p99Ms.toFixed(1)} | ${row.rssMb.toFixed(1)} | ${row.fds} | ${row.databaseMb.toFixed(2)} | ${row.retainedMb.toFixed(2)} | ${row.profiles} |`;
+  return `| ${row.minute} | ${row.requests} | ${row.errors} | ${row.p99Ms.toFixed(1)} | ${row.rssMb.toFixed(1)} | ${row.fds} | ${row.databaseMb.toFixed(2)} | ${row.retainedMb.toFixed(2)} | ${row.profiles} | ${row.load.toFixed(1)} |`;
 }
 
 process.stdout.write(
   `soak: ${store}, ${minutes} min at ${rate} requests/s, ${os.availableParallelism()} cores; server pid ${server.pid}\n\n` +
-    '| minute | requests | errors | p99 ms | RSS MB | open fds | database MB | retained MB | profiles |\n|---|---|---|---|---|---|---|---|---|\n',
+    '| minute | requests | errors | p99 ms | RSS MB | open fds | database MB | retained MB | profiles | load avg |\n|---|---|---|---|---|---|---|---|---|---|\n',
 );
 const before = await database();
 rows.push({
@@ -176,6 +179,7 @@ rows.push({
   databaseMb: before.mb,
   retainedMb: before.retainedMb,
   profiles: before.profiles,
+  load: os.loadavg()[0]!,
 });
 process.stdout.write(`${formatRow(rows[0]!)}\n`);
 load.start();
