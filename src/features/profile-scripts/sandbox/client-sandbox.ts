@@ -244,7 +244,7 @@ export class ClientSandbox {
     const stopped = this.stopped;
     const { name, message } = this.errorParts(error);
     if (name === 'InternalError' && message === 'interrupted') return this.stoppedFailure(stopped ?? 'steps');
-    if (name === 'InternalError' && message === 'out of memory') {
+    if (name === 'InternalError' && (message === 'out of memory' || message === 'string too long')) {
       return { reason: 'memory', message: `ran out of memory (cap ${Math.round(this.limits.memoryBytes / 1024)} KB)` };
     }
     if (name === 'InternalError' && message === 'stack overflow') {
