@@ -31,6 +31,7 @@ const SLOW_FILES = [
   'test/batch-limits.test.ts',
   'test/bench-support.test.ts',
   'test/delivery-cross-process.test.ts',
+  'test/script-cli.test.ts',
   'test/server-process.test.ts',
 ];
 
