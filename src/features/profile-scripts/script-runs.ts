@@ -113,7 +113,12 @@ function requestData(
       if (dot < 0) u[rest] = value;
       else if (rest.startsWith(LOCAL_MARK, dot) && names.has(rest.slice(0, dot))) {
         const script = rest.slice(0, dot);
-        (l[script] ??= Object.create(null) as Record<string, string>)[rest.slice(dot + LOCAL_MARK.length)] = value;
+        let held = l[script];
+        if (!held) {
+          held = Object.create(null) as Record<string, string>;
+          l[script] = held;
+        }
+        held[rest.slice(dot + LOCAL_MARK.length)] = value;
       }
     } else if (p !== null) {
       size += name.length + value.length;
