@@ -35,6 +35,7 @@ const SLOW_FILES = [
   'test/datastream-cli.test.ts',
   'test/bench-support.test.ts',
   'test/delivery-cross-process.test.ts',
+  'test/script-cli.test.ts',
   'test/server-process.test.ts',
 ];
 
