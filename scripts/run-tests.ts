@@ -4,6 +4,8 @@
  *
  * `--quick` (`npm run test:quick`) is the development lane: SQLite only, no PostgreSQL server, no
  * multi-process or crash runs, under a minute. `npm test` (and CI) runs every file.
+ * `--faults` (`npm run faults`) runs only the fault files (RELIABILITY.md), each at its long
+ * setting (TEST_FAULTS=long: more kill rounds).
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
@@ -28,11 +30,23 @@ const SLOW_FILES = [
   'test/activity-cli.test.ts',
   'test/batch-cli.test.ts',
   'test/batch-crash.test.ts',
+  'test/crash-load.test.ts',
   'test/batch-limits.test.ts',
   'test/datastream-cli.test.ts',
   'test/bench-support.test.ts',
   'test/delivery-cross-process.test.ts',
+  'test/script-cli.test.ts',
   'test/server-process.test.ts',
+];
+
+/** The fault runs of RELIABILITY.md: disk full, PostgreSQL outages, SIGKILL under load. */
+const FAULT_FILES = [
+  'src/store/sqlite/group-commit.test.ts',
+  'test/activities-crash.test.ts',
+  'test/batch-crash.test.ts',
+  'test/crash-load.test.ts',
+  'test/disk-full.test.ts',
+  'test/postgres-outage.test.ts',
 ];
 
 /** Files that start a throwaway PostgreSQL; a file that also tests SQLite reads TEST_LANE itself. */
@@ -42,12 +56,15 @@ function needsPostgres(file: string): boolean {
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
-const filters = args.filter((arg) => arg !== '--quick');
+const faults = args.includes('--faults');
+const filters = args.filter((arg) => arg !== '--quick' && arg !== '--faults');
 if (quick) process.env.TEST_LANE = 'quick';
+if (faults) process.env.TEST_FAULTS = 'long';
 const files = ['src', 'test']
   .flatMap((dir) => findTests(dir))
   .filter((file) => filters.length === 0 || filters.some((f) => file.includes(f)))
   .filter((file) => !quick || !(SLOW_FILES.includes(file) || needsPostgres(file)))
+  .filter((file) => !faults || FAULT_FILES.includes(file))
   .sort();
 
 const concurrency = Number(process.env.TEST_CONCURRENCY) || Math.max(2, os.availableParallelism());

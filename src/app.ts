@@ -207,7 +207,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   registerResponseBursts(http);
   const metrics = registerMetrics(http, (header) => services.credentials.authorizeAdmin(header));
   scriptMetrics = registerScriptMetrics(metrics, profileScripts);
-  registerHealthRoutes(http, { ping: stores.ping, disk });
+  registerHealthRoutes(http, { ping: stores.ping, disk, metrics });
   registerUpdateRoutes(http, { access, profiles: services.profiles, limits: config.limits });
   registerFetchRoutes(http, { access, profiles: services.profiles, limits: config.limits });
   registerArtifactRoutes(http, { clients: services.clients, activities: services.activities });

@@ -89,6 +89,13 @@ export interface Config {
    * arrive within milliseconds (LISTEN/NOTIFY); this bounds a missed notification.
    */
   authCacheTtlSeconds: number;
+  /** PostgreSQL: connections in this process's pool. */
+  databasePoolSize: number;
+  /**
+   * PostgreSQL: longest wait for a free pooled connection; past it the request answers 503 with
+   * Retry-After 1 (every connection busy: load, not an outage).
+   */
+  databasePoolWaitMs: number;
   /** Connection-level limits against oversized and slow clients (docs/security.md). */
   server: ServerLimits;
   /** Bulk API calls (batch uploads) one client may make per minute; 0 = no limit. Target: 50. */
@@ -258,6 +265,8 @@ export function parseConfig(env: Env = process.env, overrides: ConfigOverrides =
     batchLeaseSeconds: integer(env, 'PROFILE_EDGE_BATCH_LEASE_SECONDS', 30, 1, 3600),
     authCache: boolean(env, 'PROFILE_EDGE_AUTH_CACHE', true),
     authCacheTtlSeconds: integer(env, 'PROFILE_EDGE_AUTH_CACHE_TTL_SECONDS', 5, 1, 3600),
+    databasePoolSize: integer(env, 'PROFILE_EDGE_DATABASE_POOL_SIZE', 20, 1, 1000),
+    databasePoolWaitMs: integer(env, 'PROFILE_EDGE_DATABASE_POOL_WAIT_MS', 60_000, 10, 600_000),
     server: {
       maxHeaderBytes: integer(env, 'PROFILE_EDGE_MAX_HEADER_BYTES', DEFAULT_SERVER_LIMITS.maxHeaderBytes, 1024, 1024 * 1024),
       headersTimeoutMs: integer(env, 'PROFILE_EDGE_HEADERS_TIMEOUT_MS', DEFAULT_SERVER_LIMITS.headersTimeoutMs, 100, 600_000),

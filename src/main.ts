@@ -2,6 +2,7 @@
 import { Command, Option } from 'commander';
 import { ConfigError, parseConfig } from './config.js';
 import { registerActivityCommands, registerArtifactCommands } from './cli/activity-commands.js';
+import { registerScriptCommands } from './cli/script-commands.js';
 import { registerAdminCommands } from './cli/admin-commands.js';
 import { registerBatchCommands } from './cli/batch-commands.js';
 import { registerDatastreamCommands } from './cli/datastream-commands.js';
@@ -62,6 +63,7 @@ function remoteOf(): RemoteOptions {
 
 registerAdminCommands(program, remoteOf);
 registerActivityCommands(program, remoteOf);
+registerScriptCommands(program, remoteOf);
 registerArtifactCommands(program, remoteOf);
 registerBatchCommands(program, remoteOf);
 registerPrivacyCommands(program, remoteOf);

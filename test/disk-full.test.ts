@@ -57,6 +57,8 @@ const upload = (body: string) =>
 const batchRows = (prefix: string, rows: number) =>
   `batch=pcId,tier,n\n${Array.from({ length: rows }, (_, i) => `${prefix}-${i},t${i % 5},${i}`).join('\n')}\n`;
 
+const metricsText = async () => (await server.fetch('/metrics', { headers: bearer(server.adminKey) })).text();
+
 /** Files in the batch body folder (none before the first upload). */
 function bodyFiles(): string[] {
   const dir = path.join(server.dataDir, 'batches');
@@ -95,7 +97,7 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs = 10
 }
 
 describe('the data directory runs out of disk space', { skip: skip ?? false }, () => {
-  test('writes answer 507 in each family’s body, reads answer, health says so; freed space is used again without a restart', async () => {
+  test('writes answer 507 in each family’s body, reads answer, health says so; freed space is used again without a restart', async (t) => {
     for (const id of ['kept-1', 'kept-2', 'kept-3']) {
       assert.equal(
         (await admin(server, 'POST', '/admin/v1/clients/demo/profiles', { tntId: id, attributes: { tier: 'silver' } })).status,
@@ -125,6 +127,9 @@ describe('the data directory runs out of disk space', { skip: skip ?? false }, (
       answer(admin(server, 'POST', '/admin/v1/clients/demo/profiles', { tntId: `new-${i}`, attributes: { a: 'b' } })),
     );
     assert.deepEqual(created.refused, json507);
+    t.diagnostic(
+      `full disk: ${updates.acknowledged} updates, ${visits.acknowledged} visits, ${created.acknowledged} profiles still fitted before the first 507`,
+    );
     // A batch upload is refused before it is acknowledged: no batch recorded, no body left behind.
     const batchesBefore = storedBatches();
     assert.deepEqual(await answer(upload(batchRows('full', 100))), {
@@ -149,11 +154,13 @@ describe('the data directory runs out of disk space', { skip: skip ?? false }, (
     const notReady = await server.fetch('/readyz');
     assert.equal(notReady.status, 503);
     assert.equal(notReady.headers.get('retry-after'), '10');
+    assert.match(await metricsText(), /^profile_edge_disk_full 1$/m);
 
     disk.free();
 
     await until('/healthz to say ok', async () => (await server.fetch('/healthz')).status === 200);
     assert.equal((await server.fetch('/readyz')).status, 200);
+    assert.match(await metricsText(), /^profile_edge_disk_full 0$/m);
     assert.equal((await answer(update('kept-1', 'platinum'))).body, UPDATE_OK);
     assert.equal((await answer(deliver('new-visitor-after'))).status, 200);
     assert.equal(
@@ -188,7 +195,7 @@ describe('the data directory runs out of disk space', { skip: skip ?? false }, (
     assert.deepEqual(bodyFiles(), []);
   });
 
-  test('a batch being applied when the disk fills waits, then finishes with exact counters once space is freed', async () => {
+  test('a batch being applied when the disk fills waits, then finishes with exact counters once space is freed', async (t) => {
     const rows = 40_000;
     const submitted = await answer(upload(batchRows('mid', rows)));
     assert.equal(submitted.status, 200, submitted.body);
@@ -202,6 +209,7 @@ describe('the data directory runs out of disk space', { skip: skip ?? false }, (
     assert.equal(xmlField(status, 'status'), 'incomplete', `the batch must still be waiting while the disk is full: ${status}`);
     assert.ok(Number(xmlField(status, 'consumedCount')) < rows, status);
     assert.equal((await server.fetch('/healthz')).status, 507);
+    t.diagnostic(`batch waiting on the full disk at ${xmlField(status, 'consumedCount')} of ${rows} rows`);
 
     disk.free();
 

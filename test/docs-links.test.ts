@@ -209,7 +209,7 @@ function walk(dir: string, keep: (name: string) => boolean): string[] {
 
 const codeFiles = CODE_DIRS.flatMap((dir) => walk(dir, (name) => TEXT_FILE.test(name))).filter((file) => file !== SELF);
 const markdownFiles = [
-  ...['README.md', 'BENCHMARKS.md'].filter((file) => repo.text(file) !== undefined),
+  ...['README.md', 'BENCHMARKS.md', 'RELIABILITY.md'].filter((file) => repo.text(file) !== undefined),
   ...walk('docs', (name) => name.endsWith('.md')),
   ...codeFiles.filter((file) => file.endsWith('.md')),
 ];

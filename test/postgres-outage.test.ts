@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
+import { MixedLoad, verifyLedger } from '../bench/support/mixed-load.js';
 import { classifyDatabaseError, databaseErrorAsAppError } from '../src/store/database-errors.js';
 import { openPool } from '../src/store/postgres/database.js';
 import { batchIdOf, waitForBatch, xmlField } from './support/batch.js';
@@ -198,5 +199,109 @@ describe('PostgreSQL stopped and started again under a running server', () => {
     // 57P01 (admin_shutdown) when the server's goodbye arrives first, else the socket's end.
     assert.match(String((terminated as { code?: string }).code ?? (terminated as Error).message), /^57P01$|^Connection terminated/);
     assert.equal(databaseErrorAsAppError(terminated)?.status, 503, String(terminated));
+  });
+});
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function until(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+describe('PostgreSQL stopped under mixed load, and a pool with no free connection', () => {
+  test('three seconds without PostgreSQL under mixed load: only 503s with Retry-After, never a 500 or a dropped connection; afterwards every acknowledged write is there', async (t) => {
+    const target = { url: server.url, adminKey: server.adminKey, demoToken: server.demoToken };
+    const load = new MixedLoad(target, { workers: 6, ratePerSecond: 100, runId: 'outage', batchRows: 100, profilesPerWorker: 5 });
+    await load.prepare();
+    load.start();
+    await until('load under way', () => load.acknowledged >= 100);
+    await postgres.halt();
+    await sleep(3000);
+    const refusedDuringOutage = load.failures.get(503) ?? 0;
+    await postgres.resume();
+    const atResume = load.acknowledged;
+    await until('the load served again', () => load.acknowledged >= atResume + 150);
+    await load.stop();
+
+    assert.ok(refusedDuringOutage > 20, `only ${refusedDuringOutage} requests met the outage`);
+    assert.deepEqual([...load.failures.keys()], [503], JSON.stringify(Object.fromEntries(load.failures)));
+    assert.equal(load.unavailableWithoutRetryAfter, 0);
+    const verdict = await verifyLedger(target, [load.ledger]);
+    assert.deepEqual(verdict.problems, []);
+    t.diagnostic(
+      `outage of 3 s under load: ${load.acknowledged} acknowledged, ${load.failures.get(503)} answered 503 with Retry-After, ` +
+        `none otherwise; checked ${JSON.stringify(verdict.checked)}`,
+    );
+    assert.ok(verdict.checked.batches > 0 && verdict.checked.impressions > 0, JSON.stringify(verdict.checked));
+  });
+
+  test('after an outage the lifetime sweep deletes again and the change listener listens again, by themselves', async () => {
+    const databaseUrl = await postgres.createDatabase();
+    // A one-second "day": a profile of a 1-day client expires a second after its last write.
+    const node = await startTestServer({ config: { databaseUrl, lifetimeDayMs: 1000, sweepIntervalSeconds: 1 } });
+    const db = new pg.Client({ connectionString: databaseUrl });
+    try {
+      assert.equal((await admin(node, 'PUT', '/admin/v1/clients/demo', { profileLifetimeDays: 1 })).status, 200);
+      await postgres.halt();
+      await sleep(2500); // several sweeps and listener reconnects fail meanwhile
+      await postgres.resume();
+      await db.connect();
+      const created = await admin(node, 'POST', '/admin/v1/clients/demo/profiles', { tntId: 'swept-after-outage', attributes: { a: 'b' } });
+      assert.equal(created.status, 201, await created.text());
+      const stored = async () =>
+        Number((await db.query("SELECT count(*) AS n FROM profile_ids WHERE id_value = 'swept-after-outage'")).rows[0].n);
+      assert.equal(await stored(), 1);
+      await until('the sweep to delete the expired profile', async () => (await stored()) === 0, 15_000);
+      const database = new URL(databaseUrl).pathname.slice(1);
+      await until('the listener to LISTEN again', async () => {
+        const { rows } = await db.query("SELECT count(*) AS n FROM pg_stat_activity WHERE datname = $1 AND query ILIKE 'LISTEN%'", [
+          database,
+        ]);
+        return Number(rows[0].n) >= 1;
+      });
+    } finally {
+      await db.end().catch(() => undefined);
+      await node.dispose();
+    }
+  });
+
+  test('every pooled connection busy: the requests that cannot get one within the wait answer 503 with Retry-After 1, then all is served', async () => {
+    const databaseUrl = await postgres.createDatabase();
+    const node = await startTestServer({ config: { databaseUrl, databasePoolSize: 2, databasePoolWaitMs: 200 } });
+    const locker = new pg.Client({ connectionString: databaseUrl });
+    await locker.connect();
+    try {
+      assert.equal((await admin(node, 'POST', '/admin/v1/clients/demo/profiles', { tntId: 'pooled', attributes: { a: 'b' } })).status, 201);
+      // Both pooled connections end up waiting on this lock; the other requests wait for a connection.
+      await locker.query('BEGIN');
+      await locker.query('LOCK TABLE profiles IN ACCESS EXCLUSIVE MODE');
+      const read = () => answer(node.fetch('/rest/v1/profiles/pooled?client=demo', { headers: bearer(node.demoToken) }));
+      const answers = Array.from({ length: 8 }, read);
+      await sleep(1000);
+      await locker.query('COMMIT');
+      const settled = await Promise.all(answers);
+      const busy = settled.filter((a) => a.status === 503);
+      assert.ok(busy.length >= 4, JSON.stringify(settled.map((a) => a.status)));
+      for (const refused of busy) {
+        assert.deepEqual(refused, {
+          status: 503,
+          retryAfter: '1',
+          type: 'application/json; charset=utf-8',
+          body: JSON.stringify({ status: 503, message: 'The database is busy; retry in 1 second' }),
+        });
+      }
+      assert.deepEqual(
+        settled.filter((a) => a.status !== 503).map((a) => a.status),
+        Array(8 - busy.length).fill(200),
+      );
+      for (const again of await Promise.all(Array.from({ length: 8 }, read))) assert.equal(again.status, 200);
+    } finally {
+      await locker.end();
+      await node.dispose();
+    }
   });
 });

@@ -213,5 +213,7 @@ describe('category affinity', () => {
     const attributes = await attributesOf(server, 'affinity-1');
     assert.equal(attributes?.['user.categoryAffinity'], 'shoes');
     assert.equal(attributes?.['user.categoryAffinity.scores'], '[["bags",9],["shoes",10]]');
+    const exported = await (await admin(server, 'POST', '/admin/v1/clients/demo/privacy/export', { tntId: 'affinity-1' })).json();
+    assert.equal(exported.profileAttributes['user.categoryAffinities'].value, 'shoes,bags', 'the privacy export shows the affinity');
   });
 });

@@ -15,6 +15,8 @@ export interface ServerProcess {
   demoToken: string;
   /** The admin key (for /metrics), from the same file. */
   adminKey: string;
+  /** What the process wrote to stdout and stderr so far. */
+  output(): string;
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
@@ -59,6 +61,7 @@ export async function startServerProcess(dataDir: string, env: Record<string, st
     dataDir,
     demoToken,
     adminKey,
+    output: () => output,
     async stop(signal = 'SIGTERM') {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((resolve) => child.once('exit', resolve));

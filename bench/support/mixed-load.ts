@@ -42,6 +42,8 @@ export interface MixedLoadOptions {
   runId?: string;
   /** Request timeout, ms. */
   timeoutMs?: number;
+  /** The click token of an activity prepared by an earlier load on the same server (skips creating it again). */
+  clickToken?: string;
 }
 
 /** One request's outcome: its operation, status (0 = no answer) and latency. */
@@ -106,7 +108,7 @@ async function call(
   method: string,
   path: string,
   options: { token?: string; json?: unknown; body?: string; timeoutMs?: number } = {},
-): Promise<{ status: number; text: string }> {
+): Promise<{ status: number; text: string; retryAfter: string | null }> {
   const headers: Record<string, string> = {};
   if (options.token) headers.authorization = `Bearer ${options.token}`;
   if (options.json !== undefined) headers['content-type'] = 'application/json';
@@ -116,7 +118,7 @@ async function call(
     body: options.json !== undefined ? JSON.stringify(options.json) : options.body,
     signal: AbortSignal.timeout(options.timeoutMs ?? 30_000),
   });
-  return { status: response.status, text: await response.text() };
+  return { status: response.status, text: await response.text(), retryAfter: response.headers.get('retry-after') };
 }
 
 /**
@@ -145,12 +147,18 @@ export async function prepareActivity(target: MixedLoadTarget): Promise<string> 
   throw new Error('no click metric token in the prefetch answer');
 }
 
+/**
+ * A write answered 5xx, or not at all, is in doubt: a connection lost during a COMMIT leaves the
+ * server unable to say whether it happened. A 4xx was refused.
+ */
+export const inDoubt = (status: number) => status === 0 || status >= 500;
+
 /** Pending-or-answered bookkeeping of one write. */
 function settle(state: KeyState, value: string, status: number): void {
   if (status >= 200 && status < 300) {
     state.acknowledged = value;
     state.inDoubt = [];
-  } else if (status === 0) {
+  } else if (inDoubt(status)) {
     state.inDoubt.push(value);
   }
 }
@@ -158,6 +166,10 @@ function settle(state: KeyState, value: string, status: number): void {
 export class MixedLoad {
   readonly ledger: Ledger = emptyLedger();
   readonly samples: Sample[] = [];
+  /** Requests answered 2xx so far. */
+  acknowledged = 0;
+  /** 503 answers without a Retry-After header (there must be none). */
+  unavailableWithoutRetryAfter = 0;
   /** Answers other than 2xx (status → count); 0 = no answer (connection refused, reset, timeout). */
   readonly failures = new Map<number, number>();
   private stopped = false;
@@ -182,7 +194,7 @@ export class MixedLoad {
 
   /** The activity, and the profiles single updates and merges need. */
   async prepare(): Promise<void> {
-    this.ledger.clickToken = await prepareActivity(this.target);
+    this.ledger.clickToken = this.options.clickToken ?? (await prepareActivity(this.target));
     const perWorker = this.options.profilesPerWorker ?? 20;
     for (let w = 0; w < this.options.workers; w++) {
       for (let k = 0; k < perWorker; k++) {
@@ -256,6 +268,7 @@ export class MixedLoad {
       status = 0;
     }
     const sample = { operation, status, ms: performance.now() - started, at: Date.now() };
+    if (status >= 200 && status < 300) this.acknowledged++;
     if (status < 200 || status >= 300) this.failures.set(status, (this.failures.get(status) ?? 0) + 1);
     this.onSample?.(sample);
     if (!this.onSample) this.samples.push(sample);
@@ -272,7 +285,7 @@ export class MixedLoad {
         ledger.updates.set(tntId, state);
         const value = `v${n}`;
         const answer = await this.booked(state, value, () =>
-          call(target, 'GET', `/m2/${client}/profile/update?mboxPC=${tntId}&profile.n=${value}`, { token: target.demoToken, timeoutMs }),
+          this.request('GET', `/m2/${client}/profile/update?mboxPC=${tntId}&profile.n=${value}`, { token: target.demoToken, timeoutMs }),
         );
         return answer;
       }
@@ -283,20 +296,26 @@ export class MixedLoad {
         ledger.visits.set(tntId, state);
         const value = `p${n}`;
         let counted = false;
-        const status = await this.booked(state, value, async () => {
-          const answer = await call(target, 'POST', `/rest/v1/delivery?client=${client}&sessionId=ml-${w}`, {
-            json: {
-              context: { channel: 'web' },
-              id: { tntId },
-              execute: { mboxes: [{ index: 0, name: LOCATION, profileParameters: { n: value } }] },
-            },
-            timeoutMs,
+        let status = 0;
+        try {
+          status = await this.booked(state, value, async () => {
+            const answer = await this.request('POST', `/rest/v1/delivery?client=${client}&sessionId=ml-${w}`, {
+              json: {
+                context: { channel: 'web' },
+                id: { tntId },
+                execute: { mboxes: [{ index: 0, name: LOCATION, profileParameters: { n: value } }] },
+              },
+              timeoutMs,
+            });
+            counted = answer.status === 200 && answer.text.includes('"content":"A"');
+            return answer;
           });
-          counted = answer.status === 200 && answer.text.includes('"content":"A"');
-          return answer;
-        });
+        } catch (error) {
+          ledger.impressions.inDoubt++;
+          throw error;
+        }
         if (counted) ledger.impressions.acknowledged++;
-        else if (status === 0) ledger.impressions.inDoubt++;
+        else if (inDoubt(status)) ledger.impressions.inDoubt++;
         else if (status === 200) throw new Error('a delivery answered 200 without executing the activity');
         return status;
       }
@@ -304,7 +323,7 @@ export class MixedLoad {
         const id = `ml-${this.runId}-n${n}`;
         const answer = await this.maybe(
           () =>
-            call(target, 'POST', `/rest/v1/delivery?client=${client}&sessionId=ml-${w}`, {
+            this.request('POST', `/rest/v1/delivery?client=${client}&sessionId=ml-${w}`, {
               json: {
                 context: { channel: 'web' },
                 id: { tntId: `ml-${this.runId}-d${w}-${Math.floor(round / 3)}` },
@@ -315,18 +334,19 @@ export class MixedLoad {
           () => ledger.notifications.inDoubt.add(id),
         );
         if (answer === 200) ledger.notifications.acknowledged.add(id);
+        else if (inDoubt(answer)) ledger.notifications.inDoubt.add(id);
         return answer;
       }
       case 'merge': {
         // An anonymous visitor logs in as a known profile (created first): the two are merged.
         const thirdPartyId = `ml-${this.runId}-c${n}`;
         const anonymous = `ml-${this.runId}-a${n}`;
-        const first = await call(target, 'POST', `/rest/v1/delivery?client=${client}&sessionId=ml-a${n}`, {
+        const first = await this.request('POST', `/rest/v1/delivery?client=${client}&sessionId=ml-a${n}`, {
           json: { context: { channel: 'web' }, id: { tntId: anonymous }, execute: { pageLoad: { profileParameters: { anon: 'yes' } } } },
           timeoutMs,
         });
         if (first.status !== 200) return first.status;
-        const known = await call(target, 'POST', `/admin/v1/clients/${client}/profiles`, {
+        const known = await this.request('POST', `/admin/v1/clients/${client}/profiles`, {
           token: target.adminKey,
           json: { thirdPartyId, attributes: { known: 'yes' } },
           timeoutMs,
@@ -335,7 +355,7 @@ export class MixedLoad {
         const entry = { tntId: anonymous, acknowledged: false };
         const status = await this.maybe(
           async () => {
-            const answer = await call(target, 'POST', `/rest/v1/delivery?client=${client}&sessionId=ml-a${n}`, {
+            const answer = await this.request('POST', `/rest/v1/delivery?client=${client}&sessionId=ml-a${n}`, {
               json: { context: { channel: 'web' }, id: { tntId: anonymous, thirdPartyId }, execute: { pageLoad: {} } },
               timeoutMs,
             });
@@ -356,20 +376,28 @@ export class MixedLoad {
         let batchId: string | undefined;
         const status = await this.maybe(
           async () => {
-            const answer = await call(target, 'POST', `/m2/${client}/v2/profile/batchUpdate`, { token: target.demoToken, body, timeoutMs });
+            const answer = await this.request('POST', `/m2/${client}/v2/profile/batchUpdate`, { token: target.demoToken, body, timeoutMs });
             batchId = /batchId=([^<&]+)/.exec(answer.text)?.[1];
             return answer;
           },
           () => ledger.batchesInDoubt++,
         );
         if (status === 200 && batchId) ledger.batches.set(batchId, { rows, prefix });
+        else if (inDoubt(status)) ledger.batchesInDoubt++;
         return status;
       }
       case 'fetch': {
         const tntId = this.nextKey('fetch', w);
-        return (await call(target, 'GET', `/rest/v1/profiles/${tntId}?client=${client}`, { token: target.demoToken, timeoutMs })).status;
+        return (await this.request('GET', `/rest/v1/profiles/${tntId}?client=${client}`, { token: target.demoToken, timeoutMs })).status;
       }
     }
+  }
+
+  /** One call of the load; a 503 must say when to come back. */
+  private async request(...args: Parameters<typeof call> extends [unknown, ...infer Rest] ? Rest : never) {
+    const answer = await call(this.target, ...args);
+    if (answer.status === 503 && answer.retryAfter === null) this.unavailableWithoutRetryAfter++;
+    return answer;
   }
 
   /** A keyed write: booked acknowledged or in doubt; answers the status. */

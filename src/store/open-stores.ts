@@ -11,7 +11,7 @@ import type { ProfileScriptsStore } from '../features/profile-scripts/scripts-st
 import type { CredentialsStore } from '../features/tokens/credentials-store.js';
 import type { DatastreamsStore } from '../features/datastreams/datastreams-store.js';
 import { AuthChangeListener } from './postgres/auth-change-listener.js';
-import { migratePostgres, openPool, type PgPool } from './postgres/database.js';
+import { DEFAULT_POOL_TIMEOUTS, migratePostgres, openPool, type PgPool } from './postgres/database.js';
 import { ACTIVITIES_CHANGE, PgActivitiesStore } from './postgres/pg-activities-store.js';
 import { PgClientsStore } from './postgres/pg-clients-store.js';
 import { PgCredentialsStore } from './postgres/pg-credentials-store.js';
@@ -74,7 +74,7 @@ export async function openStores(config: Config): Promise<Stores> {
 }
 
 async function openPostgresStores(config: Config): Promise<Stores> {
-  const pool = openPool(config.databaseUrl!);
+  const pool = openPool(config.databaseUrl!, config.databasePoolSize, { ...DEFAULT_POOL_TIMEOUTS, poolWaitMs: config.databasePoolWaitMs });
   await migratePostgres(pool);
   const activityChanges = new ChangeFeed(config.authCache ? 'notify' : 'poll');
   const { clients, credentials, listener } = await authStoresForPostgres(config, pool, activityChanges);

@@ -6,6 +6,7 @@ import { ConflictError } from '../../src/errors.js';
 import type { ProfileWrite } from '../../src/features/profiles/profiles-store.js';
 import type { Stores } from '../../src/store/open-stores.js';
 import { activitiesContract } from './activities-contract.js';
+import { profileScriptsContract } from './profile-scripts-contract.js';
 import { batchesAndVisitsContract } from './batches-visits-contract.js';
 import { countingContract } from './counting-contract.js';
 import { datastreamsContract } from './datastreams-contract.js';
@@ -218,5 +219,6 @@ export function describeStoreContract(backend: string, open: () => Promise<Store
     countingContract(() => stores);
     activitiesContract(() => stores);
     datastreamsContract(() => stores);
+    profileScriptsContract(() => stores);
   });
 }

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { Gauge, type Registry } from 'prom-client';
 import { UNREACHABLE_RETRY_AFTER_SECONDS } from '../../store/database-errors.js';
 import type { DiskSpace } from '../../store/disk-space.js';
 import { health, ready } from './health-schemas.js';
@@ -16,7 +17,19 @@ type Condition = { state: 'ok' } | { state: 'store_unavailable' } | { state: 'di
  * answers a round trip, and the data directory takes writes (src/store/disk-space.ts). Both come
  * back by themselves once the fault is gone (docs/wire-contract.md#13-faults).
  */
-export function registerHealthRoutes(app: FastifyInstance, deps: { ping: () => Promise<void>; disk: DiskSpace }): void {
+export function registerHealthRoutes(app: FastifyInstance, deps: { ping: () => Promise<void>; disk: DiskSpace; metrics?: Registry }): void {
+  if (deps.metrics) {
+    const { disk } = deps;
+    new Gauge({
+      name: 'profile_edge_disk_full',
+      help: '1 while the data directory is marked out of disk space (writes answer 507), else 0',
+      registers: [deps.metrics],
+      collect() {
+        this.set(disk.knownFull ? 1 : 0);
+      },
+    });
+  }
+
   const condition = async (): Promise<Condition> => {
     try {
       await deps.ping();

@@ -1,18 +1,10 @@
-import type { AttributeMap } from '../../domain/attributes.js';
-import { AFFINITIES_ATTRIBUTE, AFFINITY_ATTRIBUTE } from '../../domain/category-affinity.js';
-import {
-  applyScriptOutput,
-  localAttribute,
-  readableUserName,
-  type ScriptOutput,
-  scriptAttribute,
-  scriptOutputProblem,
-} from '../../domain/script-writes.js';
+import { type AttributeMap, SCRIPT_NAMESPACE } from '../../domain/attributes.js';
+import { applyScriptOutput, type ScriptOutput, scriptOutputProblem } from '../../domain/script-writes.js';
 import type { VisitFacts } from '../../domain/sessions.js';
 import { GLOBAL_MBOX } from '../decisioning/activity.js';
 import { type Address, browserContext, type DeliveryContext } from '../decisioning/context.js';
 import type { ClientSandbox, CompiledScript, HostValue, ScriptFailure } from './sandbox/client-sandbox.js';
-import { FACT, HOST_OP, URL_PART } from './sandbox/prelude.js';
+import { HOST_OP, URL_PART } from './sandbox/prelude.js';
 
 /**
  * One request's runs of a client's scripts (docs/profile-scripts.md#when-scripts-run): every active
@@ -93,6 +85,66 @@ function parseUrl(url: unknown): UrlParts {
 const text = (value: unknown): string | null =>
   value === undefined || value === null ? null : typeof value === 'object' ? JSON.stringify(value) : String(value);
 
+/** Above this many characters of profile attributes, `profile.get` asks the host instead of the sandbox holding them all. */
+const PROFILE_DATA_LIMIT = 16 * 1024;
+const LOCAL_MARK = '.local.';
+
+/**
+ * What a request's scripts may read, passed into the sandbox once as JSON: `s` the scripts' names
+ * (by position), `u` the readable `user.` values, `l` the scripts' locals, `p` the profile
+ * attributes (null: too large, asked per name), `f` the session facts (prelude.ts FACTS), `m` each
+ * location's name and parameters.
+ */
+function requestData(
+  scripts: readonly RunnableScript[],
+  request: ScriptRequest,
+  locations: readonly ScriptLocation[],
+  attributes: AttributeMap,
+): string {
+  const names = new Set(scripts.map((script) => script.name));
+  const u: Record<string, string> = Object.create(null);
+  const l: Record<string, Record<string, string>> = Object.create(null);
+  let p: Record<string, string> | null = Object.create(null);
+  let size = 0;
+  for (const [name, { value }] of attributes) {
+    if (name.startsWith(SCRIPT_NAMESPACE)) {
+      const rest = name.slice(SCRIPT_NAMESPACE.length);
+      const dot = rest.indexOf('.');
+      if (dot < 0) u[rest] = value;
+      else if (rest.startsWith(LOCAL_MARK, dot) && names.has(rest.slice(0, dot))) {
+        const script = rest.slice(0, dot);
+        let held = l[script];
+        if (!held) {
+          held = Object.create(null) as Record<string, string>;
+          l[script] = held;
+        }
+        held[rest.slice(dot + LOCAL_MARK.length)] = value;
+      }
+    } else if (p !== null) {
+      size += name.length + value.length;
+      if (size > PROFILE_DATA_LIMIT) p = null;
+      else p[name] = value;
+    }
+  }
+  const f = [
+    request.facts.isFirstSession,
+    request.facts.isNewSession,
+    request.facts.daysSinceLastVisit,
+    request.facts.sessionCount,
+    request.tntId,
+    request.sessionId,
+    request.context.userAgent ?? '',
+  ];
+  const m = locations.map((location) => {
+    const name = location.kind === 'pageLoad' ? GLOBAL_MBOX : (location.name ?? null);
+    if (!location.parameters) return [name, null];
+    const parameters: Record<string, string | null> = Object.create(null);
+    for (const [key, value] of Object.entries(location.parameters)) parameters[key] = text(value);
+    return [name, parameters];
+  });
+  return JSON.stringify({ s: scripts.map((script) => script.name), u, l, p, f, m });
+}
+
 /**
  * Runs `scripts` over `locations` for one request. `attributes` is the visit's profile after the
  * request's own writes; it is copied, never modified.
@@ -101,17 +153,14 @@ export function runScripts(
   sandbox: ClientSandbox,
   scripts: readonly RunnableScript[],
   request: ScriptRequest,
-  locations: readonly ScriptLocation[],
+  given: readonly ScriptLocation[],
   attributes: AttributeMap,
 ): ScriptRunsResult {
-  const working: AttributeMap = new Map(attributes);
+  const locations: readonly ScriptLocation[] = given.length > 0 ? given : [{ kind: 'pageLoad' }];
   const failures: RunFailure[] = [];
-  const values = new Map<string, string | null>();
   let browser: Readonly<Record<string, unknown>> | undefined;
   const urls: Array<UrlParts | undefined> = [];
-  let location: ScriptLocation = { kind: 'pageLoad' };
-  let script: RunnableScript = scripts[0]!;
-  let locals = new Map<string, string>();
+  let location: ScriptLocation = locations[0]!;
 
   const urlOf = (which: number): UrlParts => {
     const own = location.address;
@@ -126,66 +175,19 @@ export function runScripts(
     return parts;
   };
 
-  const fact = (which: number): HostValue => {
-    switch (which) {
-      case FACT.categoryAffinity:
-        return working.get(AFFINITY_ATTRIBUTE)?.value ?? null;
-      case FACT.categoryAffinities:
-        return working.get(AFFINITIES_ATTRIBUTE)?.value ?? '';
-      case FACT.isFirstSession:
-        return request.facts.isFirstSession;
-      case FACT.isNewSession:
-        return request.facts.isNewSession;
-      case FACT.daysSinceLastVisit:
-        return request.facts.daysSinceLastVisit;
-      case FACT.pcId:
-        return request.tntId;
-      case FACT.sessionId:
-        return request.sessionId;
-      case FACT.browser:
-        return request.context.userAgent ?? '';
-      case FACT.browserType:
-        browser ??= browserContext(request.context.userAgent ?? '', request.context.clientHints);
-        return String(browser.browserType);
-      case FACT.activeActivities:
-        return '';
-      case FACT.sessionCount:
-        return request.facts.sessionCount;
-      default:
-        return null;
-    }
-  };
-
   const host = (op: number, a: HostValue, b: HostValue): HostValue => {
     switch (op) {
-      case HOST_OP.userGet: {
-        const name = String(a);
-        return readableUserName(name) ? (working.get(scriptAttribute(name))?.value ?? null) : null;
-      }
-      case HOST_OP.getLocal: {
-        const key = String(a);
-        return locals.get(key) ?? working.get(localAttribute(script.name, key))?.value ?? null;
-      }
-      case HOST_OP.setLocal:
-        if (typeof b === 'string') locals.set(String(a), b);
-        return undefined;
       case HOST_OP.header: {
         const value = request.headers?.[String(a).toLowerCase()];
         return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value;
       }
       case HOST_OP.profileGet: {
         const name = String(a);
-        return name.startsWith('user.') ? null : (working.get(name)?.value ?? null);
+        return name.startsWith(SCRIPT_NAMESPACE) ? null : (attributes.get(name)?.value ?? null);
       }
-      case HOST_OP.mboxName:
-        return location.kind === 'pageLoad' ? GLOBAL_MBOX : (location.name ?? null);
-      case HOST_OP.mboxParam: {
-        const parameters = location.parameters;
-        const name = String(a);
-        return parameters && Object.hasOwn(parameters, name) ? text(parameters[name]) : null;
-      }
-      case HOST_OP.fact:
-        return fact(Number(a));
+      case HOST_OP.browserType:
+        browser ??= browserContext(request.context.userAgent ?? '', request.context.clientHints);
+        return String(browser.browserType);
       case HOST_OP.url: {
         const code = Number(a);
         const parts = urlOf(Math.floor(code / 8));
@@ -198,37 +200,48 @@ export function runScripts(
               ? parts.domain
               : parts.query;
       }
-      case HOST_OP.urlParam: {
-        const which = Number(a);
-        return urlOf(which === 1 ? 1 : which === 2 ? 2 : 0).params?.get(String(b)) ?? null;
-      }
+      case HOST_OP.urlParam:
+        return urlOf(Number(a)).params?.get(String(b)) ?? null;
       default:
         return null;
     }
   };
 
-  for (const next of locations.length > 0 ? locations : [{ kind: 'pageLoad' }]) {
-    location = next;
-    for (const candidate of scripts) {
-      if (candidate.failed) continue;
-      script = candidate;
-      locals = new Map();
-      const outcome = sandbox.run(candidate.compiled, host);
-      if (!outcome.ok) {
-        candidate.failed = true;
-        failures.push({ name: candidate.name, version: candidate.version, ...outcome.failure });
-        continue;
-      }
-      const output: ScriptOutput = { name: candidate.name, value: outcome.value, locals };
-      const problem = scriptOutputProblem(output, working);
-      if (problem) {
-        candidate.failed = true;
-        failures.push({ name: candidate.name, version: candidate.version, reason: 'tooLong', message: problem });
-        continue;
-      }
-      values.set(candidate.name, outcome.value ?? null);
-      applyScriptOutput(working, output, request.now);
+  const failed = new Set<string>();
+  sandbox.begin(requestData(scripts, request, locations, attributes), host);
+  let outputs: Record<string, [string | null, Record<string, string> | null]>;
+  try {
+    locations.forEach((next, at) => {
+      location = next;
+      scripts.forEach((script, index) => {
+        if (script.failed) return;
+        const outcome = sandbox.run(script.compiled, index, at);
+        if (outcome.ok) return;
+        script.failed = true;
+        failed.add(script.name);
+        failures.push({ name: script.name, version: script.version, ...outcome.failure });
+      });
+    });
+  } finally {
+    outputs = JSON.parse(sandbox.finish());
+  }
+
+  // Every output through the domain's write rule, in the visit's working copy.
+  const working: AttributeMap = new Map(attributes);
+  const values = new Map<string, string | null>();
+  for (const script of scripts) {
+    const output = Object.hasOwn(outputs, script.name) ? outputs[script.name]! : null;
+    if (!output || failed.has(script.name)) continue;
+    const [value, locals] = output;
+    const written: ScriptOutput = { name: script.name, value, locals: new Map(locals ? Object.entries(locals) : []) };
+    const problem = scriptOutputProblem(written, working);
+    if (problem) {
+      script.failed = true;
+      failures.push({ name: script.name, version: script.version, reason: 'tooLong', message: problem });
+      continue;
     }
+    values.set(script.name, value);
+    applyScriptOutput(working, written, request.now);
   }
   return { attributes: working, failures, values };
 }

@@ -12,7 +12,7 @@ import { PRELUDE } from './prelude.js';
  * other runtimes: no value, handle or memory is shared between clients.
  *
  * Each run gets the same budget: `steps` interpreter steps (budget.ts), a wall-clock `deadlineMs`,
- * checked at least every 1,000 steps, and the runtime's memory cap; a script that passes one is
+ * checked at least every 100 steps, and the runtime's memory cap; a script that passes one is
  * stopped where it is (QuickJS raises an uncatchable "interrupted" error) and reported.
  */
 
@@ -42,8 +42,8 @@ export interface ScriptFailure {
   message: string;
 }
 
-/** A run's value as the attribute would store it (undefined, null: nothing), or why it failed. */
-export type RunOutcome = { ok: true; value: string | null | undefined } | { ok: false; failure: ScriptFailure };
+/** A run completed (its value and locals are kept in the sandbox until `finish`), or why it failed. */
+export type RunOutcome = { ok: true } | { ok: false; failure: ScriptFailure };
 
 export type HostValue = string | number | boolean | null | undefined;
 
@@ -55,7 +55,8 @@ export interface CompiledScript {
   readonly handle: QuickJSHandle;
 }
 
-const CHUNK_STEPS = 1_000;
+/** How often the deadline is checked, in steps (a backtracking regular expression polls in the same units). */
+const CHUNK_STEPS = 100;
 
 let shared: Promise<QuickJSWASMModule> | undefined;
 
@@ -68,10 +69,13 @@ export function quickJs(): Promise<QuickJSWASMModule> {
 export class ClientSandbox {
   private readonly context: QuickJSContext;
   private readonly counter: StepCounter;
+  private readonly beginner: QuickJSHandle;
   private readonly runner: QuickJSHandle;
+  private readonly finisher: QuickJSHandle;
   private readonly compiler: QuickJSHandle;
+  /** Number handles for script and location positions, made once. */
+  private readonly numbers: QuickJSHandle[] = [];
   private host: ScriptHost | null = null;
-  /** Steps left in the current run; its deadline; why it was stopped. */
   // Unbounded while the sandbox is built (the prelude freezes every built-in); each run sets its own.
   private stepsLeft = Number.POSITIVE_INFINITY;
   private deadline = Number.POSITIVE_INFINITY;
@@ -93,10 +97,12 @@ export class ClientSandbox {
     const context = this.context;
     const hostFunction = context.newFunction('host', (op, a, b) => this.answer(op, a, b));
     const prelude = context.unwrapResult(context.evalCode(PRELUDE, 'prelude.js'));
-    const pair = context.unwrapResult(context.callFunction(prelude, context.undefined, hostFunction));
-    this.runner = context.getProp(pair, 0);
-    this.compiler = context.getProp(pair, 1);
-    pair.dispose();
+    const parts = context.unwrapResult(context.callFunction(prelude, context.undefined, hostFunction));
+    this.beginner = context.getProp(parts, 0);
+    this.runner = context.getProp(parts, 1);
+    this.finisher = context.getProp(parts, 2);
+    this.compiler = context.getProp(parts, 3);
+    parts.dispose();
     prelude.dispose();
     hostFunction.dispose();
   }
@@ -117,7 +123,7 @@ export class ClientSandbox {
     if (problem) return { ok: false, message: problem };
     const text = this.context.newString(source);
     try {
-      const result = this.guarded(() => this.context.callFunction(this.compiler, this.context.undefined, text));
+      const result = this.trusted(() => this.context.callFunction(this.compiler, this.context.undefined, text));
       if (result.error) {
         const message = this.errorText(result.error);
         result.error.dispose();
@@ -135,38 +141,57 @@ export class ClientSandbox {
     this.held.delete(script.handle);
   }
 
-  /** Runs one script against `host`, within its budget. */
-  run(script: CompiledScript, host: ScriptHost): RunOutcome {
+  /**
+   * Starts a request: `data` is what its scripts may read (JSON, built by script-runs.ts), `host`
+   * answers the rest. Then `run` each script, then `finish`.
+   */
+  begin(data: string, host: ScriptHost): void {
     this.host = host;
+    const text = this.context.newString(data);
     try {
-      const context = this.context;
-      const result = this.guarded(() => context.callFunction(this.runner, context.undefined, script.handle));
-      if (result.error) {
-        const failure = this.failureOf(result.error);
-        result.error.dispose();
-        return { ok: false, failure };
+      this.context.unwrapResult(this.trusted(() => this.context.callFunction(this.beginner, this.context.undefined, text))).dispose();
+    } finally {
+      text.dispose();
+    }
+  }
+
+  /** Runs one script (its position in the request's list) for one location, within its budget. */
+  run(script: CompiledScript, index: number, location: number): RunOutcome {
+    const context = this.context;
+    const result = this.guarded(() =>
+      context.callFunction(this.runner, context.undefined, script.handle, this.number(index), this.number(location)),
+    );
+    if (result.error) {
+      const failure = this.failureOf(result.error);
+      result.error.dispose();
+      return { ok: false, failure };
+    }
+    result.value.dispose();
+    // Promise jobs the script queued (async functions, import()) run now, on its budget, or never.
+    if (this.runtime.hasPendingJob()) {
+      const jobs = this.guarded(() => this.runtime.executePendingJobs(-1), false);
+      // A job stopped by the budget may surface only as a rejected promise: `stopped` tells.
+      const stopped = this.stopped;
+      let failure: ScriptFailure | null = null;
+      if (jobs.error) {
+        failure = this.failureOf(jobs.error);
+        jobs.error.dispose();
+      } else jobs.dispose();
+      if (stopped !== null) failure = this.stoppedFailure(stopped);
+      if (failure && failure.reason !== 'threw') return { ok: false, failure };
+    }
+    return { ok: true };
+  }
+
+  /** Ends the request: every completed run's value and locals, as JSON (`{name: [value, locals]}`). */
+  finish(): string {
+    try {
+      const result = this.context.unwrapResult(this.trusted(() => this.context.callFunction(this.finisher, this.context.undefined)));
+      try {
+        return this.context.getString(result);
+      } finally {
+        result.dispose();
       }
-      const value = result.value;
-      let answer: string | null | undefined;
-      const type = context.typeof(value);
-      if (type === 'undefined') answer = undefined;
-      else if (type === 'string') answer = context.getString(value);
-      else answer = null;
-      value.dispose();
-      // Promise jobs the script queued (async functions, import()) run now, on its budget, or never.
-      if (this.runtime.hasPendingJob()) {
-        const jobs = this.guarded(() => this.runtime.executePendingJobs(-1), false);
-        // A job stopped by the budget may surface only as a rejected promise: `stopped` tells.
-        const stopped = this.stopped;
-        let failure: ScriptFailure | null = null;
-        if (jobs.error) {
-          failure = this.failureOf(jobs.error);
-          jobs.error.dispose();
-        } else jobs.dispose();
-        if (stopped !== null) failure = this.stoppedFailure(stopped);
-        if (failure && failure.reason !== 'threw') return { ok: false, failure };
-      }
-      return { ok: true, value: answer };
     } finally {
       this.host = null;
     }
@@ -177,10 +202,26 @@ export class ClientSandbox {
     this.disposed = true;
     for (const handle of this.held) if (handle.alive) handle.dispose();
     this.held.clear();
+    for (const handle of this.numbers) handle.dispose();
+    this.beginner.dispose();
     this.runner.dispose();
+    this.finisher.dispose();
     this.compiler.dispose();
     this.context.dispose();
     this.runtime.dispose();
+  }
+
+  private number(n: number): QuickJSHandle {
+    while (this.numbers.length <= n) this.numbers.push(this.context.newNumber(this.numbers.length));
+    return this.numbers[n]!;
+  }
+
+  /** The prelude's own work (parsing the request, answering outputs): no step budget, no deadline. */
+  private trusted<T>(call: () => T): T {
+    this.stepsLeft = Number.POSITIVE_INFINITY;
+    this.deadline = Number.POSITIVE_INFINITY;
+    this.stopped = null;
+    return call();
   }
 
   /** Runs `call` with a fresh budget (and a fresh step counter). */
@@ -244,7 +285,7 @@ export class ClientSandbox {
     const stopped = this.stopped;
     const { name, message } = this.errorParts(error);
     if (name === 'InternalError' && message === 'interrupted') return this.stoppedFailure(stopped ?? 'steps');
-    if (name === 'InternalError' && message === 'out of memory') {
+    if (name === 'InternalError' && (message === 'out of memory' || message === 'string too long')) {
       return { reason: 'memory', message: `ran out of memory (cap ${Math.round(this.limits.memoryBytes / 1024)} KB)` };
     }
     if (name === 'InternalError' && message === 'stack overflow') {
