@@ -290,6 +290,15 @@ describe('profile parameters, the CRM id and propositions', () => {
     }
   });
 
+  test('user.categoryId in __adobe.target scores category affinity, as on a Delivery call', async () => {
+    const reply = await edgeCall(server, INTERACT, {
+      events: [pageView({ scopes: ['hero'], crm: 'crm-shoes', target: { 'user.categoryId': 'shoes' } })],
+    });
+    assert.equal(reply.status, 200, reply.text);
+    const profile = await fetchProfile('thirdPartyId/crm-shoes');
+    assert.equal(profile.body.profileAttributes['user.categoryAffinity']?.value, 'shoes');
+  });
+
   test('a location hint segment and an at.js cluster hint are ignored', async () => {
     for (const hint of ['or2', 't35']) {
       const reply = await edgeCall(server, `/ee/${hint}/v1/interact?configId=web-1`, { events: [pageView({ scopes: ['hero'] })] });
