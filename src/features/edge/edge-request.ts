@@ -217,22 +217,97 @@ function contextOf(xdm: Record<string, unknown>, userAgent: string | undefined):
   return context;
 }
 
-/** An event's mbox parameters: its `__adobe.target` keys, and its XDM flattened only when a condition or an offer token reads them. */
-class EventParameters {
-  private flat: Record<string, string | number | boolean> | undefined;
+type ParameterValue = string | number | boolean;
+
+const isScalar = (value: unknown): value is ParameterValue =>
+  typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
+
+/**
+ * The XDM leaf a flattened name (`web.webPageDetails.name`) names, found without flattening: each
+ * `.` may separate two keys or belong to one, as flattening joins them. Where two leaves flatten to
+ * one name, the one flattening writes last wins, as in the listing. Skips what flattening skips.
+ */
+function xdmLeaf(object: object, name: string, depth: number): ParameterValue | undefined {
+  let found: ParameterValue | undefined;
+  for (const key in object) {
+    if (!Object.hasOwn(object, key)) continue;
+    if (depth === 0 && (key === '_experience' || key === 'identityMap')) continue;
+    const inner = (object as Record<string, unknown>)[key];
+    if (key === name) {
+      if (isScalar(inner)) found = inner;
+    } else if (depth < 7 && typeof inner === 'object' && inner !== null && name.startsWith(key) && name[key.length] === '.') {
+      const deeper = xdmLeaf(inner, name.slice(key.length + 1), depth + 1);
+      if (deeper !== undefined) found = deeper;
+    }
+  }
+  return found;
+}
+
+/**
+ * An event's mbox parameters: its `__adobe.target` keys over its XDM flattened to dotted names. A
+ * single name (category affinity reads `user.categoryId` on every visit, an offer `${mbox.x}`) is
+ * looked up in the XDM directly; the XDM is flattened only when the parameters are listed (a
+ * condition on `mbox.*` nests them all, a script is handed them all). Read-only.
+ */
+class EventParameters implements ProxyHandler<Parameters> {
+  private flat: Record<string, ParameterValue> | undefined;
+  private view: Readonly<Record<string, unknown>> | undefined;
 
   constructor(
     private readonly xdm: Record<string, unknown>,
     private readonly target: Parameters,
   ) {}
 
-  get value(): Record<string, string | number | boolean> {
+  get value(): Readonly<Record<string, unknown>> {
+    this.view ??= new Proxy(this.target, this);
+    return this.view;
+  }
+
+  private all(): Record<string, ParameterValue> {
     if (!this.flat) {
       this.flat = {};
       flattenXdm(this.xdm, this.flat);
       Object.assign(this.flat, this.target);
     }
     return this.flat;
+  }
+
+  private lookup(name: string): ParameterValue | undefined {
+    if (Object.hasOwn(this.target, name)) return this.target[name];
+    // Past the flattening cap only the listed leaves exist: once listed, ask the list.
+    if (this.flat) return Object.hasOwn(this.flat, name) ? this.flat[name] : undefined;
+    return xdmLeaf(this.xdm, name, 0);
+  }
+
+  get(_target: Parameters, name: string | symbol): unknown {
+    return typeof name === 'string' ? this.lookup(name) : undefined;
+  }
+
+  has(_target: Parameters, name: string | symbol): boolean {
+    return typeof name === 'string' && this.lookup(name) !== undefined;
+  }
+
+  ownKeys(): string[] {
+    return Object.keys(this.all());
+  }
+
+  getOwnPropertyDescriptor(_target: Parameters, name: string | symbol): PropertyDescriptor | undefined {
+    if (typeof name !== 'string') return undefined;
+    const all = this.all();
+    if (!Object.hasOwn(all, name)) return undefined;
+    return { value: all[name], writable: true, enumerable: true, configurable: true };
+  }
+
+  set(): boolean {
+    return false;
+  }
+
+  defineProperty(): boolean {
+    return false;
+  }
+
+  deleteProperty(): boolean {
+    return false;
   }
 }
 
