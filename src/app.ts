@@ -123,7 +123,9 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
 
   const clients = new ClientsService(stores.clients, clock);
   // PostgreSQL keeps batch bodies in the database, where every node can read them.
-  const batchBodies = stores.batchBodies ?? new BatchFiles(config.dataDir);
+  // A file no process wrote for longer than a connection may stay idle (plus a minute) is a
+  // leftover; a younger one may belong to another process on the same data directory.
+  const batchBodies = stores.batchBodies ?? new BatchFiles(config.dataDir, config.server.idleTimeoutMs + 60_000);
   const activities = new ActivitiesService(stores.activities, clock, stores.activityChanges, {
     eventTokenKeys: config.eventTokenKeys,
     notifiedTrustMs: config.authCacheTtlSeconds * 1000,

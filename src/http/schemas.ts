@@ -55,7 +55,7 @@ const ERROR_MEANINGS: Record<number, string> = {
   413: 'Request body over the limit of this endpoint',
   414: 'Query string over the limit of this endpoint',
   415: 'Unsupported Content-Type',
-  503: 'Temporarily unavailable (the store, or a rate limit: see Retry-After)',
+  503: 'Temporarily unavailable (the database out of reach or busy, or a rate limit: see Retry-After)',
   507: 'The server is out of disk space: nothing was stored; retry once space has been freed',
 };
 

@@ -18,7 +18,15 @@ const PIECE_BYTES = 1024 * 1024;
 export class BatchFiles implements BatchBodies {
   readonly dir: string;
 
-  constructor(dataDir: string) {
+  constructor(
+    dataDir: string,
+    /**
+     * `list()` leaves files modified more recently than this alone: another process on the same
+     * data directory (a `--workers` sibling, a second `serve`) may still be receiving that upload,
+     * or be between renaming a body and recording its batch.
+     */
+    private readonly orphanAgeMs = 0,
+  ) {
     this.dir = path.join(dataDir, 'batches');
   }
 
@@ -76,8 +84,8 @@ export class BatchFiles implements BatchBodies {
   }
 
   /**
-   * Body files and interrupted uploads present in the folder, with the batch id each belongs to.
-   * Call before the server accepts uploads: every `.upload` file is then a leftover of a crash.
+   * Body files and interrupted uploads present in the folder, with the batch id each belongs to,
+   * that nobody has written for `orphanAgeMs`: an `.upload` file is then a leftover of a crash.
    */
   async list(): Promise<Array<{ file: string; batchId: string; partial: boolean }>> {
     let names: string[];
@@ -87,12 +95,21 @@ export class BatchFiles implements BatchBodies {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw err;
     }
-    return names
-      .filter((name) => name.endsWith(BODY_SUFFIX) || name.endsWith(UPLOAD_SUFFIX))
-      .map((name) => {
-        const partial = name.endsWith(UPLOAD_SUFFIX);
-        return { file: name, batchId: name.slice(0, -(partial ? UPLOAD_SUFFIX : BODY_SUFFIX).length), partial };
-      });
+    const settledBefore = Date.now() - this.orphanAgeMs;
+    const found: Array<{ file: string; batchId: string; partial: boolean }> = [];
+    for (const name of names) {
+      if (!name.endsWith(BODY_SUFFIX) && !name.endsWith(UPLOAD_SUFFIX)) continue;
+      if (this.orphanAgeMs > 0) {
+        const modified = await fs.stat(path.join(this.dir, name)).then(
+          (stats) => stats.mtimeMs,
+          () => null, // gone meanwhile: committed or discarded by its writer
+        );
+        if (modified === null || modified > settledBefore) continue;
+      }
+      const partial = name.endsWith(UPLOAD_SUFFIX);
+      found.push({ file: name, batchId: name.slice(0, -(partial ? UPLOAD_SUFFIX : BODY_SUFFIX).length), partial });
+    }
+    return found;
   }
 }
 

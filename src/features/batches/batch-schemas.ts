@@ -40,7 +40,7 @@ const upload = (apiVersion: 1 | 2) => ({
       'Accepted: the batch status URL',
       '<response><success>true</success><batchStatus>http://127.0.0.1:8080/m2/demo/profile/batchStatus?batchId=demo-1764000000000-12345678</batchStatus><message>Batch submitted for processing</message></response>',
     ),
-    ...m2Errors(400, 401, 403, 404, 413, 415, 503),
+    ...m2Errors(400, 401, 403, 404, 413, 415, 503, 507),
   },
 });
 
