@@ -19,6 +19,7 @@ import { ClientSandbox } from '../src/features/profile-scripts/sandbox/client-sa
 import { runScripts, type ScriptRequest } from '../src/features/profile-scripts/script-runs.js';
 import { type ChildServer, startChildServer } from '../test/support/child-server.js';
 import { type LoadFigures, POOL_SIZE, runDeliveryLoad, visitorTntId } from './support/delivery-load.js';
+import { BENCH_SCRIPTS } from './support/scripts.js';
 
 const { values } = parseArgs({
   options: {
@@ -30,21 +31,6 @@ const { values } = parseArgs({
 const duration = Number(values.duration);
 const connections = Number(values.connections);
 const rounds = Number(values.rounds);
-
-/** Ten scripts of the kinds Target's documentation shows: counters, last values, page and mbox reads, locals. */
-const SCRIPTS: Record<string, string> = {
-  visits: "if (user.isNewSession) return (Number(user.get('visits')) || 0) + 1;",
-  calls: "return (Number(user.get('calls')) || 0) + 1;",
-  lastCategory: "var c = profile.get('lastCategory'); if (c) return c;",
-  bigCart: "return Number(profile.get('cartSize')) >= 4;",
-  tierLabel: "var t = profile.get('loyaltyTier'); return t === 'gold' ? 'VIP' : 'standard';",
-  landingDomain: 'if (user.isNewSession) return page.domain;',
-  onProducts: "return page.url.indexOf('/products') >= 0;",
-  browserKind: 'return user.browserType;',
-  productsSeen: "var n = (Number(user.getLocal('n')) || 0) + 1; user.setLocal('n', n); if (n % 5 === 0) return n;",
-  recentPages:
-    "var p = profile.get('lastSeenPage'); var list = (user.get('recentPages') || '').split(',').filter(function (x) { return x; }); if (p && list[0] !== p) { list.unshift(p); return list.slice(0, 3); }",
-};
 
 async function adminCall(server: ChildServer, dataDir: string, method: string, pathName: string, body?: unknown): Promise<Response> {
   return fetch(`${server.url}${pathName}`, {
@@ -131,7 +117,7 @@ const loadBefore = os.loadavg()[0]!;
 const rows: string[] = [];
 const results: Array<{ plain: LoadFigures; scripted: LoadFigures }> = [];
 try {
-  for (const [name, source] of Object.entries(SCRIPTS)) {
+  for (const [name, source] of Object.entries(BENCH_SCRIPTS)) {
     const response = await adminCall(scripted, scriptedDir, 'PUT', `/admin/v1/clients/demo/profile-scripts/${name}`, { source });
     if (response.status !== 201) throw new Error(`script ${name}: ${response.status} ${await response.text()}`);
   }

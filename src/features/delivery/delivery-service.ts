@@ -172,14 +172,15 @@ export class DeliveryService {
    */
   async visit(client: ClientSettings, sessionId: string, request: DeliveryRequest, options: VisitOptions = {}): Promise<VisitOutcome> {
     const scripts = this.scripts ? await this.scripts.forVisit(client.code) : null;
-    let failures: RunFailure[] = [];
+    // A store may run the visit's `apply` again (a restarted transaction): failures add up, once per script.
+    const failures = new Map<string, RunFailure>();
     try {
       return await this.recordedVisit(client, sessionId, request, options, scripts, (failed) => {
-        failures = failed;
+        for (const failure of failed) if (!failures.has(failure.name)) failures.set(failure.name, failure);
       });
     } finally {
       // A failed script already stopped running in this process; the store records why, for all.
-      if (failures.length > 0) await this.scripts!.disableFailed(client.code, failures).catch(() => {});
+      if (failures.size > 0) await this.scripts!.disableFailed(client.code, [...failures.values()]).catch(() => {});
     }
   }
 

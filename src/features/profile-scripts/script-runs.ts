@@ -41,6 +41,8 @@ export interface RunnableScript {
   readonly compiled: CompiledScript;
   /** Set in this process at its first failure, before the store hears of it: it does not run again. */
   failed: boolean;
+  /** The profile attributes its source can read (`profileNamesOf`); absent: all. */
+  readonly profileReads?: ReadonlySet<string> | 'all';
 }
 
 export interface RunFailure extends ScriptFailure {
@@ -90,10 +92,10 @@ const PROFILE_DATA_LIMIT = 16 * 1024;
 const LOCAL_MARK = '.local.';
 
 /**
- * What a request's scripts may read, passed into the sandbox once as JSON: `s` the scripts' names
- * (by position), `u` the readable `user.` values, `l` the scripts' locals, `p` the profile
- * attributes (null: too large, asked per name), `f` the session facts (prelude.ts FACTS), `m` each
- * location's name and parameters.
+ * What a request's scripts may read, passed into the sandbox once as JSON (tables keyed by `$` and
+ * the name, prelude.ts): `s` the scripts' names (by position), `u` the readable `user.` values, `l`
+ * the scripts' locals, `p` the profile attributes the scripts can read (null: too many, asked per
+ * name), `f` the session facts (prelude.ts FACTS), `m` each location's name and parameters.
  */
 function requestData(
   scripts: readonly RunnableScript[],
@@ -102,28 +104,29 @@ function requestData(
   attributes: AttributeMap,
 ): string {
   const names = new Set(scripts.map((script) => script.name));
-  const u: Record<string, string> = Object.create(null);
-  const l: Record<string, Record<string, string>> = Object.create(null);
-  let p: Record<string, string> | null = Object.create(null);
+  const profileReads = profileNamesRead(scripts);
+  const u: Record<string, string> = {};
+  const l: Record<string, Record<string, string>> = {};
+  let p: Record<string, string> | null = {};
   let size = 0;
   for (const [name, { value }] of attributes) {
     if (name.startsWith(SCRIPT_NAMESPACE)) {
       const rest = name.slice(SCRIPT_NAMESPACE.length);
       const dot = rest.indexOf('.');
-      if (dot < 0) u[rest] = value;
+      if (dot < 0) u[`$${rest}`] = value;
       else if (rest.startsWith(LOCAL_MARK, dot) && names.has(rest.slice(0, dot))) {
-        const script = rest.slice(0, dot);
+        const script = `$${rest.slice(0, dot)}`;
         let held = l[script];
         if (!held) {
-          held = Object.create(null) as Record<string, string>;
+          held = {};
           l[script] = held;
         }
-        held[rest.slice(dot + LOCAL_MARK.length)] = value;
+        held[`$${rest.slice(dot + LOCAL_MARK.length)}`] = value;
       }
-    } else if (p !== null) {
+    } else if (p !== null && (profileReads === 'all' || profileReads.has(name))) {
       size += name.length + value.length;
       if (size > PROFILE_DATA_LIMIT) p = null;
-      else p[name] = value;
+      else p[`$${name}`] = value;
     }
   }
   const f = [
@@ -138,11 +141,53 @@ function requestData(
   const m = locations.map((location) => {
     const name = location.kind === 'pageLoad' ? GLOBAL_MBOX : (location.name ?? null);
     if (!location.parameters) return [name, null];
-    const parameters: Record<string, string | null> = Object.create(null);
-    for (const [key, value] of Object.entries(location.parameters)) parameters[key] = text(value);
+    const parameters: Record<string, string | null> = {};
+    for (const [key, value] of Object.entries(location.parameters)) parameters[`$${key}`] = text(value);
     return [name, parameters];
   });
   return JSON.stringify({ s: scripts.map((script) => script.name), u, l, p, f, m });
+}
+
+/** `profile.get('x')` and `profile.param('x')` with a literal name. */
+const LITERAL_PROFILE_READ = /\bprofile\s*\.\s*(?:get|param)\s*\(\s*(?:'([^'\\\n]*)'|"([^"\\\n]*)")\s*\)/g;
+const PROFILE_WORD = /\bprofile\b/g;
+const SESSION_COUNT_READ = /\bprofile\s*\.\s*sessionCount\b/g;
+
+/**
+ * The profile attributes a script can read, when its source shows them: every use of `profile`
+ * is `profile.get('<literal>')`, `profile.param('<literal>')` or `profile.sessionCount`. Anything
+ * else (a computed name, `profile` passed around, the word in a string) answers 'all'.
+ */
+export function profileNamesOf(source: string): ReadonlySet<string> | 'all' {
+  const names = new Set<string>();
+  let literal = 0;
+  for (const match of source.matchAll(LITERAL_PROFILE_READ)) {
+    names.add(match[1] ?? match[2] ?? '');
+    literal++;
+  }
+  const uses = (source.match(PROFILE_WORD) ?? []).length - (source.match(SESSION_COUNT_READ) ?? []).length;
+  return uses === literal ? names : 'all';
+}
+
+const readsOfSets = new WeakMap<readonly RunnableScript[], ReadonlySet<string> | 'all'>();
+
+/** The profile attributes any of `scripts` can read; computed once per set of scripts. */
+function profileNamesRead(scripts: readonly RunnableScript[]): ReadonlySet<string> | 'all' {
+  let reads = readsOfSets.get(scripts);
+  if (reads === undefined) {
+    const all = new Set<string>();
+    reads = all;
+    for (const script of scripts) {
+      const own = script.profileReads ?? 'all';
+      if (own === 'all') {
+        reads = 'all';
+        break;
+      }
+      for (const name of own) all.add(name);
+    }
+    readsOfSets.set(scripts, reads);
+  }
+  return reads;
 }
 
 /**
@@ -208,40 +253,47 @@ export function runScripts(
   };
 
   const failed = new Set<string>();
-  sandbox.begin(requestData(scripts, request, locations, attributes), host);
-  let outputs: Record<string, [string | null, Record<string, string> | null]>;
+  let outputs: [Array<string | null>, Array<Array<[string, string]> | null>];
   try {
-    locations.forEach((next, at) => {
-      location = next;
-      scripts.forEach((script, index) => {
-        if (script.failed) return;
-        const outcome = sandbox.run(script.compiled, index, at);
-        if (outcome.ok) return;
-        script.failed = true;
-        failed.add(script.name);
-        failures.push({ name: script.name, version: script.version, ...outcome.failure });
+    sandbox.begin(requestData(scripts, request, locations, attributes), host);
+    try {
+      locations.forEach((next, at) => {
+        location = next;
+        scripts.forEach((script, index) => {
+          if (script.failed) return;
+          const outcome = sandbox.run(script.compiled, index, at);
+          if (outcome.ok) return;
+          script.failed = true;
+          failed.add(script.name);
+          failures.push({ name: script.name, version: script.version, ...outcome.failure });
+        });
       });
-    });
-  } finally {
-    outputs = JSON.parse(sandbox.finish());
+    } finally {
+      outputs = JSON.parse(sandbox.finish());
+    }
+  } catch {
+    // The sandbox itself could not take or give back the request (its heap full): the call goes on
+    // without this request's script writes; the scripts are not to blame.
+    return { attributes, failures, values: new Map() };
   }
 
   // Every output through the domain's write rule, in the visit's working copy.
   const working: AttributeMap = new Map(attributes);
   const values = new Map<string, string | null>();
-  for (const script of scripts) {
-    const output = Object.hasOwn(outputs, script.name) ? outputs[script.name]! : null;
-    if (!output || failed.has(script.name)) continue;
-    const [value, locals] = output;
-    const written: ScriptOutput = { name: script.name, value, locals: new Map(locals ? Object.entries(locals) : []) };
+  const [outValues, outLocals] = outputs;
+  scripts.forEach((script, index) => {
+    const value = outValues[index] ?? null;
+    const locals = outLocals[index] ?? null;
+    if ((value === null && locals === null) || failed.has(script.name)) return;
+    const written: ScriptOutput = { name: script.name, value, locals: new Map(locals ?? []) };
     const problem = scriptOutputProblem(written, working);
     if (problem) {
       script.failed = true;
       failures.push({ name: script.name, version: script.version, reason: 'tooLong', message: problem });
-      continue;
+      return;
     }
     values.set(script.name, value);
     applyScriptOutput(working, written, request.now);
-  }
+  });
   return { attributes: working, failures, values };
 }

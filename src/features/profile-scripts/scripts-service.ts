@@ -9,7 +9,7 @@ import { BadRequestError, ConflictError, NotFoundError } from '../../errors.js';
 import type { ActivityChangeFeed, ActivityRecord } from '../activities/activities-store.js';
 import type { DeliveryContext } from '../decisioning/context.js';
 import { ClientSandbox, DEFAULT_SANDBOX_LIMITS, type SandboxLimits, type ScriptFailure } from './sandbox/client-sandbox.js';
-import { type RunFailure, type RunnableScript, runScripts, type ScriptLocation } from './script-runs.js';
+import { profileNamesOf, type RunFailure, type RunnableScript, runScripts, type ScriptLocation } from './script-runs.js';
 import type { ProfileScriptRecord, ProfileScriptsStore } from './scripts-store.js';
 
 /** The longest script source (Target's editor takes about 2,000 characters). */
@@ -337,7 +337,15 @@ export class ProfileScriptsService {
       }
       const result = sandbox.compile(record.source);
       // Stored sources compiled when they were stored; one that no longer does (another QuickJS) is skipped.
-      if (result.ok) next.set(record.name, { name: record.name, version: record.version, compiled: result.script, failed: false });
+      if (result.ok) {
+        next.set(record.name, {
+          name: record.name,
+          version: record.version,
+          compiled: result.script,
+          failed: false,
+          profileReads: profileNamesOf(record.source),
+        });
+      }
     }
     for (const [name, script] of compiled) if (next.get(name) !== script) sandbox.release(script.compiled);
     held.compiled = next;

@@ -61,8 +61,8 @@ describe('values and sources', () => {
   test('numbers and booleans become text, arrays are joined with commas, undefined and null write nothing', () => {
     assert.deepEqual(run('return 42'), { ok: true, value: '42' });
     assert.deepEqual(run('return [1, true, "x"]'), { ok: true, value: '1,true,x' });
-    assert.deepEqual(run('return'), { ok: true, value: null });
-    assert.deepEqual(run('return null'), { ok: true, value: null });
+    assert.deepEqual(run('return'), { ok: true, value: undefined }, 'no output at all');
+    assert.deepEqual(run('return null'), { ok: true, value: undefined });
   });
 
   test('a source must be a function body: one closing the body is refused, as is a syntax error', () => {

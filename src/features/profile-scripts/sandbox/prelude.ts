@@ -10,7 +10,9 @@
  * the objects answer from those without leaving the sandbox. Only the rarer reads (urls, headers,
  * the browser family, a profile too large to pass) call `host(op, a)`, once per request each. Each
  * `run(fn, script, location)` runs one compiled script and keeps its value and locals, where the
- * scripts after it read them; `finish()` answers all of the request's outputs as one JSON text.
+ * scripts after it read them; `finish()` answers all of the request's outputs as one JSON text,
+ * `[values, locals]` by script position. Every table is a `Map` (no name is special, `__proto__`
+ * included), and the code here keeps to few calls: it runs inside each script's step budget.
  * A run that is stopped never reaches the end of `run`, so nothing of it is kept.
  *
  * `compile(source)` makes a script's function with the sandbox's own `Function` constructor (the
@@ -36,52 +38,62 @@ const fact = (name: (typeof FACTS)[number]) => FACTS.indexOf(name);
 
 export const PRELUDE = `(function (host) {
   'use strict';
-  var freeze = Object.freeze, define = Object.defineProperty, create = Object.create, FunctionCtor = Function;
+  var freeze = Object.freeze, define = Object.defineProperty, FunctionCtor = Function, Map = globalThis.Map;
   var isArray = Array.isArray, parse = JSON.parse, stringify = JSON.stringify, str = String;
-  var has = Function.prototype.call.bind(Object.prototype.hasOwnProperty);
-  var put = function (target, key, value) { define(target, key, { value: value, writable: true, enumerable: true, configurable: true }); };
   var text = function (value) { return isArray(value) ? value.join(',') : str(value); };
   var split = function (value) { return typeof value === 'string' && value !== '' ? value.split(',') : []; };
 
-  var req = null, asked = null, urls = null, outputs = null;
-  var script = '', locals = null, pending = null, loc = null, where = -1;
+  // The request: names of the scripts, user values, locals (by script), profile (null: ask the host),
+  // facts, locations. Tables are plain objects whose keys are the names with a \`$\` in front: no
+  // built-in property starts with one, so no name (\`__proto__\`, \`toString\`) is special.
+  var names = null, U = null, L = null, P = null, F = null, M = null;
+  var asked = null, urls = null, outV = null, outL = null;
+  var locals = null, pending = null, loc = null, where = -1;
   var ask = function (store, key, op, a, b) {
-    if (has(store, key)) return store[key];
-    var value = host(op, a, b);
-    put(store, key, value);
+    var value = store.get(key);
+    if (value === undefined) { value = host(op, a, b); store.set(key, value); }
     return value;
   };
-  var own = function (target, key) { return target !== null && has(target, key) ? target[key] : null; };
+  var read = function (table, key) { var value = table['$' + key]; return value === undefined ? null : value; };
+  var name = function (value) { return typeof value === 'string' ? value : str(value); };
 
   var user = {
-    get: function (name) { return own(req.u, str(name)); },
-    getLocal: function (key) { key = str(key); return has(pending, key) ? pending[key] : own(locals, key); },
-    setLocal: function (key, value) { if (value !== undefined && value !== null) put(pending, str(key), text(value)); },
-    header: function (name) { name = str(name).toLowerCase(); return ask(asked, 'h' + name, ${HOST_OP.header}, name); },
+    get: function (key) { return read(U, name(key)); },
+    getLocal: function (key) {
+      key = name(key);
+      var value = pending !== null ? pending.get(key) : undefined;
+      return value !== undefined ? value : locals !== undefined ? read(locals, key) : null;
+    },
+    setLocal: function (key, value) {
+      if (value === undefined || value === null) return;
+      if (pending === null) pending = new Map();
+      pending.set(name(key), text(value));
+    },
+    header: function (key) { key = name(key).toLowerCase(); return ask(asked, 'h' + key, ${HOST_OP.header}, key); },
   };
-  var getter = function (target, name, read) { define(target, name, { enumerable: true, get: read }); };
-  getter(user, 'categoryAffinity', function () { return own(req.u, 'categoryAffinity'); });
-  getter(user, 'categoryAffinities', function () { return split(own(req.u, 'categoryAffinities')); });
-  getter(user, 'isFirstSession', function () { return req.f[${fact('isFirstSession')}]; });
-  getter(user, 'isNewSession', function () { return req.f[${fact('isNewSession')}]; });
-  getter(user, 'daysSinceLastVisit', function () { return req.f[${fact('daysSinceLastVisit')}]; });
-  getter(user, 'pcId', function () { return req.f[${fact('pcId')}]; });
-  getter(user, 'sessionId', function () { return req.f[${fact('sessionId')}]; });
-  getter(user, 'browser', function () { return req.f[${fact('browser')}]; });
+  var getter = function (target, key, get) { define(target, key, { enumerable: true, get: get }); };
+  getter(user, 'categoryAffinity', function () { return read(U, 'categoryAffinity'); });
+  getter(user, 'categoryAffinities', function () { return split(read(U, 'categoryAffinities')); });
+  getter(user, 'isFirstSession', function () { return F[${fact('isFirstSession')}]; });
+  getter(user, 'isNewSession', function () { return F[${fact('isNewSession')}]; });
+  getter(user, 'daysSinceLastVisit', function () { return F[${fact('daysSinceLastVisit')}]; });
+  getter(user, 'pcId', function () { return F[${fact('pcId')}]; });
+  getter(user, 'sessionId', function () { return F[${fact('sessionId')}]; });
+  getter(user, 'browser', function () { return F[${fact('browser')}]; });
   getter(user, 'browserType', function () { return ask(asked, 'bt', ${HOST_OP.browserType}); });
   getter(user, 'activeActivities', function () { return []; });
   getter(user, 'activeCampaigns', function () { return []; });
-  var profileGet = function (name) {
-    name = str(name);
-    return req.p !== null ? own(req.p, name) : ask(asked, 'p' + name, ${HOST_OP.profileGet}, name);
+  var profileGet = function (key) {
+    key = name(key);
+    return P !== null ? read(P, key) : ask(asked, 'p' + key, ${HOST_OP.profileGet}, key);
   };
   var profile = { get: profileGet, param: profileGet };
-  getter(profile, 'sessionCount', function () { return req.f[${fact('sessionCount')}]; });
-  var mbox = { param: function (name) { return own(loc[1], str(name)); } };
+  getter(profile, 'sessionCount', function () { return F[${fact('sessionCount')}]; });
+  var mbox = { param: function (key) { return loc[1] === null ? null : read(loc[1], name(key)); } };
   getter(mbox, 'name', function () { return loc[0]; });
   var place = function (which) {
-    var target = { param: function (name) { name = str(name); return ask(urls, which + ':' + name, ${HOST_OP.urlParam}, which, name); } };
-    var part = function (name, code) { getter(target, name, function () { return ask(urls, code, ${HOST_OP.url}, which * 8 + code); }); };
+    var target = { param: function (key) { key = name(key); return ask(urls, which + ':' + key, ${HOST_OP.urlParam}, which, key); } };
+    var part = function (key, code) { getter(target, key, function () { return ask(urls, code, ${HOST_OP.url}, which * 8 + code); }); };
     part('url', ${URL_PART.url});
     part('protocol', ${URL_PART.protocol});
     part('domain', ${URL_PART.domain});
@@ -89,7 +101,7 @@ export const PRELUDE = `(function (host) {
     return freeze(target);
   };
   var globals = { user: freeze(user), profile: freeze(profile), mbox: freeze(mbox), page: place(0), referrer: place(1), landing: place(2) };
-  for (var name in globals) define(globalThis, name, { value: globals[name], enumerable: false });
+  for (var key in globals) define(globalThis, key, { value: globals[key], enumerable: false });
   // console.log has no effect (as in Target): a frozen no-op, not a channel.
   define(globalThis, 'console', { value: freeze({ log: freeze(function () {}) }) });
 
@@ -115,33 +127,35 @@ export const PRELUDE = `(function (host) {
   deepFreeze(Object.getPrototypeOf(async function* () {}));
 
   var begin = function (json) {
-    req = parse(json);
-    asked = create(null);
-    urls = create(null);
-    outputs = create(null);
+    var req = parse(json);
+    names = req.s; U = req.u; L = req.l; P = req.p; F = req.f; M = req.m;
+    asked = new Map(); urls = new Map(); outV = []; outL = [];
     where = -1;
   };
   var run = function (fn, index, at) {
-    script = req.s[index];
-    locals = own(req.l, script);
-    pending = create(null);
-    if (at !== where) { where = at; loc = req.m[at]; urls = create(null); }
+    if (at !== where) { where = at; loc = M[at]; urls = new Map(); }
+    var script = '$' + names[index];
+    locals = L[script];
+    pending = null;
     var value = fn();
-    if (value !== undefined && value !== null) value = text(value);
     // The run completed: keep its value and locals, where the next runs read them.
-    var out = has(outputs, script) ? outputs[script] : (outputs[script] = [null, null]);
-    for (var key in pending) {
-      if (locals === null) { locals = create(null); put(req.l, script, locals); }
-      put(locals, key, pending[key]);
-      if (out[1] === null) out[1] = create(null);
-      put(out[1], key, pending[key]);
+    if (value !== undefined && value !== null) {
+      if (typeof value !== 'string') value = text(value);
+      outV[index] = value;
+      if (value !== '' && value.length <= ${2048}) U[script] = value;
     }
-    if (typeof value === 'string') {
-      out[0] = value;
-      if (value !== '' && value.length <= ${2048}) put(req.u, script, value);
+    if (pending !== null) {
+      if (locals === undefined) { locals = {}; L[script] = locals; }
+      var kept = outL[index];
+      if (kept === undefined) { kept = []; outL[index] = kept; }
+      pending.forEach(function (v, k) { locals['$' + k] = v; kept.push([k, v]); });
     }
   };
-  var finish = function () { var all = stringify(outputs); req = null; outputs = null; return all; };
+  var finish = function () {
+    var all = stringify([outV, outL]);
+    U = L = P = M = asked = urls = outV = outL = null;
+    return all;
+  };
   var compile = function (source) { return freeze(new FunctionCtor(source)); };
   return [begin, run, finish, compile];
 })`;
