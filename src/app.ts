@@ -25,6 +25,7 @@ import { registerBatchRoutes } from './features/batches/batch-routes.js';
 import { BatchesService } from './features/batches/batches-service.js';
 import { BulkRateLimiter } from './features/batches/bulk-rate-limit.js';
 import { registerClientRoutes } from './features/clients/clients-routes.js';
+import { registerConsoleRoutes } from './features/console/console-routes.js';
 import { ClientsService } from './features/clients/clients-service.js';
 import { registerDeliveryRoutes } from './features/delivery/delivery-routes.js';
 import { DeliveryService } from './features/delivery/delivery-service.js';
@@ -242,6 +243,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     rateLimiter: new BulkRateLimiter(config.bulkRateLimitPerMinute, stores.callWindows),
     now: () => clock.now(),
   });
+
+  await registerConsoleRoutes(http, { consoleDir: config.consoleDir });
 
   await http.register(async (admin) => {
     admin.addHook('onRequest', async (request) => services.credentials.authorizeAdmin(request.headers.authorization));
