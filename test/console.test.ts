@@ -33,6 +33,7 @@ async function signedIn(): Promise<WatchedPage> {
   await page.getByLabel('Admin key').fill(server.adminKey);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('heading', { level: 1, name: 'Profiles' }).waitFor();
+  await page.getByLabel('Client', { exact: true }).selectOption('demo');
   return watched;
 }
 
@@ -45,6 +46,9 @@ function assertClean(watched: WatchedPage) {
 }
 
 const text = async (locator: Locator) => (await locator.textContent()) ?? '';
+
+/** The page's aria-live status line. */
+const statusLine = (page: Page) => page.locator('p[role="status"]');
 
 const attributeRow = (page: Page, name: string) =>
   page.getByRole('row').filter({ has: page.getByRole('rowheader', { name, exact: true }) });
@@ -92,10 +96,10 @@ describe('the web console', () => {
     assert.equal(await text(attributeRow(page, 'city').locator('td').first()), 'Lyon');
     assert.match(await text(profile), /console-visitor/);
     assert.match(await text(profile), /sessionCount\s*1/);
-    assert.match(await text(page.getByRole('status')), /Profile found/);
+    assert.match(await text(statusLine(page)), /Profile found/);
 
     await page.getByRole('button', { name: 'Remove attribute city' }).click();
-    await page.getByRole('status').filter({ hasText: 'Attribute city removed' }).waitFor();
+    await statusLine(page).filter({ hasText: 'Attribute city removed' }).waitFor();
     assert.equal(await attributeRow(page, 'city').count(), 0);
     const stored = await (await admin(server, 'GET', '/admin/v1/clients/demo/profiles/thirdPartyId/crm-console-1')).json();
     assert.deepEqual(Object.keys((stored as { profileAttributes: object }).profileAttributes).includes('city'), false);
@@ -106,6 +110,121 @@ describe('the web console', () => {
     await page.getByRole('button', { name: 'Find' }).click();
     await page.locator('.field-error').waitFor();
     assert.match(await text(page.locator('.field-error')), /not found|no profile/i);
+    await page.context().close();
+    assertClean(watched);
+  });
+
+  test('an operator issues a client a profile token, sees it once with a copy button, and the previous token stops working', async () => {
+    const watched = await signedIn();
+    const { page } = watched;
+    await page.getByRole('link', { name: 'Clients and tokens' }).click();
+    await page.getByLabel('Client code').fill('console-shop');
+    await page.getByRole('button', { name: 'Save client' }).click();
+    const card = page.getByRole('article', { name: 'Client console-shop' });
+    await card.waitFor();
+    // A refused setting: the API's message under its field.
+    await page.getByLabel('Client code').fill('console-shop');
+    await page.getByLabel('Profile lifetime (days)').fill('400');
+    await page.getByRole('button', { name: 'Save client' }).click();
+    await page.locator('.field-error').waitFor();
+    assert.match(await text(page.locator('.field-error')), /profileLifetimeDays/);
+
+    await card.getByRole('button', { name: /New token/ }).click();
+    await card.getByRole('button', { name: 'Issue and revoke the current token' }).click();
+    const shown = card.getByLabel('New profile token of console-shop');
+    await shown.waitFor();
+    const first = await shown.inputValue();
+    assert.match(first, /^pet_/);
+    assert.equal(await card.getByRole('button', { name: 'Copy' }).count(), 1);
+    assert.equal(
+      (await server.fetch('/rest/v1/profiles/nobody?client=console-shop', { headers: { authorization: `Bearer ${first}` } })).status,
+      404,
+    );
+
+    await card.getByRole('button', { name: /New token/ }).click();
+    await card.getByRole('button', { name: 'Issue and revoke the current token' }).click();
+    await statusLine(page).filter({ hasText: 'the previous one is revoked' }).waitFor();
+    await page.waitForFunction(
+      ([label, old]) => {
+        const input = (
+          globalThis as unknown as { document: { querySelector(s: string): { value: string } | null } }
+        ).document.querySelector(`input[aria-label="${label}"]`);
+        return input !== null && input.value !== old;
+      },
+      ['New profile token of console-shop', first] as const,
+    );
+    assert.equal(
+      (await server.fetch('/rest/v1/profiles/nobody?client=console-shop', { headers: { authorization: `Bearer ${first}` } })).status,
+      403,
+    );
+    await page.context().close();
+    assertClean(watched);
+  });
+
+  test('a CRM file with one bad row: the upload progresses to 100 %, the batch completes and the report names line 3', async () => {
+    const watched = await signedIn();
+    const { page } = watched;
+    await page.getByRole('link', { name: 'Batches' }).click();
+    await page.getByLabel('Profile token of the client').fill(server.demoToken);
+    const rows = ['batch=thirdPartyId,tier', 'crm-batch-1,silver', 'crm-batch-2,%FF'];
+    for (let i = 3; i < 500; i++) rows.push(`crm-batch-${i},bronze-${'x'.repeat(40)}`);
+    await page
+      .getByLabel('File', { exact: true })
+      .setInputFiles({ name: 'crm.csv', mimeType: 'text/plain', buffer: Buffer.from(`${rows.join('\n')}\n`) });
+    await page.getByRole('button', { name: 'Upload' }).click();
+    const status = page.getByRole('article', { name: 'Batch status' });
+    await status.locator('[data-field="status"]', { hasText: /^complete$/ }).waitFor();
+    assert.equal(await page.locator('#upload-progress').getAttribute('value'), '1');
+    assert.equal(await text(status.locator('[data-field="failedUpdates"]')), '1');
+    assert.equal(await text(status.locator('[data-field="successfulUpdates"]')), String(rows.length - 2));
+    const failedRow = status.getByRole('row').filter({ hasText: 'crm-batch-2' });
+    assert.equal(await text(failedRow.locator('td').first()), '3');
+    const download = page.waitForEvent('download');
+    await status.getByRole('button', { name: 'Download the report (JSON)' }).click();
+    const saved = await (await download).path();
+    const report = JSON.parse(fs.readFileSync(saved, 'utf8')) as Array<{ line: number; key: string }>;
+    assert.deepEqual(
+      report.map((row) => [row.line, row.key]),
+      [[3, 'crm-batch-2']],
+    );
+    await page.context().close();
+    assertClean(watched);
+  });
+
+  test('a script edited into a runaway loop is disabled by the server on the next visit, and the console shows why', async () => {
+    const watched = await signedIn();
+    const { page } = watched;
+    await page.getByRole('link', { name: 'Profile scripts' }).click();
+    await page.getByLabel('Name').fill('visits');
+    await page.getByLabel('Source').fill("return Number(profile.get('user.visits') || 0) + 1;");
+    await page.getByRole('button', { name: 'Save and enable' }).click();
+    const row = page.locator('tr[data-script="visits"]');
+    await row.waitFor();
+    assert.match(await text(row), /active/);
+
+    // The trial run, against a stored visitor.
+    await page.getByRole('button', { name: 'Run' }).click();
+    await statusLine(page).filter({ hasText: 'user.visits = 1' }).waitFor();
+
+    await row.getByRole('button', { name: 'Edit visits' }).click();
+    await page.getByLabel('Source').fill('while (true) {}');
+    await page.getByRole('button', { name: 'Run' }).click();
+    await page.getByLabel('Trial result').filter({ hasText: 'The run failed (budget)' }).waitFor();
+    await page.getByRole('button', { name: 'Save and enable' }).click();
+    await statusLine(page).filter({ hasText: 'version 2' }).waitFor();
+    const visit = await server.fetch('/rest/v1/delivery?client=demo&sessionId=console-s9', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ context: { channel: 'web' }, id: { tntId: 'console-visitor' }, execute: { pageLoad: {} } }),
+    });
+    assert.equal(visit.status, 200);
+    // The server records the disabling just after answering the visit.
+    for (let attempt = 0; attempt < 50 && !(await text(row)).includes('disabled'); attempt++) {
+      await page.getByRole('button', { name: 'Refresh' }).click();
+      await statusLine(page).filter({ hasText: 'Scripts refreshed' }).waitFor();
+      await page.waitForTimeout(100);
+    }
+    assert.match(await text(row), /budget/);
     await page.context().close();
     assertClean(watched);
   });
