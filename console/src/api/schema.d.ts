@@ -4570,6 +4570,172 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/admin/v1/clients/{client}/activities/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Preview what a visitor would see at some locations, and why, counting and writing nothing
+         * @description Decides the client’s live activities exactly as Delivery would, from the visitor’s stored profile with the sample’s profile parameters laid over it in memory (docs/decisioning.md#preview).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The client code (Target's client code), e.g. `demo` */
+                    client: string;
+                };
+                cookie?: never;
+            };
+            /** @description A sample request; at most one visitor id (none: a new visitor) */
+            requestBody: {
+                content: {
+                    "application/json": {
+                        tntId?: string;
+                        thirdPartyId?: string;
+                        marketingCloudVisitorId?: string;
+                        /** @description mbox names, `target-global-mbox` for the page load */
+                        locations: string[];
+                        /** @description Attributes as this request would set them (not stored) */
+                        profileParameters?: {
+                            [key: string]: string;
+                        };
+                        /** @description The page’s URL, for conditions on it */
+                        url?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description The decision at each location, with its reason */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            visitor: {
+                                /** @description A stored profile was found for the id */
+                                known: boolean;
+                                /** @description Every id of the visitor, by kind */
+                                ids: {
+                                    [key: string]: string[];
+                                };
+                            };
+                            locations: {
+                                location: string;
+                                activityId: string | null;
+                                experienceId: string | null;
+                                offer: {
+                                    type: string;
+                                    /** @description The offer as Delivery would answer it */
+                                    content: unknown;
+                                } | null;
+                                /** @description Why, in a sentence */
+                                reason: string;
+                                /** @description Every activity considered, in decision order */
+                                steps: {
+                                    location: string;
+                                    activityId: string;
+                                    /** @enum {string} */
+                                    type: "ab" | "xt";
+                                    priority: number;
+                                    /**
+                                     * @description What became of the activity: passed over (dates, audience, no experience) or chosen (allocated for ab, matched for xt)
+                                     * @enum {string}
+                                     */
+                                    outcome: "outside-dates" | "audience-not-matched" | "allocated" | "experience-matched" | "no-experience-matched";
+                                    experienceId?: string;
+                                    /** @description ab: the visitor’s allocation bucket, 0 to 9999 */
+                                    bucket?: number;
+                                }[];
+                            }[];
+                        };
+                    };
+                };
+                /** @description Invalid input; the message names the field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description The HTTP status, repeated */
+                            status: number;
+                            /** @description What went wrong, naming the field or limit */
+                            message: string;
+                        };
+                    };
+                };
+                /** @description No credentials where they are required */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description The HTTP status, repeated */
+                            status: number;
+                            /** @description What went wrong, naming the field or limit */
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Credentials that are not valid for this call */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description The HTTP status, repeated */
+                            status: number;
+                            /** @description What went wrong, naming the field or limit */
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Unknown client, id, profile or batch */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description The HTTP status, repeated */
+                            status: number;
+                            /** @description What went wrong, naming the field or limit */
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Unsupported Content-Type */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description The HTTP status, repeated */
+                            status: number;
+                            /** @description What went wrong, naming the field or limit */
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/v1/clients/{client}/artifact": {
         parameters: {
             query?: never;
