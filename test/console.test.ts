@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { buildConsoleInto, launchChromium, openWatchedPage, type WatchedPage } from './support/console.js';
+import { deliver } from './support/delivery.js';
 import { admin, startTestServer, tempDir, type TestServer } from './support/server.js';
 
 /**
@@ -225,6 +226,84 @@ describe('the web console', () => {
       await page.waitForTimeout(100);
     }
     assert.match(await text(row), /budget/);
+    await page.context().close();
+    assertClean(watched);
+  });
+
+  test('a marketer creates an ab activity (a wrong split is refused at the experiences), previews a visitor and reads the report chart', async () => {
+    const watched = await signedIn();
+    const { page } = watched;
+    await page.getByRole('link', { name: 'Activities' }).click();
+    await page.getByRole('button', { name: 'New activity' }).click();
+    const editor = page.getByRole('form', { name: 'Activity editor' });
+    await editor.getByLabel('Activity id', { exact: true }).fill('checkout-test');
+    await editor.getByLabel('Activity name', { exact: true }).fill('Checkout button');
+    await editor.getByLabel('Location', { exact: true }).fill('checkout');
+    await editor.getByLabel('Experience 1 content', { exact: true }).fill('<button>Buy</button>');
+    await editor.getByLabel('Experience 2 content', { exact: true }).fill('<button>Buy now</button>');
+    await editor.getByLabel('Experience 2 allocation (%)', { exact: true }).fill('40');
+    await editor.getByLabel('Metric name', { exact: true }).fill('buy');
+    await editor.getByLabel('Metric location', { exact: true }).fill('buy-click');
+    await editor.getByRole('button', { name: 'Save activity' }).click();
+    await editor.getByRole('alert').filter({ hasText: 'must sum to 100' }).waitFor();
+    await editor.getByLabel('Experience 2 allocation (%)', { exact: true }).fill('50');
+    await editor.getByRole('button', { name: 'Save activity' }).click();
+    await statusLine(page).filter({ hasText: 'Activity checkout-test saved (version 1)' }).waitFor();
+    assert.equal(await page.getByRole('rowheader', { name: 'checkout-test' }).count(), 1);
+    await page.getByLabel('State', { exact: true }).selectOption('paused');
+    assert.equal(await page.getByRole('rowheader', { name: 'checkout-test' }).count(), 0);
+    await page.getByLabel('State', { exact: true }).selectOption('live');
+    assert.equal(await page.getByRole('rowheader', { name: 'checkout-test' }).count(), 1);
+
+    // The preview: the experience this visitor gets and why; Delivery then gives them the same.
+    const previewForm = page.getByRole('form', { name: 'Preview of checkout-test' });
+    await previewForm.getByLabel('Visitor id', { exact: true }).fill('console-buyer');
+    await previewForm.getByRole('button', { name: 'Preview' }).click();
+    const result = previewForm.locator('[data-location="checkout"]');
+    await result.waitFor();
+    const previewed = await text(result);
+    assert.match(previewed, /checkout-test \/ experience [AB]/);
+    assert.match(previewed, /bucket \d+ of 10000 falls in experience/);
+    const delivered = await deliver(server, 'client=demo&sessionId=buyer', {
+      context: { channel: 'web' },
+      id: { tntId: 'console-buyer' },
+      execute: { mboxes: [{ index: 0, name: 'checkout' }] },
+    });
+    assert.ok(previewed.includes(delivered.body.execute.mboxes[0].options[0].content));
+
+    // Visitors and conversions (B converts more often), then the report.
+    for (let visitor = 0; visitor < 120; visitor++) {
+      const shown = await deliver(server, `client=demo&sessionId=sim-${visitor}`, {
+        context: { channel: 'web' },
+        id: { tntId: `sim-${visitor}` },
+        execute: { mboxes: [{ index: 0, name: 'checkout' }] },
+      });
+      const mbox = shown.body.execute.mboxes[0];
+      const experience = mbox.options[0].responseTokens['experience.id'];
+      if (visitor % (experience === 'B' ? 2 : 5) !== 0) continue;
+      const converted = await deliver(server, `client=demo&sessionId=sim-${visitor}`, {
+        context: { channel: 'web' },
+        id: { tntId: `sim-${visitor}` },
+        notifications: [{ id: `sim-${visitor}-buy`, type: 'click', timestamp: Date.now(), tokens: [mbox.metrics[0].eventToken] }],
+      });
+      assert.equal(converted.status, 200);
+    }
+    const report = page.getByRole('article', { name: 'Report of checkout-test' });
+    await report.getByRole('button', { name: 'Refresh report' }).click();
+    await statusLine(page).filter({ hasText: 'Report refreshed' }).waitFor();
+    const stored = (await (await admin(server, 'GET', '/admin/v1/clients/demo/activities/checkout-test/report')).json()) as {
+      experiences: Array<{ id: string; visitors: number; metrics: { buy: { interval: { low: number; high: number } | null } } }>;
+    };
+    for (const experience of stored.experiences) {
+      assert.equal(await text(report.locator(`tr[data-experience="${experience.id}"] td`).first()), String(experience.visitors));
+    }
+    const chart = report.getByRole('img', { name: /Metric buy/ });
+    assert.match((await chart.getAttribute('aria-labelledby')) ?? '', /chart-buy-title/);
+    const description = await text(chart.locator('desc'));
+    const interval = stored.experiences[1]!.metrics.buy.interval!;
+    assert.ok(interval, 'the report has an interval for B');
+    assert.match(description, new RegExp(`interval ${(interval.low * 100).toFixed(1)} % to ${(interval.high * 100).toFixed(1)} %`));
+    assert.equal(await chart.locator('circle[data-lift="B"]').count(), 1);
     await page.context().close();
     assertClean(watched);
   });
