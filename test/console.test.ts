@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { buildConsoleInto, launchChromium, openWatchedPage, type WatchedPage } from './support/console.js';
@@ -320,6 +322,14 @@ test('without a build, /console/ says how to build it', async () => {
     await bare.dispose();
     fs.rmSync(empty, { recursive: true, force: true });
   }
+});
+
+test('the built console stays small: its JavaScript and CSS are under 40 KB gzipped', () => {
+  const assets = path.join(consoleDir, 'assets');
+  const gzipped = fs
+    .readdirSync(assets)
+    .reduce((sum, file) => sum + gzipSync(fs.readFileSync(path.join(assets, file)), { level: 9 }).length, 0);
+  assert.ok(gzipped > 5_000 && gzipped < 40_000, `${gzipped} bytes gzipped`);
 });
 
 test('the console is served with a policy that lets it load and call this server only', async () => {

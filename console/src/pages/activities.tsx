@@ -157,7 +157,9 @@ export function ActivitiesPage({ client }: PageProps) {
     });
     if (Object.keys(problems).length > 0) return { problems };
     return {
+      // An edit keeps what the editor does not show (dates, the activity's audience); the API ignores id, version and times sent back.
       body: {
+        ...(editing ?? {}),
         name: form.name,
         type: form.type,
         state: form.state,
@@ -430,7 +432,7 @@ function PreviewAndReport(props: { client: string; activity: Activity }) {
 
   const metrics = report ? Object.keys(report.experiences[0]?.metrics ?? {}) : [];
   return (
-    <div class="cards">
+    <div class="pair">
       <form class="card" onSubmit={preview} aria-label={`Preview of ${activity.id}`}>
         <h2>Preview: what would this visitor see?</h2>
         <p class="hint">Decided from the visitor's stored profile and these parameters, as Delivery would; nothing is counted or stored.</p>
