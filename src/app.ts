@@ -16,6 +16,8 @@ import { decorateRequestClient } from './http/request-client.js';
 import { registerResponseBursts } from './http/response-bursts.js';
 import { AJV_OPTIONS, schemaErrorFormatter } from './http/validation.js';
 import { registerActivityRoutes } from './features/activities/activities-routes.js';
+import { ActivityPreview } from './features/activities/activity-preview.js';
+import { registerActivityPreviewRoutes } from './features/activities/activity-preview-routes.js';
 import { registerArtifactAdminRoutes, registerArtifactRoutes } from './features/artifact/artifact-routes.js';
 import { ActivitiesService } from './features/activities/activities-service.js';
 import { BatchFiles } from './features/batches/batch-files.js';
@@ -25,6 +27,7 @@ import { registerBatchRoutes } from './features/batches/batch-routes.js';
 import { BatchesService } from './features/batches/batches-service.js';
 import { BulkRateLimiter } from './features/batches/bulk-rate-limit.js';
 import { registerClientRoutes } from './features/clients/clients-routes.js';
+import { registerConsoleRoutes } from './features/console/console-routes.js';
 import { ClientsService } from './features/clients/clients-service.js';
 import { registerDeliveryRoutes } from './features/delivery/delivery-routes.js';
 import { DeliveryService } from './features/delivery/delivery-service.js';
@@ -246,12 +249,19 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     now: () => clock.now(),
   });
 
+  await registerConsoleRoutes(http, { consoleDir: config.consoleDir });
+
   await http.register(async (admin) => {
     admin.addHook('onRequest', async (request) => services.credentials.authorizeAdmin(request.headers.authorization));
     registerStrictJsonBodies(admin);
     registerClientRoutes(admin, { clients: services.clients });
     registerTokenRoutes(admin, { clients: services.clients, credentials: services.credentials });
     registerActivityRoutes(admin, { clients: services.clients, activities: services.activities });
+    registerActivityPreviewRoutes(admin, {
+      clients: services.clients,
+      preview: new ActivityPreview(services.activities, services.profiles, clock, config.limits),
+      limits: config.limits,
+    });
     registerArtifactAdminRoutes(admin, { clients: services.clients, activities: services.activities });
     registerAdminProfileRoutes(admin, { clients: services.clients, profiles: services.profiles, limits: config.limits });
     registerPrivacyRoutes(admin, { clients: services.clients, privacy: services.privacy, limits: config.limits });

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /**
  * One typed configuration, parsed once at start from PROFILE_EDGE_* variables and CLI flags
@@ -55,6 +56,8 @@ export interface Config {
   /** Operator-provided admin key (never defaulted); undefined = generated at first start. */
   adminKey: string | undefined;
   publicUrl: string | undefined;
+  /** The built web console served at /console/ (docs/console.md); `dist/console` of the package by default. */
+  consoleDir: string;
   logLevel: string;
   accessLog: boolean;
   /** Lifetime of a profile token, in seconds. */
@@ -253,6 +256,7 @@ export function parseConfig(env: Env = process.env, overrides: ConfigOverrides =
     databaseUrl: optional(env, 'PROFILE_EDGE_DATABASE_URL'),
     adminKey: optional(env, 'PROFILE_EDGE_ADMIN_KEY'),
     publicUrl: optional(env, 'PROFILE_EDGE_PUBLIC_URL'),
+    consoleDir: optional(env, 'PROFILE_EDGE_CONSOLE_DIR') ?? fileURLToPath(new URL('../dist/console', import.meta.url)),
     logLevel: optional(env, 'PROFILE_EDGE_LOG_LEVEL') ?? 'info',
     accessLog: boolean(env, 'PROFILE_EDGE_ACCESS_LOG', false),
     tokenTtlSeconds: integer(env, 'PROFILE_EDGE_TOKEN_TTL_SECONDS', 90 * 86400, 60, 10 * 365 * 86400),
@@ -356,5 +360,6 @@ function validate(config: Config): Config {
     }
   }
   config.dataDir = path.resolve(config.dataDir);
+  config.consoleDir = path.resolve(config.consoleDir);
   return config;
 }

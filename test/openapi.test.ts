@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Ajv } from 'ajv';
 import type { RouteEntry } from '../src/app.js';
+import { CONSOLE_PREFIX } from '../src/features/console/console-routes.js';
 import { DOCS_PREFIX } from '../src/http/openapi.js';
 import { batchIdOf, waitForBatch } from './support/batch.js';
 import { bearer, startTestServer, type TestServer } from './support/server.js';
@@ -38,14 +39,18 @@ const openApiPath = (url: string) => url.replace(/:(\w+)/g, '{$1}');
 /**
  * What is wrong with the document for these routes: a route missing, a route without responses
  * (@fastify/swagger writes a placeholder "Default Response" when a route declares none), a path
- * parameter left undocumented. The UI's own routes (under /docs) are left out of the document on
- * purpose; HEAD routes are Fastify's twins of GET routes.
+ * parameter left undocumented. The UI's own routes (under /docs) and the web console's (under
+ * /console) are left out of the document on purpose; HEAD routes are Fastify's twins of GET routes.
  */
 function problemsOf(routes: readonly RouteEntry[], doc: OpenApiDocument): string[] {
   const problems: string[] = [];
   for (const { method, url } of routes) {
     if (url === DOCS_PREFIX || url.startsWith(`${DOCS_PREFIX}/`)) {
       if (doc.paths[openApiPath(url)]) problems.push(`${method} ${url}: a page of the reference UI is in the document`);
+      continue;
+    }
+    if (url === CONSOLE_PREFIX || url.startsWith(`${CONSOLE_PREFIX}/`)) {
+      if (doc.paths[openApiPath(url)]) problems.push(`${method} ${url}: a file of the web console is in the document`);
       continue;
     }
     const verb = method === 'HEAD' ? 'get' : method.toLowerCase();

@@ -89,6 +89,8 @@ function attacksOn(method: string, pattern: string): Attempt[] | 'no-client-data
   const batch = `batch=pcId,secret\n${SHARED.tntId},overwritten\n`;
   // The API reference and its browsable page: the same document for everyone, no client data.
   if (pattern === '/openapi.json' || pattern === '/docs' || pattern.startsWith('/docs/')) return 'no-client-data';
+  // The web console's built files: the same for everyone; its data comes through the admin API.
+  if (pattern === '/console' || pattern.startsWith('/console/')) return 'no-client-data';
   switch (pattern) {
     case '/healthz':
     case '/readyz':

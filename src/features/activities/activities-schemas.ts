@@ -147,3 +147,70 @@ export const deleteActivity = {
     ...restErrors(400, 401, 403, 404, 412),
   },
 };
+
+const PreviewStep = Type.Object({
+  location: Type.String(),
+  activityId: Type.String(),
+  type: Type.String({ enum: ['ab', 'xt'] }),
+  priority: Type.Integer(),
+  outcome: Type.String({
+    enum: ['outside-dates', 'audience-not-matched', 'allocated', 'experience-matched', 'no-experience-matched'],
+    description: 'What became of the activity: passed over (dates, audience, no experience) or chosen (allocated for ab, matched for xt)',
+  }),
+  experienceId: Type.Optional(Type.String()),
+  bucket: Type.Optional(Type.Integer({ description: 'ab: the visitor’s allocation bucket, 0 to 9999' })),
+});
+
+export const previewActivities = {
+  summary: 'Preview what a visitor would see at some locations, and why, counting and writing nothing',
+  description:
+    'Decides the client’s live activities exactly as Delivery would, from the visitor’s stored profile with the sample’s profile parameters laid over it in memory (docs/decisioning.md#preview).',
+  tags,
+  security: ADMIN_KEY,
+  params: Type.Object({ client: ActivityParams.properties.client }),
+  body: worded(
+    Type.Object(
+      {
+        tntId: Type.Optional(Type.String({ minLength: 1 })),
+        thirdPartyId: Type.Optional(Type.String({ minLength: 1 })),
+        marketingCloudVisitorId: Type.Optional(Type.String({ minLength: 1 })),
+        locations: Type.Array(Type.String({ minLength: 1, maxLength: 250 }), {
+          minItems: 1,
+          maxItems: 50,
+          description: 'mbox names, `target-global-mbox` for the page load',
+        }),
+        profileParameters: Type.Optional(
+          Type.Record(Type.String(), Type.String(), { description: 'Attributes as this request would set them (not stored)' }),
+        ),
+        url: Type.Optional(Type.String({ maxLength: 2048, description: 'The page’s URL, for conditions on it' })),
+      },
+      { additionalProperties: false, description: 'A sample request; at most one visitor id (none: a new visitor)' },
+    ),
+    { type: 'preview body must be a JSON object' },
+  ),
+  response: {
+    200: Type.Object(
+      {
+        visitor: Type.Object({
+          known: Type.Boolean({ description: 'A stored profile was found for the id' }),
+          ids: Type.Record(Type.String(), Type.Array(Type.String()), { description: 'Every id of the visitor, by kind' }),
+        }),
+        locations: Type.Array(
+          Type.Object({
+            location: Type.String(),
+            activityId: Type.Union([Type.String(), Type.Null()]),
+            experienceId: Type.Union([Type.String(), Type.Null()]),
+            offer: Type.Union([
+              Type.Object({ type: Type.String(), content: anything('The offer as Delivery would answer it') }),
+              Type.Null(),
+            ]),
+            reason: Type.String({ description: 'Why, in a sentence' }),
+            steps: Type.Array(PreviewStep, { description: 'Every activity considered, in decision order' }),
+          }),
+        ),
+      },
+      { description: 'The decision at each location, with its reason' },
+    ),
+    ...restErrors(400, 401, 403, 404, 415),
+  },
+};

@@ -88,6 +88,21 @@ export interface DecideOptions {
   /** The client's response-token list; the defaults otherwise. */
   responseTokens?: readonly string[];
   parseDomain?: ParseDomain;
+  /** Told why each candidate activity of a location was passed over or chosen (the admin preview); Delivery passes none. */
+  explain?: (step: DecisionStep) => void;
+}
+
+/** One activity considered for a location, in decision order, and what became of it. */
+export interface DecisionStep {
+  location: string;
+  activityId: string;
+  type: 'ab' | 'xt';
+  priority: number;
+  outcome: 'outside-dates' | 'audience-not-matched' | 'allocated' | 'experience-matched' | 'no-experience-matched';
+  /** allocated / experience-matched: the experience chosen. */
+  experienceId?: string;
+  /** ab: the visitor's bucket for this activity, 0 to 9999. */
+  bucket?: number;
 }
 
 export type ResponseTokenValue = string | number;
@@ -153,6 +168,7 @@ class RequestDecider {
     private readonly visit: Visit,
     private readonly parseDomain: ParseDomain,
     responseTokens: readonly string[],
+    private readonly explain?: (step: DecisionStep) => void,
   ) {
     this.visitorId = allocationVisitorId(visit.allocationIds ?? visit.ids) ?? visit.ids.tntId;
     this.tokenNames = responseTokens;
@@ -205,18 +221,35 @@ class RequestDecider {
       locationContext ??= contextForLocation(this.baseContext(), request, this.parseDomain, this.index.reads);
       return locationContext;
     };
+    const explain = this.explain;
+    const step = (activity: CompiledActivity, outcome: DecisionStep['outcome'], more: Partial<DecisionStep> = {}) =>
+      explain?.({ location, activityId: activity.id, type: activity.type, priority: activity.priority, outcome, ...more });
     for (const activity of candidates) {
-      if (now < activity.startsAt || now >= activity.endsAt) continue;
-      if (!this.matches(activity.audience, context, { activityId: activity.id, location })) continue;
+      if (now < activity.startsAt || now >= activity.endsAt) {
+        if (explain) step(activity, 'outside-dates');
+        continue;
+      }
+      if (!this.matches(activity.audience, context, { activityId: activity.id, location })) {
+        if (explain) step(activity, 'audience-not-matched');
+        continue;
+      }
       if (activity.type === 'ab') {
-        const experience = activity.experiences[rangeIndexOf(activity.ranges, this.bucket(activity))];
-        if (experience) return { activity, experience };
+        const bucket = this.bucket(activity);
+        const experience = activity.experiences[rangeIndexOf(activity.ranges, bucket)];
+        if (experience) {
+          if (explain) step(activity, 'allocated', { experienceId: experience.id, bucket });
+          return { activity, experience };
+        }
+        if (explain) step(activity, 'no-experience-matched', { bucket });
         continue;
       }
       for (const experience of activity.experiences) {
-        if (this.matches(experience.audience, context, { activityId: activity.id, experienceId: experience.id, location }))
+        if (this.matches(experience.audience, context, { activityId: activity.id, experienceId: experience.id, location })) {
+          if (explain) step(activity, 'experience-matched', { experienceId: experience.id });
           return { activity, experience };
+        }
       }
+      if (explain) step(activity, 'no-experience-matched');
     }
     return undefined;
   }
@@ -318,6 +351,7 @@ export function decide(index: ActivityIndex, visit: Visit, locations: readonly L
     visit,
     options.parseDomain ?? parseDomainPublicSuffix,
     options.responseTokens ?? DEFAULT_RESPONSE_TOKENS,
+    options.explain,
   );
   const answers: LocationAnswer[] = [];
   for (const request of locations) {
