@@ -41,8 +41,8 @@ export interface RunnableScript {
   readonly compiled: CompiledScript;
   /** Set in this process at its first failure, before the store hears of it: it does not run again. */
   failed: boolean;
-  /** The profile attributes its source can read (`profileNamesOf`); absent: all. */
-  readonly profileReads?: ReadonlySet<string> | 'all';
+  /** What its source can read (`readsOfSource`); absent: everything. */
+  readonly reads?: ScriptReads;
 }
 
 export interface RunFailure extends ScriptFailure {
@@ -104,7 +104,7 @@ function requestData(
   attributes: AttributeMap,
 ): string {
   const names = new Set(scripts.map((script) => script.name));
-  const profileReads = profileNamesRead(scripts);
+  const { profile: profileReads, urls, browserType } = readsOf(scripts);
   const u: Record<string, string> = {};
   const l: Record<string, Record<string, string>> = {};
   let p: Record<string, string> | null = {};
@@ -140,12 +140,18 @@ function requestData(
   ];
   const m = locations.map((location) => {
     const name = location.kind === 'pageLoad' ? GLOBAL_MBOX : (location.name ?? null);
-    if (!location.parameters) return [name, null];
-    const parameters: Record<string, string | null> = {};
-    for (const [key, value] of Object.entries(location.parameters)) parameters[`$${key}`] = text(value);
-    return [name, parameters];
+    let parameters: Record<string, string | null> | null = null;
+    if (location.parameters) {
+      parameters = {};
+      for (const [key, value] of Object.entries(location.parameters)) parameters[`$${key}`] = text(value);
+    }
+    if (!urls || location.address === undefined) return [name, parameters];
+    return [name, parameters, urlData(location.address?.url), urlData(location.address?.referringUrl)];
   });
-  return JSON.stringify({ s: scripts.map((script) => script.name), u, l, p, f, m });
+  const address = request.context.address;
+  const w = urls ? [urlData(address?.url), urlData(address?.referringUrl), urlData(address?.url)] : null;
+  const b = browserType ? String(browserContext(request.context.userAgent ?? '', request.context.clientHints).browserType) : null;
+  return JSON.stringify({ s: scripts.map((script) => script.name), u, l, p, f, m, w, b });
 }
 
 /** `profile.get('x')` and `profile.param('x')` with a literal name. */
@@ -169,25 +175,57 @@ export function profileNamesOf(source: string): ReadonlySet<string> | 'all' {
   return uses === literal ? names : 'all';
 }
 
-const readsOfSets = new WeakMap<readonly RunnableScript[], ReadonlySet<string> | 'all'>();
+/** What a script's source can read beyond the always-passed parts of the request. */
+export interface ScriptReads {
+  /** Profile attributes (`profileNamesOf`). */
+  profile: ReadonlySet<string> | 'all';
+  /** Whether it names `page`, `referrer` or `landing`: the urls' parts are then handed over. */
+  urls: boolean;
+  /** Whether it names `browserType`. */
+  browserType: boolean;
+}
 
-/** The profile attributes any of `scripts` can read; computed once per set of scripts. */
-function profileNamesRead(scripts: readonly RunnableScript[]): ReadonlySet<string> | 'all' {
+/** What `source` can read, from its text (a mention in a string or comment counts: harmless). */
+export function readsOfSource(source: string): ScriptReads {
+  return {
+    profile: profileNamesOf(source),
+    urls: /\b(?:page|referrer|landing)\b/.test(source),
+    browserType: /\bbrowserType\b/.test(source),
+  };
+}
+
+const ALL_READS: ScriptReads = Object.freeze({ profile: 'all', urls: true, browserType: true });
+const readsOfSets = new WeakMap<readonly RunnableScript[], ScriptReads>();
+
+/** What any of `scripts` can read; computed once per set of scripts. */
+function readsOf(scripts: readonly RunnableScript[]): ScriptReads {
   let reads = readsOfSets.get(scripts);
   if (reads === undefined) {
-    const all = new Set<string>();
-    reads = all;
+    const profile = new Set<string>();
+    let all = false;
+    let urls = false;
+    let browserType = false;
     for (const script of scripts) {
-      const own = script.profileReads ?? 'all';
-      if (own === 'all') {
-        reads = 'all';
-        break;
-      }
-      for (const name of own) all.add(name);
+      const own = script.reads ?? ALL_READS;
+      urls ||= own.urls;
+      browserType ||= own.browserType;
+      if (own.profile === 'all') all = true;
+      else for (const name of own.profile) profile.add(name);
     }
+    reads = { profile: all ? 'all' : profile, urls, browserType };
     readsOfSets.set(scripts, reads);
   }
   return reads;
+}
+
+/** `[url, protocol, domain, query, params]` of a url, as the prelude reads them. */
+function urlData(url: unknown): [string, string, string, string, Record<string, string>] {
+  const parts = parseUrl(url);
+  const params: Record<string, string> = {};
+  parts.params?.forEach((value, key) => {
+    if (!Object.hasOwn(params, `$${key}`)) params[`$${key}`] = value;
+  });
+  return [parts.url, parts.protocol, parts.domain, parts.query, params];
 }
 
 /**

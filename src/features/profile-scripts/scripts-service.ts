@@ -9,7 +9,7 @@ import { BadRequestError, ConflictError, NotFoundError } from '../../errors.js';
 import type { ActivityChangeFeed, ActivityRecord } from '../activities/activities-store.js';
 import type { DeliveryContext } from '../decisioning/context.js';
 import { ClientSandbox, DEFAULT_SANDBOX_LIMITS, type SandboxLimits, type ScriptFailure } from './sandbox/client-sandbox.js';
-import { profileNamesOf, type RunFailure, type RunnableScript, runScripts, type ScriptLocation } from './script-runs.js';
+import { readsOfSource, type RunFailure, type RunnableScript, runScripts, type ScriptLocation } from './script-runs.js';
 import type { ProfileScriptRecord, ProfileScriptsStore } from './scripts-store.js';
 
 /** The longest script source (Target's editor takes about 2,000 characters). */
@@ -343,7 +343,7 @@ export class ProfileScriptsService {
           version: record.version,
           compiled: result.script,
           failed: false,
-          profileReads: profileNamesOf(record.source),
+          reads: readsOfSource(record.source),
         });
       }
     }

@@ -46,7 +46,7 @@ export const PRELUDE = `(function (host) {
   // The request: names of the scripts, user values, locals (by script), profile (null: ask the host),
   // facts, locations. Tables are plain objects whose keys are the names with a \`$\` in front: no
   // built-in property starts with one, so no name (\`__proto__\`, \`toString\`) is special.
-  var names = null, U = null, L = null, P = null, F = null, M = null;
+  var names = null, U = null, L = null, P = null, F = null, M = null, W = null, B = null;
   var asked = null, urls = null, outV = null, outL = null;
   var locals = null, pending = null, loc = null, where = -1;
   var ask = function (store, key, op, a, b) {
@@ -80,7 +80,7 @@ export const PRELUDE = `(function (host) {
   getter(user, 'pcId', function () { return F[${fact('pcId')}]; });
   getter(user, 'sessionId', function () { return F[${fact('sessionId')}]; });
   getter(user, 'browser', function () { return F[${fact('browser')}]; });
-  getter(user, 'browserType', function () { return ask(asked, 'bt', ${HOST_OP.browserType}); });
+  getter(user, 'browserType', function () { return B !== null ? B : ask(asked, 'bt', ${HOST_OP.browserType}); });
   getter(user, 'activeActivities', function () { return []; });
   getter(user, 'activeCampaigns', function () { return []; });
   var profileGet = function (key) {
@@ -91,9 +91,19 @@ export const PRELUDE = `(function (host) {
   getter(profile, 'sessionCount', function () { return F[${fact('sessionCount')}]; });
   var mbox = { param: function (key) { return loc[1] === null ? null : read(loc[1], name(key)); } };
   getter(mbox, 'name', function () { return loc[0]; });
+  // A url's parts, [url, protocol, domain, query, params], handed over when some script reads urls
+  // (W: page, referrer, landing; a location with its own address carries its page and referrer).
+  var partsOf = function (which) { return which < 2 && loc.length > 2 ? loc[2 + which] : W[which]; };
   var place = function (which) {
-    var target = { param: function (key) { key = name(key); return ask(urls, which + ':' + key, ${HOST_OP.urlParam}, which, key); } };
-    var part = function (key, code) { getter(target, key, function () { return ask(urls, code, ${HOST_OP.url}, which * 8 + code); }); };
+    var target = {
+      param: function (key) {
+        key = name(key);
+        return W !== null ? read(partsOf(which)[4], key) : ask(urls, which + ':' + key, ${HOST_OP.urlParam}, which, key);
+      },
+    };
+    var part = function (key, code) {
+      getter(target, key, function () { return W !== null ? partsOf(which)[code] : ask(urls, code, ${HOST_OP.url}, which * 8 + code); });
+    };
     part('url', ${URL_PART.url});
     part('protocol', ${URL_PART.protocol});
     part('domain', ${URL_PART.domain});
@@ -128,7 +138,7 @@ export const PRELUDE = `(function (host) {
 
   var begin = function (json) {
     var req = parse(json);
-    names = req.s; U = req.u; L = req.l; P = req.p; F = req.f; M = req.m;
+    names = req.s; U = req.u; L = req.l; P = req.p; F = req.f; M = req.m; W = req.w; B = req.b;
     asked = new Map(); urls = new Map(); outV = []; outL = [];
     where = -1;
   };
@@ -153,7 +163,7 @@ export const PRELUDE = `(function (host) {
   };
   var finish = function () {
     var all = stringify([outV, outL]);
-    U = L = P = M = asked = urls = outV = outL = null;
+    U = L = P = M = W = B = asked = urls = outV = outL = null;
     return all;
   };
   var compile = function (source) { return freeze(new FunctionCtor(source)); };
