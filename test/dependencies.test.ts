@@ -43,7 +43,7 @@ test('every runtime dependency is imported by the server', () => {
 });
 
 test('every development dependency is imported by tests, benches or scripts, or runs as a tool', () => {
-  const imported = importedPackages(['src', 'test', 'bench', 'scripts']);
+  const imported = importedPackages(['src', 'test', 'bench', 'scripts', 'console']);
   const unused = Object.keys(manifest.devDependencies).filter((name) => {
     if (USED_WITHOUT_IMPORT.has(name)) return false;
     // Type packages count when the package they describe is used.

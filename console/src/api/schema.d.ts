@@ -1774,6 +1774,22 @@ export interface paths {
                         };
                     };
                 };
+                /** @description The server is out of disk space: nothing was stored */
+                507: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** @description A URI naming the kind of problem: `urn:profile-edge:error:<code>` */
+                            type: string;
+                            status: number;
+                            title: string;
+                            /** @description What was wrong, naming the field or limit */
+                            detail: string;
+                        };
+                    };
+                };
             };
         };
         delete?: never;
@@ -1932,6 +1948,22 @@ export interface paths {
                 };
                 /** @description Temporarily unavailable (see Retry-After) */
                 503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** @description A URI naming the kind of problem: `urn:profile-edge:error:<code>` */
+                            type: string;
+                            status: number;
+                            title: string;
+                            /** @description What was wrong, naming the field or limit */
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description The server is out of disk space: nothing was stored */
+                507: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2128,6 +2160,22 @@ export interface paths {
                         };
                     };
                 };
+                /** @description The server is out of disk space: nothing was stored */
+                507: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** @description A URI naming the kind of problem: `urn:profile-edge:error:<code>` */
+                            type: string;
+                            status: number;
+                            title: string;
+                            /** @description What was wrong, naming the field or limit */
+                            detail: string;
+                        };
+                    };
+                };
             };
         };
         delete?: never;
@@ -2296,6 +2344,22 @@ export interface paths {
                 };
                 /** @description Temporarily unavailable (see Retry-After) */
                 503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** @description A URI naming the kind of problem: `urn:profile-edge:error:<code>` */
+                            type: string;
+                            status: number;
+                            title: string;
+                            /** @description What was wrong, naming the field or limit */
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description The server is out of disk space: nothing was stored */
+                507: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2495,6 +2559,22 @@ export interface paths {
                         };
                     };
                 };
+                /** @description The server is out of disk space: nothing was stored */
+                507: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** @description A URI naming the kind of problem: `urn:profile-edge:error:<code>` */
+                            type: string;
+                            status: number;
+                            title: string;
+                            /** @description What was wrong, naming the field or limit */
+                            detail: string;
+                        };
+                    };
+                };
             };
         };
         delete?: never;
@@ -2659,6 +2739,22 @@ export interface paths {
                 };
                 /** @description Temporarily unavailable (see Retry-After) */
                 503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** @description A URI naming the kind of problem: `urn:profile-edge:error:<code>` */
+                            type: string;
+                            status: number;
+                            title: string;
+                            /** @description What was wrong, naming the field or limit */
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description The server is out of disk space: nothing was stored */
+                507: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2861,6 +2957,22 @@ export interface paths {
                         };
                     };
                 };
+                /** @description The server is out of disk space: nothing was stored */
+                507: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** @description A URI naming the kind of problem: `urn:profile-edge:error:<code>` */
+                            type: string;
+                            status: number;
+                            title: string;
+                            /** @description What was wrong, naming the field or limit */
+                            detail: string;
+                        };
+                    };
+                };
             };
         };
         delete?: never;
@@ -3049,6 +3161,22 @@ export interface paths {
                         };
                     };
                 };
+                /** @description The server is out of disk space: nothing was stored */
+                507: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** @description A URI naming the kind of problem: `urn:profile-edge:error:<code>` */
+                            type: string;
+                            status: number;
+                            title: string;
+                            /** @description What was wrong, naming the field or limit */
+                            detail: string;
+                        };
+                    };
+                };
             };
         };
         delete?: never;
@@ -3200,8 +3328,17 @@ export interface paths {
                         "application/xml": string;
                     };
                 };
-                /** @description Temporarily unavailable (the store, or a rate limit: see Retry-After) */
+                /** @description Temporarily unavailable (the database out of reach or busy, or a rate limit: see Retry-After) */
                 503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/xml": string;
+                    };
+                };
+                /** @description The server is out of disk space: nothing was stored; retry once space has been freed */
+                507: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3339,8 +3476,17 @@ export interface paths {
                         "application/xml": string;
                     };
                 };
-                /** @description Temporarily unavailable (the store, or a rate limit: see Retry-After) */
+                /** @description Temporarily unavailable (the database out of reach or busy, or a rate limit: see Retry-After) */
                 503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/xml": string;
+                    };
+                };
+                /** @description The server is out of disk space: nothing was stored; retry once space has been freed */
+                507: {
                     headers: {
                         [name: string]: unknown;
                     };
