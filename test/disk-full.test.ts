@@ -5,6 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { DISK_FULL_MESSAGE } from '../src/store/database-errors.js';
 import { batchIdOf, waitForBatch, xmlField } from './support/batch.js';
+import { ecidOf, edgeCall, pageView } from './support/edge.js';
 import { m2Error, UPDATE_OK } from './support/m2.js';
 import { admin, bearer, startTestServer, type TestServer } from './support/server.js';
 import { mountable, mountSmallDisk, type SmallDisk } from './support/tmpfs.js';
@@ -52,6 +53,8 @@ const deliver = (tntId: string) =>
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ context: { channel: 'web' }, id: { tntId }, execute: { pageLoad: { profileParameters: { seen: 'yes' } } } }),
   });
+/** A Web SDK page view from a new browser (no ECID yet: one is minted, a new profile stored). */
+const interact = () => edgeCall(server, '/ee/v1/interact?configId=web-1', { events: [pageView({ target: { 'profile.seen': 'yes' } })] });
 const upload = (body: string) =>
   server.fetch('/m2/demo/v2/profile/batchUpdate', { method: 'POST', headers: bearer(server.demoToken), body });
 const batchRows = (prefix: string, rows: number) =>
@@ -105,6 +108,8 @@ describe('the data directory runs out of disk space', { skip: skip ?? false }, (
       );
     }
     assert.equal((await answer(update('kept-1', 'gold'))).body, UPDATE_OK);
+    assert.equal((await admin(server, 'PUT', '/admin/v1/clients/demo/datastreams/web-1', { imsOrgId: 'ORG@AdobeOrg' })).status, 201);
+    assert.equal((await interact()).status, 200);
     assert.equal((await server.fetch('/healthz')).status, 200);
     assert.deepEqual(await (await server.fetch('/readyz')).json(), { status: 'ready' });
 
@@ -127,8 +132,23 @@ describe('the data directory runs out of disk space', { skip: skip ?? false }, (
       answer(admin(server, 'POST', '/admin/v1/clients/demo/profiles', { tntId: `new-${i}`, attributes: { a: 'b' } })),
     );
     assert.deepEqual(created.refused, json507);
+    // The Edge routes (Adobe's Web SDK) answer their own error shape, a problem document.
+    const ecids: string[] = [];
+    const edgeVisits = await untilRefused(async () => {
+      const reply = await interact();
+      if (reply.status === 200) ecids.push(ecidOf(reply));
+      return { status: reply.status, type: reply.type, body: reply.text };
+    });
+    assert.equal(edgeVisits.refused.status, 507);
+    assert.equal(edgeVisits.refused.type, 'application/problem+json; charset=utf-8');
+    assert.deepEqual(JSON.parse(edgeVisits.refused.body), {
+      type: 'urn:profile-edge:error:disk_full',
+      status: 507,
+      title: 'Insufficient Storage',
+      detail: DISK_FULL_MESSAGE,
+    });
     t.diagnostic(
-      `full disk: ${updates.acknowledged} updates, ${visits.acknowledged} visits, ${created.acknowledged} profiles still fitted before the first 507`,
+      `full disk: ${updates.acknowledged} updates, ${visits.acknowledged} visits, ${created.acknowledged} profiles, ${edgeVisits.acknowledged} Edge visits still fitted before the first 507`,
     );
     // A batch upload is refused before it is acknowledged: no batch recorded, no body left behind.
     const batchesBefore = storedBatches();
@@ -176,6 +196,13 @@ describe('the data directory runs out of disk space', { skip: skip ?? false }, (
     assert.equal(await fetchTier('after-49'), 't4');
     // Every write acknowledged while the disk was full is there.
     for (let i = 0; i < created.acknowledged; i++) assert.notEqual(await fetchTier(`new-${i}`), '404', `new-${i}`);
+    for (const ecid of ecids) {
+      const seen = await server.fetch(`/rest/v1/profiles/marketingCloudVisitorId/${ecid}?client=demo`, {
+        headers: bearer(server.demoToken),
+      });
+      assert.equal(seen.status, 200, `ECID ${ecid}`);
+    }
+    assert.equal((await interact()).status, 200);
     for (let i = 0; i < visits.acknowledged; i++) {
       const seen = await server.fetch(`/rest/v1/profiles/new-visitor-${i}?client=demo`, { headers: bearer(server.demoToken) });
       assert.equal(seen.status, 200, `new-visitor-${i}`);
