@@ -92,11 +92,11 @@ export function App() {
           </button>
         </div>
       </header>
+      <StatusLine />
       <main id="main">
         <ErrorNote message={problem} />
         {client && <page.Page key={`${page.path}:${client}`} client={client} onClientsChanged={loadClients} />}
       </main>
-      <StatusLine />
     </>
   );
 }
