@@ -2,21 +2,21 @@
  * Profile scripts without HTTP (run by hand, not by `npm run bench`): the cost of one request's
  * runs through `runScripts` — the request handed to a warm sandbox, each script run, the outputs
  * back through the write rule — for the 10 scripts of bench/scripts.bench.ts together, each alone,
- * and none (the hand-over alone).
+ * and none (the hand-over alone). Each script carries what its source reads (`readsOfSource`), as in the server.
  *
  *   node --import tsx bench/scripts.micro.ts
  */
 import { performance } from 'node:perf_hooks';
 import type { AttributeMap } from '../src/domain/attributes.js';
 import { ClientSandbox } from '../src/features/profile-scripts/sandbox/client-sandbox.js';
-import { type RunnableScript, runScripts, type ScriptRequest } from '../src/features/profile-scripts/script-runs.js';
+import { type RunnableScript, readsOfSource, runScripts, type ScriptRequest } from '../src/features/profile-scripts/script-runs.js';
 import { BENCH_SCRIPTS } from './support/scripts.js';
 
 const sandbox = await ClientSandbox.create();
 const scripts: RunnableScript[] = Object.entries(BENCH_SCRIPTS).map(([name, source]) => {
   const compiled = sandbox.compile(source);
   if (!compiled.ok) throw new Error(`${name}: ${compiled.message}`);
-  return { name, version: 1, compiled: compiled.script, failed: false };
+  return { name, version: 1, compiled: compiled.script, failed: false, reads: readsOfSource(source) };
 });
 const attributes: AttributeMap = new Map(
   Object.entries({
