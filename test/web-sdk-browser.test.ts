@@ -17,7 +17,7 @@ import { fetchTrusting, makeCertificate, type TestCertificate } from './support/
  * and every other name to nothing, and a check of every request the browser made. The page sends
  * a profile parameter and the CRM id, gets the offer that parameter earns in that very call, shows
  * it and sends its display; a second call keeps the ECID; the fetch API finds the profile by ECID
- * and by thirdPartyId; the display is counted once.
+ * and by thirdPartyId; the display is counted once, and a click on the offer converts once.
  */
 const CHROMIUM = process.env.PROFILE_EDGE_CHROMIUM ?? '/usr/bin/chromium-headless-shell';
 const ORG = 'ABCDEF0123456789ABCDEF01@AdobeOrg';
@@ -54,6 +54,12 @@ const PAGE = `<!doctype html><html><head><meta charset="utf-8"><title>shop</titl
     await alloy('sendEvent', { xdm: { eventType: 'decisioning.propositionDisplay', _experience: { decisioning: {
       propositions: [{ id: hero.id, scope: hero.scope, scopeDetails: hero.scopeDetails }], propositionEventType: { display: 1 } } } } });
     out.heroHtml = document.getElementById('hero').innerHTML;
+    // A click on the offer: the page tells the edge the visitor interacted with it.
+    document.getElementById('hero').addEventListener('click', () => {
+      alloy('sendEvent', { xdm: { eventType: 'decisioning.propositionInteract', _experience: { decisioning: {
+        propositions: [{ id: hero.id, scope: hero.scope, scopeDetails: hero.scopeDetails }], propositionEventType: { interact: 1 } } } } })
+        .then(() => { window.__clicked = true; }, (error) => { window.__clicked = String(error); });
+    });
     out.second = summary(await alloy('sendEvent', { decisionScopes: ['hero'], xdm: { eventType: 'web.webpagedetails.pageViews' } }));
     out.identity = await alloy('getIdentity');
   } catch (error) {
@@ -149,7 +155,7 @@ before(async () => {
       },
       { id: 'other', offers: { hero: { type: 'html', content: '<i>Pick a colour</i>' } } },
     ],
-    metrics: [],
+    metrics: [{ name: 'buy', type: 'click', location: 'hero' }],
   });
   assert.equal(activity.status, 201);
 
@@ -246,15 +252,22 @@ test('a page on the Web SDK sends a profile parameter and the CRM id and gets th
       assert.equal(profile.profileAttributes.favColor?.value, 'blue');
     }
 
-    // The display the page sent was counted, once.
+    // The visitor clicks the offer; the page sends the interaction.
+    await page.click('#hero');
+    await page.waitForFunction(() => (globalThis as unknown as { __clicked?: unknown }).__clicked !== undefined, undefined, {
+      timeout: 10_000,
+    });
+    assert.equal(await page.evaluate(() => (globalThis as unknown as { __clicked: unknown }).__clicked), true);
+
+    // The display the page sent was counted, once; the click converted the click metric, once.
     const report = (await (await admin(server, 'GET', '/admin/v1/clients/demo/activities/favourite/report')).json()) as {
-      experiences: Array<{ id: string; impressions: number; visitors: number }>;
+      experiences: Array<{ id: string; impressions: number; visitors: number; metrics: Record<string, { conversions: number }> }>;
     };
     assert.deepEqual(
-      report.experiences.map((e) => [e.id, e.impressions, e.visitors]),
+      report.experiences.map((e) => [e.id, e.impressions, e.visitors, e.metrics.buy?.conversions]),
       [
-        ['blue', 1, 1],
-        ['other', 0, 0],
+        ['blue', 1, 1, 1],
+        ['other', 0, 0, 0],
       ],
     );
   } finally {
