@@ -192,6 +192,24 @@ describe('trial runs', () => {
   });
 });
 
+describe('urls in scripts', () => {
+  test('page, referrer and landing read the request’s urls: the landing url is the page’s', async () => {
+    const response = await admin(server, 'POST', '/admin/v1/clients/demo/profile-scripts/visits/try', {
+      source:
+        "return [page.url, page.domain, page.query, page.param('q'), referrer.domain, referrer.protocol, landing.url, landing.param('q'), landing.query].join('|');",
+      mbox: { name: 'hero' },
+      context: { url: 'https://shop.example/search?q=shoes', referringUrl: 'http://news.example/a' },
+    });
+    assert.equal(response.status, 200);
+    const trial = (await response.json()) as Trial;
+    assert.equal(trial.error, null);
+    assert.equal(
+      trial.result,
+      'https://shop.example/search?q=shoes|shop.example|q=shoes|shoes|news.example|http|https://shop.example/search?q=shoes|shoes|q=shoes',
+    );
+  });
+});
+
 describe('category affinity', () => {
   test('user.categoryId of each call ranks categories: in conditions, response tokens and the fetch API', async () => {
     const activity = await admin(server, 'PUT', '/admin/v1/clients/demo/activities/shoe-lovers', {

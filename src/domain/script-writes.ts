@@ -69,12 +69,14 @@ export function scriptOutputProblem(output: ScriptOutput, held: AttributeMap): s
 
 /** Applies one run's output to `attributes` in place (the caller's working copy of the visit). */
 export function applyScriptOutput(attributes: AttributeMap, output: ScriptOutput, now: number): void {
-  const set = (name: string, value: string) => {
-    if (value === '' || attributes.get(name)?.value === value) return;
-    attributes.set(name, { value, modifiedAt: now });
-  };
-  if (typeof output.value === 'string') set(scriptAttribute(output.name), output.value);
-  for (const [key, value] of output.locals) set(localAttribute(output.name, key), value);
+  if (typeof output.value === 'string') setChanged(attributes, scriptAttribute(output.name), output.value, now);
+  for (const [key, value] of output.locals) setChanged(attributes, localAttribute(output.name, key), value, now);
+}
+
+/** Sets `name` unless `value` is empty or already held (an unchanged value keeps its `modifiedAt`). */
+function setChanged(attributes: AttributeMap, name: string, value: string, now: number): void {
+  if (value === '' || attributes.get(name)?.value === value) return;
+  attributes.set(name, { value, modifiedAt: now });
 }
 
 /**

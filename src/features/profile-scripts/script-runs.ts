@@ -103,8 +103,7 @@ function requestData(
   locations: readonly ScriptLocation[],
   attributes: AttributeMap,
 ): string {
-  const names = new Set(scripts.map((script) => script.name));
-  const { profile: profileReads, urls, browserType } = readsOf(scripts);
+  const { names, namesJson, profile: profileReads, user: userReads, urls, browserType } = readsOf(scripts);
   const u: Record<string, string> = {};
   const l: Record<string, Record<string, string>> = {};
   let p: Record<string, string> | null = {};
@@ -113,8 +112,9 @@ function requestData(
     if (name.startsWith(SCRIPT_NAMESPACE)) {
       const rest = name.slice(SCRIPT_NAMESPACE.length);
       const dot = rest.indexOf('.');
-      if (dot < 0) u[`$${rest}`] = value;
-      else if (rest.startsWith(LOCAL_MARK, dot) && names.has(rest.slice(0, dot))) {
+      if (dot < 0) {
+        if (userReads === 'all' || userReads.has(rest)) u[`$${rest}`] = value;
+      } else if (rest.startsWith(LOCAL_MARK, dot) && names.has(rest.slice(0, dot))) {
         const script = `$${rest.slice(0, dot)}`;
         let held = l[script];
         if (!held) {
@@ -149,9 +149,10 @@ function requestData(
     return [name, parameters, urlData(location.address?.url), urlData(location.address?.referringUrl)];
   });
   const address = request.context.address;
-  const w = urls ? [urlData(address?.url), urlData(address?.referringUrl), urlData(address?.url)] : null;
+  // The landing url is the page's (the prelude reads `w[0]` for both).
+  const w = urls ? [urlData(address?.url), urlData(address?.referringUrl)] : null;
   const b = browserType ? String(browserContext(request.context.userAgent ?? '', request.context.clientHints).browserType) : null;
-  return JSON.stringify({ s: scripts.map((script) => script.name), u, l, p, f, m, w, b });
+  return `{"s":${namesJson},${JSON.stringify({ u, l, p, f, m, w, b }).slice(1)}`;
 }
 
 /** `profile.get('x')` and `profile.param('x')` with a literal name. */
@@ -175,10 +176,38 @@ export function profileNamesOf(source: string): ReadonlySet<string> | 'all' {
   return uses === literal ? names : 'all';
 }
 
+/** `user.get('x')` with a literal name. */
+const LITERAL_USER_READ = /\buser\s*\.\s*get\s*\(\s*(?:'([^'\\\n]*)'|"([^"\\\n]*)")\s*\)/g;
+const USER_WORD = /\buser\b/g;
+/** The members of `user` that read no `user.` value by name (or one this list names). */
+const USER_MEMBER =
+  /\buser\s*\.\s*(getLocal|setLocal|header|isFirstSession|isNewSession|daysSinceLastVisit|pcId|sessionId|browser|browserType|activeActivities|activeCampaigns|categoryAffinity|categoryAffinities)\b/g;
+
+/**
+ * The `user.<name>` values a script can read, when its source shows them: every use of `user` is
+ * `user.get('<literal>')` or one of its other members (`user.categoryAffinity` and
+ * `user.categoryAffinities` read the values of those names). Anything else answers 'all'.
+ */
+export function userNamesOf(source: string): ReadonlySet<string> | 'all' {
+  const names = new Set<string>();
+  let known = 0;
+  for (const match of source.matchAll(LITERAL_USER_READ)) {
+    names.add(match[1] ?? match[2] ?? '');
+    known++;
+  }
+  for (const match of source.matchAll(USER_MEMBER)) {
+    if (match[1] === 'categoryAffinity' || match[1] === 'categoryAffinities') names.add(match[1]);
+    known++;
+  }
+  return (source.match(USER_WORD) ?? []).length === known ? names : 'all';
+}
+
 /** What a script's source can read beyond the always-passed parts of the request. */
 export interface ScriptReads {
   /** Profile attributes (`profileNamesOf`). */
   profile: ReadonlySet<string> | 'all';
+  /** `user.` values by name (`userNamesOf`). */
+  user: ReadonlySet<string> | 'all';
   /** Whether it names `page`, `referrer` or `landing`: the urls' parts are then handed over. */
   urls: boolean;
   /** Whether it names `browserType`. */
@@ -189,33 +218,48 @@ export interface ScriptReads {
 export function readsOfSource(source: string): ScriptReads {
   return {
     profile: profileNamesOf(source),
+    user: userNamesOf(source),
     urls: /\b(?:page|referrer|landing)\b/.test(source),
     browserType: /\bbrowserType\b/.test(source),
   };
 }
 
-const ALL_READS: ScriptReads = Object.freeze({ profile: 'all', urls: true, browserType: true });
-const readsOfSets = new WeakMap<readonly RunnableScript[], ScriptReads>();
+const ALL_READS: ScriptReads = Object.freeze({ profile: 'all', user: 'all', urls: true, browserType: true });
+
+/** What any of a set of scripts can read, with their names (as a set, and as the JSON list handed over). */
+interface SetReads extends ScriptReads {
+  names: ReadonlySet<string>;
+  namesJson: string;
+}
+const readsOfSets = new WeakMap<readonly RunnableScript[], SetReads>();
 
 /** What any of `scripts` can read; computed once per set of scripts. */
-function readsOf(scripts: readonly RunnableScript[]): ScriptReads {
+function readsOf(scripts: readonly RunnableScript[]): SetReads {
   let reads = readsOfSets.get(scripts);
   if (reads === undefined) {
-    const profile = new Set<string>();
-    let all = false;
+    let profile: Set<string> | 'all' = new Set<string>();
+    let user: Set<string> | 'all' = new Set<string>();
     let urls = false;
     let browserType = false;
     for (const script of scripts) {
       const own = script.reads ?? ALL_READS;
       urls ||= own.urls;
       browserType ||= own.browserType;
-      if (own.profile === 'all') all = true;
-      else for (const name of own.profile) profile.add(name);
+      profile = unionOf(profile, own.profile);
+      user = unionOf(user, own.user);
     }
-    reads = { profile: all ? 'all' : profile, urls, browserType };
+    const names = scripts.map((script) => script.name);
+    reads = { profile, user, urls, browserType, names: new Set(names), namesJson: JSON.stringify(names) };
     readsOfSets.set(scripts, reads);
   }
   return reads;
+}
+
+/** `into` with `more` added (in place), or 'all'. */
+function unionOf(into: Set<string> | 'all', more: ReadonlySet<string> | 'all'): Set<string> | 'all' {
+  if (into === 'all' || more === 'all') return 'all';
+  for (const name of more) into.add(name);
+  return into;
 }
 
 /** `[url, protocol, domain, query, params]` of a url, as the prelude reads them. */

@@ -237,11 +237,16 @@ export class ClientSandbox {
   /** Ends the request: every completed run's value and locals, as JSON (`{name: [value, locals]}`). */
   finish(): string {
     try {
-      const result = this.context.unwrapResult(this.trusted(() => this.context.callFunction(this.finisher, this.context.undefined)));
+      const result = this.trusted(() => this.callKeeping(this.finisher));
+      if (!result.ok) {
+        const message = this.errorText(result.error);
+        result.error.dispose();
+        throw new Error(`the sandbox could not give the request back: ${message}`);
+      }
       try {
-        return this.context.getString(result);
+        return this.context.getString(result.value);
       } finally {
-        result.dispose();
+        result.value.dispose();
       }
     } finally {
       this.host = null;
@@ -283,6 +288,22 @@ export class ClientSandbox {
     const errorPtr = fast.ffi.QTS_ResolveException(fast.ctx, resultPtr);
     fast.ffi.QTS_FreeValuePointer(fast.ctx, resultPtr);
     return errorPtr ? fast.memory.heapValueHandle(errorPtr) : null;
+  }
+
+  /** `fn()`, keeping its value (the caller disposes it): the same C API path as `call`. */
+  private callKeeping(fn: QuickJSHandle): { ok: true; value: QuickJSHandle } | { ok: false; error: QuickJSHandle } {
+    const fast = this.fast;
+    if (!fast) {
+      const result = this.context.callFunction(fn, this.context.undefined);
+      return result.error ? { ok: false, error: result.error } : { ok: true, value: result.value };
+    }
+    const resultPtr = fast.ffi.QTS_Call(fast.ctx, fn.value, this.context.undefined.value, 0, fast.argv);
+    const errorPtr = fast.ffi.QTS_ResolveException(fast.ctx, resultPtr);
+    if (errorPtr) {
+      fast.ffi.QTS_FreeValuePointer(fast.ctx, resultPtr);
+      return { ok: false, error: fast.memory.heapValueHandle(errorPtr) };
+    }
+    return { ok: true, value: fast.memory.heapValueHandle(resultPtr) };
   }
 
   private number(n: number): QuickJSHandle {

@@ -92,8 +92,9 @@ export const PRELUDE = `(function (host) {
   var mbox = { param: function (key) { return loc[1] === null ? null : read(loc[1], name(key)); } };
   getter(mbox, 'name', function () { return loc[0]; });
   // A url's parts, [url, protocol, domain, query, params], handed over when some script reads urls
-  // (W: page, referrer, landing; a location with its own address carries its page and referrer).
-  var partsOf = function (which) { return which < 2 && loc.length > 2 ? loc[2 + which] : W[which]; };
+  // (W: page, referrer; the landing url is the page's; a location with its own address carries its
+  // page and referrer).
+  var partsOf = function (which) { return which < 2 && loc.length > 2 ? loc[2 + which] : W[which === 2 ? 0 : which]; };
   var place = function (which) {
     var target = {
       param: function (key) {
