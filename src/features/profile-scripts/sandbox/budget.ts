@@ -41,11 +41,13 @@ export function stepCounter(quickjs: QuickJSWASMModule, context: QuickJSContext)
   if (found === null) return { set: () => {}, exact: false };
   const memory = (quickjs as unknown as ModuleInternals).module;
   const address = (contextPointer(context) + found) >> 2;
+  let view = new Int32Array(memory.HEAP8.buffer);
   return {
     exact: true,
     set(steps: number) {
-      // The view is taken each time: the WebAssembly memory may have grown (a new buffer).
-      new Int32Array(memory.HEAP8.buffer)[address] = Math.max(1, Math.min(steps, QUICKJS_CHECK_INTERVAL));
+      // A new view when the WebAssembly memory has grown (a new buffer).
+      if (view.buffer !== memory.HEAP8.buffer) view = new Int32Array(memory.HEAP8.buffer);
+      view[address] = Math.max(1, Math.min(steps, QUICKJS_CHECK_INTERVAL));
     },
   };
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { AttributeMap } from '../../../domain/attributes.js';
 import { runScripts, type ScriptRequest } from '../script-runs.js';
-import { ClientSandbox } from './client-sandbox.js';
+import { ClientSandbox, quickJs } from './client-sandbox.js';
 
 const REQUEST: ScriptRequest = {
   tntId: 'v1',
@@ -85,5 +85,24 @@ describe('values and sources', () => {
     const strict = run("'use strict'; user.get = null; return 1", profile);
     assert.equal(!strict.ok && strict.failure.reason, 'threw');
     assert.deepEqual(run("return user.get('visits')", profile), { ok: true, value: '7' });
+  });
+});
+
+describe('the WebAssembly memory', () => {
+  test('grown by another sandbox (a new buffer), runs still read their arguments and count their steps', async () => {
+    const memory = (await quickJs()) as unknown as { module: { HEAP8: Int8Array } };
+    const size = memory.module.HEAP8.buffer.byteLength;
+    const big = await ClientSandbox.create({ steps: 2_000, deadlineMs: 1_000, memoryBytes: 256 * 1024 * 1024, stackBytes: 256 * 1024 });
+    try {
+      const source = `return 'x'.repeat(${size + 1024 * 1024}).length`;
+      assert.deepEqual(run(source, new Map(), big), { ok: true, value: String(size + 1024 * 1024) });
+    } finally {
+      big.dispose();
+    }
+    assert.ok(memory.module.HEAP8.buffer.byteLength > size, 'the memory grew');
+    const profile: AttributeMap = new Map([['user.visits', { value: '7', modifiedAt: 1 }]]);
+    assert.deepEqual(run("return Number(user.get('visits')) + 1", profile), { ok: true, value: '8' });
+    assert.deepEqual(run(loop(950)), { ok: true, value: '950' });
+    assert.equal(!run(loop(1_010)).ok, true, 'the budget still stops a run');
   });
 });

@@ -66,7 +66,8 @@ const FAST_ARGS = 4;
 interface FastCall {
   ctx: number;
   argv: number;
-  readonly heap: Int8Array;
+  /** The argument buffer, viewed as four pointers (a new view when the memory has grown). */
+  args(): Int32Array;
   free: (pointer: number) => void;
   ffi: {
     QTS_Call(ctx: number, fn: unknown, self: unknown, argc: number, argv: number): number;
@@ -94,12 +95,15 @@ function fastCallOf(quickjs: QuickJSWASMModule, context: QuickJSContext): FastCa
     return null;
   }
   const heapOf = module;
+  const argv = module._malloc(FAST_ARGS * 4);
+  let view = new Int32Array(heapOf.HEAP8!.buffer, argv, FAST_ARGS);
   return {
     ctx: internals.ctx.value,
-    argv: module._malloc(FAST_ARGS * 4),
-    // Read each time: the WebAssembly memory may have grown (a new buffer).
-    get heap() {
-      return heapOf.HEAP8!;
+    argv,
+    args() {
+      // The WebAssembly memory may have grown: a new buffer, so a new view.
+      if (view.buffer !== heapOf.HEAP8!.buffer) view = new Int32Array(heapOf.HEAP8!.buffer, argv, FAST_ARGS);
+      return view;
     },
     free: module._free.bind(module),
     ffi: internals.ffi,
@@ -282,7 +286,7 @@ export class ClientSandbox {
       result.value.dispose();
       return null;
     }
-    const heap = new Int32Array(fast.heap.buffer, fast.argv, FAST_ARGS);
+    const heap = fast.args();
     for (let i = 0; i < args.length; i++) heap[i] = args[i]!.value as unknown as number;
     const resultPtr = fast.ffi.QTS_Call(fast.ctx, fn.value, this.context.undefined.value, args.length, fast.argv);
     const errorPtr = fast.ffi.QTS_ResolveException(fast.ctx, resultPtr);
