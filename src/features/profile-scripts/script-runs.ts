@@ -167,13 +167,19 @@ const SESSION_COUNT_READ = /\bprofile\s*\.\s*sessionCount\b/g;
  */
 export function profileNamesOf(source: string): ReadonlySet<string> | 'all' {
   const names = new Set<string>();
-  let literal = 0;
-  for (const match of source.matchAll(LITERAL_PROFILE_READ)) {
-    names.add(match[1] ?? match[2] ?? '');
-    literal++;
-  }
+  const literal = addLiteralNames(source, LITERAL_PROFILE_READ, names);
   const uses = (source.match(PROFILE_WORD) ?? []).length - (source.match(SESSION_COUNT_READ) ?? []).length;
   return uses === literal ? names : 'all';
+}
+
+/** Adds the names `pattern` (a literal in single or double quotes, groups 1 and 2) finds in `source`; answers how many reads it found. */
+function addLiteralNames(source: string, pattern: RegExp, names: Set<string>): number {
+  let found = 0;
+  for (const match of source.matchAll(pattern)) {
+    names.add(match[1] ?? match[2] ?? '');
+    found++;
+  }
+  return found;
 }
 
 /** `user.get('x')` with a literal name. */
@@ -190,11 +196,7 @@ const USER_MEMBER =
  */
 export function userNamesOf(source: string): ReadonlySet<string> | 'all' {
   const names = new Set<string>();
-  let known = 0;
-  for (const match of source.matchAll(LITERAL_USER_READ)) {
-    names.add(match[1] ?? match[2] ?? '');
-    known++;
-  }
+  let known = addLiteralNames(source, LITERAL_USER_READ, names);
   for (const match of source.matchAll(USER_MEMBER)) {
     if (match[1] === 'categoryAffinity' || match[1] === 'categoryAffinities') names.add(match[1]);
     known++;
